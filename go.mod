@@ -1,0 +1,3 @@
+module github.com/otsiem/otsiem
+
+go 1.26
