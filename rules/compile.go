@@ -273,6 +273,7 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 		var fs FunctionSet
 		if dir.readOnly {
 			fs = newFunctionSet(cat, cat.readOnly, cat.readCode)
+			fs.label = "read-only"
 		}
 		if len(dir.codes) > 0 {
 			if cat.named {

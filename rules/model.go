@@ -148,6 +148,7 @@ type FunctionSet struct {
 	codes   [4]uint64 // bit per function code 0-255
 	names   []string  // for protocols whose functions are named, not numbered
 	cat     *functionCatalog
+	label   string // how the set was declared, e.g. "read-only"
 }
 
 // All reports whether every function is allowed.
@@ -210,11 +211,17 @@ func (s *FunctionSet) String() string {
 		return "all"
 	}
 	if s.cat != nil && s.cat.named {
+		if s.label != "" {
+			return s.label
+		}
 		return strings.Join(s.names, ",")
 	}
 	var parts []string
 	for _, c := range s.Codes() {
 		parts = append(parts, strconv.Itoa(c))
+	}
+	if s.label != "" {
+		return s.label + " (" + strings.Join(parts, ",") + ")"
 	}
 	return strings.Join(parts, ",")
 }
