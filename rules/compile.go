@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -129,7 +130,7 @@ func (c *compiler) conduits() {
 		}
 		cn := &Conduit{ID: cd.id.s, Name: cd.name.s, SL: cd.sl, Controls: cd.controls, Pos: cd.id.pos}
 		for _, ref := range cd.connects {
-			z := c.zoneRef(ref, "conduit "+cd.id.s)
+			z := c.zoneRef(ref, fmt.Sprintf("conduit %q", cd.id.s))
 			if z == nil {
 				continue
 			}
@@ -215,13 +216,13 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 	if rd.diodeS {
 		dir.diode = rd.diode
 	}
-	if dir.from != "" && !dir.both {
+	if dir.from != "" {
 		pos := rd.direction.pos
 		if rd.from.s != "" {
 			pos = rd.from.pos
 		}
-		r.From = c.zoneRef(text{dir.from, pos}, "conduit "+cn.ID)
-		r.To = c.zoneRef(text{dir.to, pos}, "conduit "+cn.ID)
+		r.From = c.zoneRef(text{dir.from, pos}, fmt.Sprintf("conduit %q", cn.ID))
+		r.To = c.zoneRef(text{dir.to, pos}, fmt.Sprintf("conduit %q", cn.ID))
 		for _, z := range []*Zone{r.From, r.To} {
 			if z != nil && !slices.Contains(cn.Zones, z) {
 				c.d.errorf(pos, "direction", "conduit %q: rule %s names zone %q, which the conduit does not connect", cn.ID, rd.protocol.s, z.ID)
@@ -230,9 +231,12 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 		if r.From != nil && r.From == r.To {
 			c.d.errorf(pos, "direction", "conduit %q: rule %s goes from a zone to itself", cn.ID, rd.protocol.s)
 		}
-		if r.From == nil || r.To == nil {
+		if r.From == nil || r.To == nil || dir.both {
 			r.From, r.To = nil, nil
 		}
+	}
+	if rd.direction.s == "" && rd.from.s == "" && !rd.bidirectional {
+		c.d.warnf(rd.pos, "no-direction", "conduit %q, %s: no direction given, so either zone may initiate", cn.ID, rd.protocol.s)
 	}
 	r.Diode = dir.diode
 	if r.Diode && r.From == nil {
@@ -454,7 +458,7 @@ func (c *compiler) assets() {
 		}
 		a := &Asset{Name: ad.name.s, Role: ad.role, Vendor: ad.vendor, Product: ad.product, Pos: ad.name.pos}
 		if ad.zone.s != "" {
-			a.Zone = c.zoneRef(ad.zone, "asset "+a.Name)
+			a.Zone = c.zoneRef(ad.zone, fmt.Sprintf("asset %q", a.Name))
 			if a.Zone == nil {
 				continue
 			}
@@ -567,7 +571,7 @@ func (c *compiler) devices() {
 			}
 		}
 		for _, ref := range dd.zones {
-			if z := c.zoneRef(ref, "device "+dv.Hostname); z != nil {
+			if z := c.zoneRef(ref, fmt.Sprintf("device %q", dv.Hostname)); z != nil {
 				dv.Zones = append(dv.Zones, z)
 			}
 		}

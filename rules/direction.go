@@ -11,8 +11,8 @@ import (
 // direction is a rule's free-text direction, read strictly: an initiator and
 // responder zone, and the qualifiers in parentheses.
 type direction struct {
-	from, to string // zone references as written; empty when both ways
-	both     bool
+	from, to string // zone references as written
+	both     bool   // either zone may initiate
 	readOnly bool
 	allFns   bool  // "read/write": explicitly every function
 	codes    []int // "FC 3/4 only"

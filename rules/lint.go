@@ -31,11 +31,6 @@ func lint(m *Model, d *diags) {
 				}
 			}
 		}
-		for _, r := range c.Rules {
-			if r.From == nil {
-				d.warnf(r.Pos, "no-direction", "conduit %q, %s: no direction given, so either zone may initiate", c.ID, r.Name)
-			}
-		}
 	}
 	for _, dv := range m.devices {
 		if dv.Role == RoleSensor && len(dv.Zones) == 0 {
