@@ -51,7 +51,7 @@ func TestSeedLoadsUnchanged(t *testing.T) {
 	}
 	type rule struct {
 		id, app, transport, ports, from, to, functions string
-		diode                                         bool
+		diode                                          bool
 	}
 	var got []rule
 	for _, c := range m.Conduits() {
