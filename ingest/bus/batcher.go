@@ -1,0 +1,169 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Batch headers. A batch message carries Count records, one per line
+// (newline-delimited JSON for events).
+const (
+	HeaderCount       = "Otsiem-Count"
+	HeaderContentType = "Content-Type"
+	ContentNDJSON     = "application/x-ndjson"
+)
+
+// Batcher packs records into one JetStream message per subject, up to
+// MaxRecords or MaxBytes, or after Linger. One NATS message per event costs
+// about 16 µs of publish work here (BenchmarkPublish); sixteen events in one
+// cost about 2.3 µs each, so batches are what make ingest keep up.
+type Batcher struct {
+	p          *Publisher
+	maxRecords int
+	maxBytes   int
+	linger     time.Duration
+
+	mu      sync.Mutex
+	batches map[string]*batch
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+type batch struct {
+	buf     bytes.Buffer
+	n       int
+	firstID string
+	opened  time.Time
+}
+
+// BatcherConfig tunes a Batcher.
+type BatcherConfig struct {
+	MaxRecords int           // default 256
+	MaxBytes   int           // default 512 KiB (below NATS's 1 MiB payload limit)
+	Linger     time.Duration // default 20ms
+}
+
+// NewBatcher returns a batcher publishing through p.
+func NewBatcher(p *Publisher, cfg BatcherConfig) *Batcher {
+	if cfg.MaxRecords <= 0 {
+		cfg.MaxRecords = 256
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 512 << 10
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 20 * time.Millisecond
+	}
+	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: cfg.MaxBytes, linger: cfg.Linger,
+		batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go b.lingerLoop()
+	return b
+}
+
+// Add appends a record (one line, without its newline) with its id to the
+// subject's batch, publishing the batch when full. It blocks while the
+// publisher is at its pending limit.
+func (b *Batcher) Add(ctx context.Context, subject, id string, record []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	bt := b.batches[subject]
+	if bt == nil {
+		bt = &batch{}
+		b.batches[subject] = bt
+	}
+	if bt.n > 0 && bt.buf.Len()+len(record)+1 > b.maxBytes {
+		if err := b.publishLocked(ctx, subject, bt); err != nil {
+			return err
+		}
+	}
+	if bt.n == 0 {
+		bt.firstID, bt.opened = id, time.Now()
+	}
+	bt.buf.Write(record)
+	bt.buf.WriteByte('\n')
+	bt.n++
+	if bt.n >= b.maxRecords || bt.buf.Len() >= b.maxBytes {
+		return b.publishLocked(ctx, subject, bt)
+	}
+	return nil
+}
+
+func (b *Batcher) publishLocked(ctx context.Context, subject string, bt *batch) error {
+	if bt.n == 0 {
+		return nil
+	}
+	msg := &nats.Msg{Subject: subject, Data: bytes.Clone(bt.buf.Bytes()), Header: nats.Header{}}
+	msg.Header.Set(HeaderCount, strconv.Itoa(bt.n))
+	msg.Header.Set(HeaderContentType, ContentNDJSON)
+	if bt.firstID != "" {
+		// The batch's content follows from its first record and its size;
+		// a retried publish sends the same message, so this id dedupes it.
+		msg.Header.Set(jetstream.MsgIDHeader, bt.firstID+"+"+strconv.Itoa(bt.n))
+	}
+	bt.buf.Reset()
+	bt.n = 0
+	return b.p.PublishMsg(ctx, msg)
+}
+
+// Flush publishes every open batch.
+func (b *Batcher) Flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for subject, bt := range b.batches {
+		if err := b.publishLocked(ctx, subject, bt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Batcher) lingerLoop() {
+	defer close(b.stopped)
+	t := time.NewTicker(b.linger / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case now := <-t.C:
+			b.mu.Lock()
+			for subject, bt := range b.batches {
+				if bt.n > 0 && now.Sub(bt.opened) >= b.linger {
+					_ = b.publishLocked(context.Background(), subject, bt)
+				}
+			}
+			b.mu.Unlock()
+		}
+	}
+}
+
+// Close publishes what is left and stops the linger timer. It does not
+// close the publisher.
+func (b *Batcher) Close(ctx context.Context) error {
+	close(b.stop)
+	<-b.stopped
+	return b.Flush(ctx)
+}
+
+// SplitRecords calls f for each record of a batch message.
+func SplitRecords(data []byte, f func(record []byte) error) error {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			i = len(data)
+		}
+		if i > 0 {
+			if err := f(data[:i]); err != nil {
+				return err
+			}
+		}
+		data = data[min(i+1, len(data)):]
+	}
+	return nil
+}
