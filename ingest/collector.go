@@ -1,0 +1,465 @@
+// Package ingest receives syslog from firewalls, DPI sensors and data
+// diodes over UDP, TCP and TLS, turns each message into a normalized event
+// and publishes it to NATS JetStream. Subpackages hold the event type, the
+// syslog header parser, the vendor decoders and the bus.
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Listener protocols.
+const (
+	ProtoUDP = "udp"
+	ProtoTCP = "tcp"
+	ProtoTLS = "tls"
+)
+
+// ListenerConfig is one syslog listener.
+type ListenerConfig struct {
+	Name     string // label in metrics and on events; default "<protocol>-<port>"
+	Protocol string // udp, tcp or tls
+	// Address to listen on; default 127.0.0.1:5514 (6514 for TLS).
+	Address string
+	// MaxMessageSize cuts longer messages (they go to the dead letters);
+	// default 64 KiB.
+	MaxMessageSize int
+	// MaxConnections bounds open TCP/TLS connections; default 1024.
+	MaxConnections int
+	// IdleTimeout closes a TCP/TLS connection silent this long; 0 never.
+	IdleTimeout time.Duration
+	Framing     Framing // TCP/TLS framing; default auto
+	TLS         ServerTLS
+	// Decoder forces a vendor decoder; empty detects by content.
+	Decoder string
+	// Timezone for timestamps that carry none (RFC 3164); default UTC.
+	Timezone string
+	// QueueSize is the UDP receive queue, in datagrams; default 8192. A full
+	// queue drops datagrams, counted.
+	QueueSize int
+}
+
+// ServerTLS configures a TLS listener (RFC 5425).
+type ServerTLS struct {
+	CertFile, KeyFile string
+	// ClientCAFile, when set, makes the listener require a client
+	// certificate signed by one of these CAs.
+	ClientCAFile string
+}
+
+// Frame is one received syslog message. Data is only valid during the
+// Handle call.
+type Frame struct {
+	Data      []byte
+	Sender    netip.AddrPort
+	Received  time.Time
+	Listener  *ListenerConfig
+	Truncated bool // cut at MaxMessageSize, or the stream ended inside it
+	// Unauthorized is set when the sender is not an allowed device.
+	Unauthorized bool
+}
+
+// Handler takes received frames. It may block: a TCP or TLS reader then
+// stops reading, and the sender's window fills. An error closes the
+// connection.
+type Handler interface {
+	Handle(ctx context.Context, f *Frame) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, f *Frame) error
+
+// Handle calls h.
+func (h HandlerFunc) Handle(ctx context.Context, f *Frame) error { return h(ctx, f) }
+
+// drainTimeout is how long a TCP/TLS reader keeps reading at shutdown.
+const drainTimeout = 500 * time.Millisecond
+
+// Collector runs syslog listeners.
+type Collector struct {
+	listeners []*listener
+	handler   Handler
+	allow     func(netip.Addr) bool
+	log       *slog.Logger
+	m         *collectorMetrics
+	wg        sync.WaitGroup
+}
+
+type listener struct {
+	cfg  ListenerConfig
+	ln   net.Listener   // tcp, tls
+	pc   net.PacketConn // udp
+	sem  chan struct{}
+	mu   sync.Mutex
+	conn map[net.Conn]struct{}
+}
+
+// Options configures a Collector.
+type Options struct {
+	// AllowSender, when set, admits only senders it accepts: other TCP/TLS
+	// connections are refused, other datagrams are marked Unauthorized.
+	AllowSender func(netip.Addr) bool
+	Registerer  prometheus.Registerer
+	Logger      *slog.Logger
+}
+
+// NewCollector opens every listener (so a bad address fails at start-up)
+// without accepting yet.
+func NewCollector(cfgs []ListenerConfig, h Handler, opts Options) (*Collector, error) {
+	c := &Collector{handler: h, allow: opts.AllowSender, log: opts.Logger, m: newCollectorMetrics(opts.Registerer)}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	names := map[string]bool{}
+	for _, cfg := range cfgs {
+		l, err := openListener(cfg)
+		if err != nil {
+			c.close()
+			return nil, err
+		}
+		if names[l.cfg.Name] {
+			c.close()
+			return nil, fmt.Errorf("listener name %q used twice", l.cfg.Name)
+		}
+		names[l.cfg.Name] = true
+		c.listeners = append(c.listeners, l)
+	}
+	return c, nil
+}
+
+// Defaults fills in a listener's defaults.
+func (cfg *ListenerConfig) Defaults() {
+	if cfg.Protocol == "" {
+		cfg.Protocol = ProtoUDP
+	}
+	if cfg.Address == "" {
+		cfg.Address = "127.0.0.1:5514"
+		if cfg.Protocol == ProtoTLS {
+			cfg.Address = "127.0.0.1:6514"
+		}
+	}
+	if cfg.Name == "" {
+		_, port, _ := net.SplitHostPort(cfg.Address)
+		cfg.Name = cfg.Protocol + "-" + port
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = 64 << 10
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = 1024
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 8192
+	}
+	if cfg.Framing == "" {
+		cfg.Framing = FramingAuto
+	}
+}
+
+func openListener(cfg ListenerConfig) (*listener, error) {
+	cfg.Defaults()
+	l := &listener{cfg: cfg, conn: map[net.Conn]struct{}{}}
+	var err error
+	switch cfg.Protocol {
+	case ProtoUDP:
+		l.pc, err = net.ListenPacket("udp", cfg.Address)
+		if err == nil {
+			if uc, ok := l.pc.(*net.UDPConn); ok {
+				_ = uc.SetReadBuffer(8 << 20)
+			}
+		}
+	case ProtoTCP:
+		l.ln, err = net.Listen("tcp", cfg.Address)
+	case ProtoTLS:
+		var tc *tls.Config
+		if tc, err = serverTLS(cfg.TLS); err == nil {
+			l.ln, err = tls.Listen("tcp", cfg.Address, tc)
+		}
+	default:
+		return nil, fmt.Errorf("listener %s: protocol %q: want udp, tcp or tls", cfg.Name, cfg.Protocol)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listener %s: %w", cfg.Name, err)
+	}
+	switch cfg.Framing {
+	case FramingAuto, FramingOctetCounting, FramingNonTransparent:
+	default:
+		l.closeAll()
+		return nil, fmt.Errorf("listener %s: framing %q: want auto, octet-counting or non-transparent", cfg.Name, cfg.Framing)
+	}
+	l.sem = make(chan struct{}, cfg.MaxConnections)
+	return l, nil
+}
+
+func serverTLS(t ServerTLS) (*tls.Config, error) {
+	if t.CertFile == "" || t.KeyFile == "" {
+		return nil, errors.New("tls needs cert_file and key_file")
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls certificate: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if t.ClientCAFile != "" {
+		pem, err := os.ReadFile(t.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls client ca: %w", err)
+		}
+		tc.ClientCAs = x509.NewCertPool()
+		if !tc.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls client ca %s: no certificates", t.ClientCAFile)
+		}
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// Addrs returns each listener's bound address by name (useful with port 0).
+func (c *Collector) Addrs() map[string]net.Addr {
+	out := map[string]net.Addr{}
+	for _, l := range c.listeners {
+		if l.ln != nil {
+			out[l.cfg.Name] = l.ln.Addr()
+		} else {
+			out[l.cfg.Name] = l.pc.LocalAddr()
+		}
+	}
+	return out
+}
+
+// Run accepts and reads until ctx ends, then closes the listeners, lets
+// every connection's reader drain what it has received, and returns once
+// the handler has taken every frame. The handler's context is not
+// cancelled with ctx, so frames read during the drain are still handled.
+func (c *Collector) Run(ctx context.Context) error {
+	hctx := context.WithoutCancel(ctx)
+	for _, l := range c.listeners {
+		c.wg.Add(1)
+		if l.pc != nil {
+			go c.serveUDP(ctx, hctx, l)
+		} else {
+			go c.serveStream(ctx, hctx, l)
+		}
+	}
+	<-ctx.Done()
+	c.close()
+	c.wg.Wait()
+	return nil
+}
+
+func (c *Collector) close() {
+	for _, l := range c.listeners {
+		l.closeAll()
+	}
+}
+
+func (l *listener) closeAll() {
+	if l.ln != nil {
+		l.ln.Close()
+	}
+	if l.pc != nil {
+		l.pc.Close()
+	}
+	l.mu.Lock()
+	for conn := range l.conn {
+		// Readers drain what the connection already holds, then stop.
+		_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
+	}
+	l.mu.Unlock()
+}
+
+func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
+	defer c.wg.Done()
+	name := l.cfg.Name
+	for {
+		conn, err := l.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.log.Warn("accept failed", "listener", name, "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		sender := addrPort(conn.RemoteAddr())
+		if c.allow != nil && !c.allow(sender.Addr()) {
+			c.m.rejected.WithLabelValues(name, "sender_not_allowed").Inc()
+			conn.Close()
+			continue
+		}
+		select {
+		case l.sem <- struct{}{}:
+		default:
+			c.m.rejected.WithLabelValues(name, "connection_limit").Inc()
+			conn.Close()
+			continue
+		}
+		l.mu.Lock()
+		l.conn[conn] = struct{}{}
+		l.mu.Unlock()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer func() {
+				l.mu.Lock()
+				delete(l.conn, conn)
+				l.mu.Unlock()
+				conn.Close()
+				<-l.sem
+			}()
+			c.readStream(ctx, hctx, l, conn, sender)
+		}()
+	}
+}
+
+func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.Conn, sender netip.AddrPort) {
+	name := l.cfg.Name
+	c.m.connections.WithLabelValues(name).Inc()
+	defer c.m.connections.WithLabelValues(name).Dec()
+	if tc, ok := conn.(*tls.Conn); ok {
+		_ = tc.SetDeadline(time.Now().Add(30 * time.Second))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.m.rejected.WithLabelValues(name, "tls_handshake").Inc()
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+	}
+	received := c.m.received.WithLabelValues(name)
+	bytesIn := c.m.bytes.WithLabelValues(name)
+	truncated := c.m.truncated.WithLabelValues(name)
+	fr := newFrameReader(conn, l.cfg.MaxMessageSize, l.cfg.Framing)
+	f := Frame{Sender: sender, Listener: &l.cfg}
+	for {
+		if l.cfg.IdleTimeout > 0 && ctx.Err() == nil {
+			_ = conn.SetReadDeadline(time.Now().Add(l.cfg.IdleTimeout))
+		}
+		data, cut, err := fr.Next()
+		if len(data) > 0 {
+			received.Inc()
+			bytesIn.Add(float64(len(data)))
+			if cut {
+				truncated.Inc()
+			}
+			f.Data, f.Truncated, f.Received = data, cut, time.Now()
+			if herr := c.handler.Handle(hctx, &f); herr != nil {
+				c.log.Error("handler failed; closing connection", "listener", name, "err", herr)
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (c *Collector) serveUDP(ctx, hctx context.Context, l *listener) {
+	defer c.wg.Done()
+	name := l.cfg.Name
+	queue := make(chan *Frame, l.cfg.QueueSize)
+	var workers sync.WaitGroup
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		for f := range queue {
+			if err := c.handler.Handle(hctx, f); err != nil {
+				c.log.Error("handler failed", "listener", name, "err", err)
+			}
+		}
+	}()
+	defer func() {
+		close(queue)
+		workers.Wait()
+	}()
+	received := c.m.received.WithLabelValues(name)
+	bytesIn := c.m.bytes.WithLabelValues(name)
+	truncated := c.m.truncated.WithLabelValues(name)
+	dropped := c.m.drops.WithLabelValues(name, "queue_full")
+	buf := make([]byte, 65536)
+	uc := l.pc.(*net.UDPConn)
+	for {
+		n, from, err := uc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.log.Warn("udp read failed", "listener", name, "err", err)
+			continue
+		}
+		received.Inc()
+		bytesIn.Add(float64(n))
+		data := trimCR(trimLF(buf[:n]))
+		f := &Frame{Sender: netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), Received: time.Now(), Listener: &l.cfg}
+		if len(data) > l.cfg.MaxMessageSize {
+			data, f.Truncated = data[:l.cfg.MaxMessageSize], true
+			truncated.Inc()
+		}
+		if len(data) == 0 {
+			continue
+		}
+		f.Data = append([]byte(nil), data...)
+		f.Unauthorized = c.allow != nil && !c.allow(f.Sender.Addr())
+		select {
+		case queue <- f:
+		default:
+			dropped.Inc()
+		}
+	}
+}
+
+func trimLF(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == 0) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+type collectorMetrics struct {
+	received    *prometheus.CounterVec
+	bytes       *prometheus.CounterVec
+	truncated   *prometheus.CounterVec
+	drops       *prometheus.CounterVec
+	rejected    *prometheus.CounterVec
+	connections *prometheus.GaugeVec
+}
+
+func newCollectorMetrics(reg prometheus.Registerer) *collectorMetrics {
+	m := &collectorMetrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_messages_received_total",
+			Help: "Syslog messages received, per listener."}, []string{"listener"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_bytes_received_total",
+			Help: "Bytes of syslog messages received, per listener."}, []string{"listener"}),
+		truncated: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_messages_truncated_total",
+			Help: "Messages cut at the maximum message size (sent to the dead letters)."}, []string{"listener"}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_drops_total",
+			Help: "Messages dropped before decoding, per listener and reason."}, []string{"listener", "reason"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_connections_rejected_total",
+			Help: "TCP/TLS connections refused, per listener and reason."}, []string{"listener", "reason"}),
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "otsiem_ingest_connections",
+			Help: "Open TCP/TLS connections, per listener."}, []string{"listener"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.received, m.bytes, m.truncated, m.drops, m.rejected, m.connections)
+	}
+	return m
+}

@@ -1,0 +1,326 @@
+package ingest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// testPKI writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate into dir.
+type testPKI struct {
+	caFile, certFile, keyFile string
+	client                    tls.Certificate
+	pool                      *x509.CertPool
+}
+
+func newTestPKI(t testing.TB) *testPKI {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "otsiem test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(cn string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: ips,
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, key
+	}
+	write := func(name, typ string, der []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	srvDER, srvKey := issue("collector", x509.ExtKeyUsageServerAuth, net.ParseIP("127.0.0.1"))
+	srvKeyDER, _ := x509.MarshalECPrivateKey(srvKey)
+	cliDER, cliKey := issue("isa3000-c1", x509.ExtKeyUsageClientAuth)
+	pki := &testPKI{
+		caFile:   write("ca.pem", "CERTIFICATE", caDER),
+		certFile: write("server.pem", "CERTIFICATE", srvDER),
+		keyFile:  write("server-key.pem", "EC PRIVATE KEY", srvKeyDER),
+		client:   tls.Certificate{Certificate: [][]byte{cliDER}, PrivateKey: cliKey},
+		pool:     x509.NewCertPool(),
+	}
+	pki.pool.AddCert(ca)
+	return pki
+}
+
+// recorder is a Handler keeping a copy of every frame.
+type recorder struct {
+	mu     sync.Mutex
+	frames []Frame
+	gate   chan struct{} // when set, Handle waits for it to close
+}
+
+func (r *recorder) Handle(ctx context.Context, f *Frame) error {
+	if r.gate != nil {
+		<-r.gate
+	}
+	c := *f
+	c.Data = append([]byte(nil), f.Data...)
+	r.mu.Lock()
+	r.frames = append(r.frames, c)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) byListener(name string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, f := range r.frames {
+		if f.Listener.Name == name {
+			out = append(out, string(f.Data))
+		}
+	}
+	return out
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func startCollector(t testing.TB, cfgs []ListenerConfig, h Handler, opts Options) (*Collector, func()) {
+	t.Helper()
+	c, err := NewCollector(cfgs, h, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return c, stop
+}
+
+func messages(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("<166>Nov 23 2026 10:00:00 isa3000-c1 : %%ASA-6-302013: %s message %d", prefix, i)
+	}
+	return out
+}
+
+func sorted(s []string) string {
+	s = append([]string(nil), s...)
+	sort.Strings(s)
+	return strings.Join(s, "\n")
+}
+
+func TestCollectorEndToEnd(t *testing.T) {
+	pki := newTestPKI(t)
+	reg := prometheus.NewRegistry()
+	rec := &recorder{}
+	c, stop := startCollector(t, []ListenerConfig{
+		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
+		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+	}, rec, Options{Registerer: reg})
+	addrs := c.Addrs()
+
+	lf, octet, overTLS := messages("lf", 500), messages("octet", 500), messages("tls", 500)
+	conn, err := net.Dial("tcp", addrs["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte(strings.Join(lf, "\n") + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	conn, err = net.Dial("tcp", addrs["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range octet {
+		fmt.Fprintf(conn, "%d %s", len(m), m)
+	}
+	conn.Close()
+
+	tc, err := tls.Dial("tcp", addrs["tls"].String(), &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range overTLS {
+		fmt.Fprintf(tc, "%d %s", len(m), m)
+	}
+	tc.Close()
+
+	// Without a client certificate the handshake fails.
+	if bad, err := tls.Dial("tcp", addrs["tls"].String(), &tls.Config{RootCAs: pki.pool}); err == nil {
+		_, _ = bad.Write([]byte("<13>sneaky\n"))
+		_, _ = bad.Read(make([]byte, 1)) // the alert arrives here in TLS 1.3
+		bad.Close()
+	}
+
+	uc, err := net.Dial("udp", addrs["udp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	_, _ = uc.Write([]byte("<13>udp one\n"))
+
+	waitFor(t, "tcp and tls frames", func() bool {
+		return len(rec.byListener("tcp")) == 1000 && len(rec.byListener("tls")) == 500 && len(rec.byListener("udp")) == 1
+	})
+	waitFor(t, "rejected handshake", func() bool {
+		return testutil.ToFloat64(c.m.rejected.WithLabelValues("tls", "tls_handshake")) == 1
+	})
+	stop()
+	if got, want := sorted(rec.byListener("tcp")), sorted(append(lf, octet...)); got != want {
+		t.Error("tcp frames differ from what was sent")
+	}
+	if got, want := sorted(rec.byListener("tls")), sorted(overTLS); got != want {
+		t.Error("tls frames differ from what was sent")
+	}
+	if got := rec.byListener("udp"); got[0] != "<13>udp one" {
+		t.Errorf("udp: %q", got)
+	}
+	for _, f := range rec.frames {
+		if !f.Sender.Addr().IsLoopback() || f.Received.IsZero() {
+			t.Fatalf("frame without sender or time: %+v", f)
+		}
+	}
+	if v := testutil.ToFloat64(c.m.received.WithLabelValues("tcp")); v != 1000 {
+		t.Errorf("received metric %v", v)
+	}
+}
+
+func TestCollectorLimits(t *testing.T) {
+	rec := &recorder{}
+	c, _ := startCollector(t, []ListenerConfig{
+		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0", MaxMessageSize: 64, MaxConnections: 1},
+	}, rec, Options{})
+	addr := c.Addrs()["tcp"].String()
+	first, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, _ = first.Write([]byte("<13>" + strings.Repeat("y", 100) + "\n<13>after\n"))
+	waitFor(t, "frames", func() bool { return len(rec.byListener("tcp")) == 2 })
+	got := rec.byListener("tcp")
+	if len(got[0]) != 64 || !rec.frames[0].Truncated || got[1] != "<13>after" {
+		t.Errorf("frames %q", got)
+	}
+	// A second connection is over the limit: closed at once.
+	second, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := second.Read(make([]byte, 1)); err == nil {
+		t.Error("second connection was not closed")
+	}
+	second.Close()
+	if v := testutil.ToFloat64(c.m.rejected.WithLabelValues("tcp", "connection_limit")); v != 1 {
+		t.Errorf("connection_limit rejections %v", v)
+	}
+}
+
+func TestCollectorSenderAllowlist(t *testing.T) {
+	rec := &recorder{}
+	c, _ := startCollector(t, []ListenerConfig{
+		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"},
+		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
+	}, rec, Options{AllowSender: func(netip.Addr) bool { return false }})
+	conn, err := net.Dial("tcp", c.Addrs()["tcp"].String())
+	if err == nil {
+		_, _ = conn.Write([]byte("<13>x\n"))
+		conn.Close()
+	}
+	uc, _ := net.Dial("udp", c.Addrs()["udp"].String())
+	_, _ = uc.Write([]byte("<13>spoofed"))
+	uc.Close()
+	waitFor(t, "udp frame", func() bool { return len(rec.byListener("udp")) == 1 })
+	waitFor(t, "tcp rejection", func() bool {
+		return testutil.ToFloat64(c.m.rejected.WithLabelValues("tcp", "sender_not_allowed")) == 1
+	})
+	if !rec.frames[0].Unauthorized || len(rec.byListener("tcp")) != 0 {
+		t.Errorf("frames %+v", rec.frames)
+	}
+}
+
+// A stalled handler must slow a TCP sender down, not drop its messages.
+func TestCollectorBackpressure(t *testing.T) {
+	rec := &recorder{gate: make(chan struct{})}
+	c, _ := startCollector(t, []ListenerConfig{{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"}}, rec, Options{})
+	conn, err := net.Dial("tcp", c.Addrs()["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200_000 // ~10 MB: far more than socket buffers hold
+	msgs := messages("bp", n)
+	var written atomic.Int64
+	sent := make(chan error, 1)
+	go func() {
+		for _, m := range msgs {
+			if _, err := conn.Write([]byte(m + "\n")); err != nil {
+				sent <- err
+				return
+			}
+			written.Add(1)
+		}
+		sent <- conn.Close()
+	}()
+	// Wait until the sender stops making progress: it is blocked.
+	var last int64 = -1
+	waitFor(t, "sender to stall", func() bool {
+		time.Sleep(50 * time.Millisecond)
+		w := written.Load()
+		stalled := w == last
+		last = w
+		return stalled
+	})
+	if last >= n {
+		t.Fatalf("sender wrote all %d messages while the handler was stalled", n)
+	}
+	close(rec.gate)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every frame", func() bool { return len(rec.byListener("tcp")) == n })
+	if got := rec.byListener("tcp"); got[0] != msgs[0] || got[n-1] != msgs[n-1] {
+		t.Error("frames out of order or changed")
+	}
+}
