@@ -59,8 +59,12 @@ func KV(s string) iter.Seq2[string, string] {
 }
 
 // Addr parses an IPv4 or IPv6 address, with or without a %zone; it
-// returns the zero Addr for anything else.
+// returns the zero Addr for anything else. Text that cannot be an address
+// is rejected before netip (whose errors allocate) sees it.
 func Addr(s string) netip.Addr {
+	if !maybeAddr(s) {
+		return netip.Addr{}
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}
@@ -68,10 +72,49 @@ func Addr(s string) netip.Addr {
 	return a.Unmap()
 }
 
+// maybeAddr reports whether s has only the bytes of an address before
+// any %zone.
+func maybeAddr(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
+		case c == '%':
+			return i > 0
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// number parses up to 20 decimal digits without allocating.
+func number(s string) (uint64, bool) {
+	if s == "" || len(s) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
 // Port parses a port number 0-65535.
 func Port(s string) event.Opt[uint16] {
-	v, err := strconv.ParseUint(s, 10, 16)
-	if err != nil {
+	v, ok := number(s)
+	if !ok || v > 65535 {
 		return event.Opt[uint16]{}
 	}
 	return event.Some(uint16(v))
@@ -79,8 +122,8 @@ func Port(s string) event.Opt[uint16] {
 
 // Uint parses a decimal count.
 func Uint(s string) event.Opt[uint64] {
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
+	v, ok := number(s)
+	if !ok {
 		return event.Opt[uint64]{}
 	}
 	return event.Some(v)
@@ -88,7 +131,13 @@ func Uint(s string) event.Opt[uint64] {
 
 // Code parses a function code in decimal or 0x hex.
 func Code(s string) event.Opt[int32] {
-	v, err := strconv.ParseInt(s, 0, 32)
+	if v, ok := number(s); ok && v <= 1<<31-1 {
+		return event.Some(int32(v))
+	}
+	if len(s) < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return event.Opt[int32]{}
+	}
+	v, err := strconv.ParseInt(s[2:], 16, 32)
 	if err != nil {
 		return event.Opt[int32]{}
 	}

@@ -72,10 +72,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		return errNotASA
 	}
 	ev.Vendor = "cisco"
-	ev.Product = strings.ToLower(product)
-	if product == "ASA" {
-		ev.Product = "asa"
-	}
+	ev.Product = products[product]
 	ev.MessageID = id
 	if !ev.Severity.OK {
 		ev.Severity = event.Some(level - '0')
@@ -98,6 +95,8 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	return nil
 }
+
+var products = map[string]string{"ASA": "asa", "FTD": "ftd", "PIX": "pix", "FWSM": "fwsm"}
 
 // handler decodes the text of one message id; false means it did not
 // match the documented format.
@@ -128,22 +127,32 @@ func transport(w string) string {
 	case "IP", "ip", "":
 		return ""
 	}
-	if _, err := strconv.Atoi(w); err == nil && w != "6" && w != "17" && w != "1" && w != "58" {
-		return w // an IP protocol number ASA prints as is
+	switch t := decode.Transport(w); t {
+	case "tcp", "udp", "icmp", "icmp6", "sctp", "gre", "esp":
+		return t
+	}
+	if decode.Uint(w).OK {
+		return w // another IP protocol number, as ASA prints it
 	}
 	return decode.Transport(strings.ToLower(w))
 }
 
-// firstTransport finds the first tcp/udp/icmp/icmp6/sctp word of s.
+// firstTransport finds the first tcp/udp/icmp/icmp6/sctp word of s
+// before the addresses.
 func firstTransport(s string) string {
-	for _, w := range strings.Fields(s) {
-		switch strings.ToLower(w) {
-		case "tcp", "udp", "icmp", "icmp6", "sctp", "gre", "esp":
-			return decode.Transport(strings.ToLower(w))
+	for s != "" {
+		w := word(s)
+		switch w {
+		case "tcp", "TCP", "udp", "UDP", "icmp", "ICMP", "icmp6", "ICMP6", "sctp", "SCTP", "gre", "GRE", "esp", "ESP":
+			return decode.Transport(w)
 		}
 		if strings.ContainsAny(w, ":/") { // reached the addresses
-			break
+			return ""
 		}
+		if len(w) == len(s) {
+			return ""
+		}
+		s = s[len(w)+1:]
 	}
 	return ""
 }
@@ -243,12 +252,9 @@ func deniedByList(text string, ev *event.Event) bool {
 func denySrcDst(text string, ev *event.Event) bool {
 	ev.Action = event.ActionDeny
 	head, _, _ := strings.Cut(text, " src ")
-	fs := strings.Fields(head)
-	if len(fs) > 0 {
-		ev.Transport = transport(fs[len(fs)-1])
-		if ev.Transport == "deny" || ev.Transport == "xlate)" {
-			ev.Transport = ""
-		}
+	proto := head[strings.LastIndexByte(head, ' ')+1:]
+	if proto != "Deny" && proto != "xlate)" && proto != "inbound" {
+		ev.Transport = transport(proto)
 	}
 	if strings.Contains(head, "(No xlate)") {
 		ev.SetAttr("reason", "no xlate")
@@ -303,8 +309,16 @@ func noContext(text string, ev *event.Event) bool {
 // aclHit: 106100 "access-list ACL {permitted|denied|est-allowed} PROTO
 // IF/A(p) -> IF/B(p) hit-cnt N ({first hit|N-second interval}) [h1, h2]".
 func aclHit(text string, ev *event.Event) bool {
-	fs := strings.Fields(text)
-	if len(fs) < 7 || fs[0] != "access-list" {
+	var fs [4]string
+	rest := text
+	for i := range fs {
+		fs[i] = word(rest)
+		if len(fs[i]) >= len(rest) {
+			return false
+		}
+		rest = rest[len(fs[i])+1:]
+	}
+	if fs[0] != "access-list" {
 		return false
 	}
 	ev.Rule = fs[1]
@@ -321,7 +335,6 @@ func aclHit(text string, ev *event.Event) bool {
 	}
 	ev.Transport = transport(fs[3])
 	// "IF/A(p) -> IF/B(p)" or "IF/A(p)->IF/B(p)"
-	rest := strings.Join(fs[4:], " ")
 	srcText, dstText, ok := strings.Cut(rest, "->")
 	if !ok {
 		return false
