@@ -1,0 +1,7 @@
+// Package all registers every otsiem vendor decoder in decode.Default;
+// import it for its side effect.
+package all
+
+import (
+	_ "github.com/otsiem/otsiem/ingest/decode/asa" // Cisco ASA / FTD / ISA-3000
+)
