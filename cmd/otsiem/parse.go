@@ -104,6 +104,7 @@ type lineParser struct {
 	received time.Time
 	pretty   bool
 	out      *bufio.Writer
+	n        int // lines parsed so far
 	ev       event.Event
 	buf      []byte
 	indented bytes.Buffer
@@ -137,7 +138,10 @@ func (lp *lineParser) file(name string, stdin io.Reader) error {
 }
 
 func (lp *lineParser) line(line []byte) error {
-	lp.p.Parse(line, lp.sender, lp.received, &lp.ev)
+	// Each line is received one nanosecond after the one before, so that
+	// identical lines keep distinct ids.
+	lp.p.Parse(line, lp.sender, lp.received.Add(time.Duration(lp.n)), &lp.ev)
+	lp.n++
 	lp.buf = lp.ev.AppendJSON(lp.buf[:0])
 	if lp.pretty {
 		lp.indented.Reset()

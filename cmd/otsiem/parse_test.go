@@ -13,7 +13,7 @@ import (
 
 const parseInput = `<164>Apr 15 2026 09:36:50: %ASA-4-106023: Deny tcp src zone-ops:10.30.1.50/51234 dst zone-bpcs:10.20.1.10/502 by access-group "OPS-to-BPCS" [0x8ed66b60, 0xf8852875]
 this is not syslog at all
-
+this is not syslog at all
 <166>Apr 15 2026 09:37:00: %ASA-6-106100: access-list OPS-to-BPCS permitted tcp zone-ops/10.30.1.50(51240) -> zone-bpcs/10.20.1.10(502) hit-cnt 1 first hit [0x5a6e9f2d, 0x0]
 <166>Apr 15 2026 09:37:00: %ASA-6-302013: Built inbound TCP connection`
 
@@ -52,6 +52,13 @@ func TestParseOneEventPerLineInOrder(t *testing.T) {
 		if ev.Message != in[i] || ev.Kind != wantKinds[i] || ev.Site != "refinery" || ev.DeviceIP.String() != "10.30.1.1" {
 			t.Errorf("line %d: %+v", i+1, ev)
 		}
+	}
+	// Identical lines keep distinct ids.
+	var a, b event.Event
+	_ = event.Decode([]byte(lines[1]), &a)
+	_ = event.Decode([]byte(lines[2]), &b)
+	if a.ID == b.ID {
+		t.Error("two lines share an id")
 	}
 	// Fixed --received gives the same ids on every run.
 	again, _, _ := runParseArgs(t, parseInput, "--received", "2026-04-15T13:40:00Z", "--sender", "10.30.1.1", "--site", "refinery", "FILE")
