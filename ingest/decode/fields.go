@@ -129,6 +129,15 @@ func Uint(s string) event.Opt[uint64] {
 	return event.Some(v)
 }
 
+// Sum adds two optional counters (bytes sent and received, say); it is
+// unknown only when both are.
+func Sum(a, b event.Opt[uint64]) event.Opt[uint64] {
+	if !a.OK && !b.OK {
+		return event.Opt[uint64]{}
+	}
+	return event.Some(a.V + b.V)
+}
+
 // Code parses a function code in decimal or 0x hex.
 func Code(s string) event.Opt[int32] {
 	if v, ok := number(s); ok && v <= 1<<31-1 {

@@ -126,8 +126,8 @@ func ftd(text string, ev *event.Event) bool {
 			ev.SetAttr(k, v)
 		}
 	})
-	ev.Bytes = sum(ib, rb)
-	ev.Packets = sum(ip, rp)
+	ev.Bytes = decode.Sum(ib, rb)
+	ev.Packets = decode.Sum(ip, rp)
 	if sid != "" {
 		ev.SignatureID = sid
 		if gid != "" {
@@ -140,13 +140,6 @@ func ftd(text string, ev *event.Event) bool {
 		}
 	}
 	return n > 0 && (ev.SrcIP.IsValid() || ev.DstIP.IsValid())
-}
-
-func sum(a, b event.Opt[uint64]) event.Opt[uint64] {
-	if !a.OK && !b.OK {
-		return event.Opt[uint64]{}
-	}
-	return event.Some(a.V + b.V)
 }
 
 // ftdAction maps an access control rule action.

@@ -117,7 +117,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	if ev.Rule == "" {
 		ev.Rule = policyid
 	}
-	ev.Bytes, ev.Packets = sum(sb, rb), sum(sp, rp)
+	ev.Bytes, ev.Packets = decode.Sum(sb, rb), decode.Sum(sp, rp)
 	switch typ {
 	case "traffic":
 		ev.Kind = event.KindFlow
@@ -171,13 +171,6 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		ev.SetAttr("service", service)
 	}
 	return nil
-}
-
-func sum(a, b event.Opt[uint64]) event.Opt[uint64] {
-	if !a.OK && !b.OK {
-		return event.Opt[uint64]{}
-	}
-	return event.Some(a.V + b.V)
 }
 
 // logTime prefers eventtime (FortiOS 6.2+: nanoseconds, some builds
