@@ -4,5 +4,6 @@ package all
 
 import (
 	_ "github.com/otsiem/otsiem/ingest/decode/asa"       // Cisco ASA / FTD / ISA-3000
+	_ "github.com/otsiem/otsiem/ingest/decode/diode"     // otsiem data diode health format
 	_ "github.com/otsiem/otsiem/ingest/decode/fortigate" // FortiGate / FortiGate Rugged
 )
