@@ -3,6 +3,7 @@ module github.com/otsiem/otsiem
 go 1.26.0
 
 require (
+	github.com/leodido/go-syslog/v4 v4.6.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0

@@ -1,0 +1,242 @@
+// Package fortigate decodes FortiGate and FortiGate Rugged key=value logs
+// (FortiOS 5.x to 7.x): type=traffic (forward, local, multicast), type=utm
+// (ips, app-ctrl, anomaly, virus, webfilter, ...) and type=event.
+// Application-control and IPS entries naming an industrial protocol
+// ("Modbus.Write.Single.Register") carry the protocol and function code.
+package fortigate
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest/decode"
+	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/syslog"
+)
+
+func init() { decode.Register(Decoder{}) }
+
+// Decoder is the FortiGate decoder, registered as "fortigate".
+type Decoder struct{}
+
+// Name returns "fortigate".
+func (Decoder) Name() string { return "fortigate" }
+
+// Detect claims key=value bodies with a logid and a type.
+func (Decoder) Detect(h *syslog.Header) bool {
+	b := h.Body
+	return (strings.HasPrefix(b, "date=") || strings.HasPrefix(b, "logver=") || strings.Contains(b, " devname=")) &&
+		strings.Contains(b, "logid=") && strings.Contains(b, "type=")
+}
+
+var errNoType = errors.New("no type field")
+
+var levels = map[string]uint8{"emergency": 0, "alert": 1, "critical": 2, "error": 3, "warning": 4,
+	"notice": 5, "information": 6, "debug": 7}
+
+// Decode decodes one FortiGate log line.
+func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
+	ev.Vendor, ev.Product = "fortinet", "fortigate"
+	var typ, subtype, date, clock, tz, eventtime, policyname, policyid, action, app, service, attack, status string
+	var sb, rb, sp, rp event.Opt[uint64]
+	for k, v := range decode.KV(h.Body) {
+		switch k {
+		case "date":
+			date = v
+		case "time":
+			clock = v
+		case "tz":
+			tz = v
+		case "eventtime":
+			eventtime = v
+		case "logid":
+			ev.MessageID = v
+		case "type":
+			typ = v
+		case "subtype":
+			subtype = v
+		case "level":
+			if s, ok := levels[v]; ok && !ev.Severity.OK {
+				ev.Severity = event.Some(s)
+			}
+		case "devname":
+			ev.Device = v
+		case "srcip":
+			ev.SrcIP = decode.Addr(v)
+		case "dstip":
+			ev.DstIP = decode.Addr(v)
+		case "srcport":
+			ev.SrcPort = decode.Port(v)
+		case "dstport":
+			ev.DstPort = decode.Port(v)
+		case "srcintf":
+			ev.SrcInterface = v
+		case "dstintf":
+			ev.DstInterface = v
+		case "proto":
+			ev.Transport = decode.Transport(v)
+		case "policyname":
+			policyname = v
+		case "policyid":
+			policyid = v
+		case "action":
+			action = v
+		case "app":
+			app = v
+		case "service":
+			service = v
+		case "attack":
+			attack = v
+		case "attackid":
+			ev.SignatureID = v
+		case "status":
+			status = v
+		case "user", "srcuser":
+			ev.SrcUser = v
+		case "sentbyte":
+			sb = decode.Uint(v)
+		case "rcvdbyte":
+			rb = decode.Uint(v)
+		case "sentpkt":
+			sp = decode.Uint(v)
+		case "rcvdpkt":
+			rp = decode.Uint(v)
+		default:
+			ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
+		}
+	}
+	if typ == "" {
+		return errNoType
+	}
+	ev.SetAttr("subtype", subtype)
+	if t := logTime(date, clock, tz, eventtime); !t.IsZero() {
+		ev.Time = t
+	}
+	ev.Rule = policyname
+	if ev.Rule == "" {
+		ev.Rule = policyid
+	}
+	ev.Bytes, ev.Packets = decode.Sum(sb, rb), decode.Sum(sp, rp)
+	switch typ {
+	case "traffic":
+		ev.Kind = event.KindFlow
+		ev.Action = trafficAction(action)
+	case "utm", "anomaly", "ips", "app-ctrl", "virus", "webfilter": // 5.x used the subtype as type
+		ev.Kind = event.KindAlert
+		if subtype == "app-ctrl" || typ == "app-ctrl" {
+			ev.Kind = event.KindDPI
+		}
+		ev.Action = utmAction(action)
+	case "event":
+		ev.Kind = event.KindSystem
+		ev.Action = event.Action("")
+		if action != "" {
+			ev.SetAttr("action", action)
+		}
+	default:
+		ev.Kind = event.KindSystem
+	}
+	if status != "" {
+		ev.SetAttr("status", status)
+	}
+	if attack != "" {
+		ev.Signature = attack
+	}
+	// Application protocol and function, from the most specific name.
+	for _, name := range [...]string{app, attack, service} {
+		if name == "" {
+			continue
+		}
+		if proto, code, fn, hasCode, ok := decode.OTApp(name); ok {
+			ev.AppProtocol = proto
+			if hasCode {
+				ev.FunctionCode, ev.Function = event.Some(code), fn
+			}
+			break
+		}
+	}
+	if ev.AppProtocol == "" {
+		for _, name := range [...]string{service, app} {
+			if name != "" && !strings.Contains(name, "/") && name != "unknown" {
+				ev.AppProtocol = decode.AppProtocol(name)
+				break
+			}
+		}
+	}
+	if app != "" {
+		ev.SetAttr("app", app)
+	}
+	if service != "" {
+		ev.SetAttr("service", service)
+	}
+	return nil
+}
+
+// logTime prefers eventtime (FortiOS 6.2+: nanoseconds, some builds
+// microseconds or seconds, told apart by their digits), then date, time
+// and tz ("-0400", "+02:00"); without tz, date and time are UTC.
+func logTime(date, clock, tz, eventtime string) time.Time {
+	if v := decode.Uint(eventtime); v.OK {
+		switch n := len(eventtime); {
+		case n >= 18:
+			return time.Unix(0, int64(v.V)).UTC()
+		case n >= 15:
+			return time.UnixMicro(int64(v.V)).UTC()
+		case n >= 12:
+			return time.UnixMilli(int64(v.V)).UTC()
+		case n >= 9:
+			return time.Unix(int64(v.V), 0).UTC()
+		}
+	}
+	if date == "" || clock == "" {
+		return time.Time{}
+	}
+	layout, s := "2006-01-02 15:04:05", date+" "+clock
+	if tz != "" {
+		layout, s = layout+" -0700", s+" "+strings.ReplaceAll(tz, ":", "")
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// trafficAction maps type=traffic actions.
+func trafficAction(a string) event.Action {
+	switch a {
+	case "accept", "start", "dns":
+		return event.ActionAllow
+	case "deny", "block":
+		return event.ActionDeny
+	case "close", "timeout":
+		return event.ActionClose
+	case "server-rst", "client-rst":
+		return event.ActionReset
+	case "ip-conn":
+		return event.ActionDrop
+	case "":
+		return ""
+	}
+	return event.ActionUnknown
+}
+
+// utmAction maps type=utm actions.
+func utmAction(a string) event.Action {
+	switch a {
+	case "pass", "passthrough", "allow", "accept":
+		return event.ActionAllow
+	case "detected", "monitored", "monitor", "log-only":
+		return event.ActionAlert
+	case "block", "blocked", "deny":
+		return event.ActionDeny
+	case "dropped", "drop", "clear_session", "drop_session":
+		return event.ActionDrop
+	case "reset", "reset_client", "reset_server":
+		return event.ActionReset
+	case "":
+		return ""
+	}
+	return event.ActionUnknown
+}
