@@ -324,3 +324,11 @@ func TestCollectorBackpressure(t *testing.T) {
 		t.Error("frames out of order or changed")
 	}
 }
+
+func tlsDial(addr string, pki *testPKI) (net.Conn, error) {
+	return tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}})
+}
+
+type netipAddr = netip.Addr
+
+func testutilValue(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }
