@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/decode"
 	_ "github.com/otsiem/otsiem/ingest/decode/all" // every vendor decoder
 	"github.com/otsiem/otsiem/ingest/event"
-	"github.com/otsiem/otsiem/ingest/syslog"
 )
 
 func init() {
@@ -49,9 +49,9 @@ func runParse(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	loc, err := time.LoadLocation(*tz)
+	p, err := ingest.NewParser(*site, *decoderName, *tz)
 	if err != nil {
-		fmt.Fprintf(stderr, "otsiem parse: --tz: %v\n", err)
+		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
 		return 2
 	}
 	received := time.Now().UTC()
@@ -67,15 +67,6 @@ func runParse(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "otsiem parse: --sender: %v\n", err)
 			return 2
 		}
-	}
-	p := &decode.Parser{Header: syslog.NewParser(syslog.Config{Location: loc}), Site: *site}
-	if *decoderName != "" {
-		d, ok := decode.Default.Lookup(*decoderName)
-		if !ok {
-			fmt.Fprintf(stderr, "otsiem parse: unknown decoder %q (have %s)\n", *decoderName, strings.Join(decode.Default.Names(), ", "))
-			return 2
-		}
-		p.Decoder = d
 	}
 	out := bufio.NewWriterSize(stdout, 64*1024)
 	pr := &lineParser{p: p, sender: sender, received: received, pretty: *pretty, out: out}
