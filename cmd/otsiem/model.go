@@ -97,7 +97,7 @@ func printModel(out io.Writer, m *rules.Model) {
 			if r.Diode {
 				diode = "yes"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID(), sl(c.SL), r.App, service(r), dir, fns, diode)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID(), sl(c.SL), r.App, ruleService(r), dir, fns, diode)
 		}
 	}
 	tw.Flush()
@@ -164,7 +164,7 @@ func matrixCell(m *rules.Model, from, to *rules.Zone) string {
 	return strings.Join(parts, " ")
 }
 
-func service(r *rules.Rule) string {
+func ruleService(r *rules.Rule) string {
 	if len(r.Ports) == 0 {
 		return r.Transport
 	}

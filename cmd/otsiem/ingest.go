@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest"
+	"github.com/otsiem/otsiem/ingest/bus"
+	_ "github.com/otsiem/otsiem/ingest/decode/all" // every vendor decoder
+)
+
+func init() {
+	register(command{name: "ingest", summary: "run the syslog collectors, publishing events to NATS JetStream", run: runIngest})
+}
+
+func runIngest(args []string, _, stderr io.Writer) int {
+	s, code := newService("ingest", args, stderr)
+	if s == nil {
+		return code
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	in, err := s.startIngest(ctx)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	stopHTTP, err := s.serveHTTP(func() error { return nil })
+	if err != nil {
+		s.log.Error("start", "err", err)
+		in.close()
+		return 1
+	}
+	defer stopHTTP()
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	if err := in.close(); err != nil {
+		s.log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// ingestStage is the running collector stack.
+type ingestStage struct {
+	bus       *bus.Bus
+	pub       *bus.Publisher
+	batcher   *bus.Batcher
+	collector *ingest.Collector
+	done      chan struct{}
+	cancel    context.CancelFunc
+}
+
+// startIngest opens the bus and the listeners and starts collecting.
+func (s *service) startIngest(ctx context.Context) (*ingestStage, error) {
+	b, err := bus.Open(ctx, s.cfg.Bus("ingest"))
+	if err != nil {
+		return nil, err
+	}
+	pub, err := b.NewPublisher(bus.PublisherConfig{MaxPending: s.cfg.Ingest.MaxPending, Stage: "ingest", Registerer: s.reg, Logger: s.log})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	st := &ingestStage{bus: b, pub: pub, batcher: bus.NewBatcher(pub, s.cfg.Batcher()), done: make(chan struct{})}
+	pipeline := ingest.NewPipeline(ingest.PipelineConfig{Site: s.site, Events: st.batcher, DeadLetters: pub,
+		SenderMatches: s.senderMatches, Registerer: s.reg})
+	opts := ingest.Options{Registerer: s.reg, Logger: s.log}
+	if s.cfg.Ingest.AllowOnlyModelDevices {
+		opts.AllowSender = func(a netip.Addr) bool { return s.model.DeviceByAddr(a) != nil }
+	}
+	if st.collector, err = ingest.NewCollector(s.cfg.Listeners(), pipeline, opts); err != nil {
+		st.batcher.Close(context.Background())
+		pub.Close(context.Background())
+		b.Close()
+		return nil, err
+	}
+	for name, addr := range st.collector.Addrs() {
+		s.log.Info("listening for syslog", "listener", name, "address", addr.String(), "network", addr.Network())
+	}
+	if b.Embedded() {
+		s.log.Info("embedded NATS JetStream", "dir", s.cfg.Bus("ingest").Embedded.Dir, "listen", b.ClientURL())
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	st.cancel = cancel
+	go func() { _ = st.collector.Run(cctx); close(st.done) }()
+	return st, nil
+}
+
+// close stops accepting, drains the connections, publishes what is left
+// and waits for every acknowledgement.
+func (st *ingestStage) close() error {
+	st.cancel()
+	<-st.done
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := st.batcher.Close(ctx)
+	if perr := st.pub.Close(ctx); err == nil {
+		err = perr
+	}
+	st.bus.Close()
+	return err
+}

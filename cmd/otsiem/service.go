@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/rules"
+)
+
+// service is what every long-running command shares: its configuration,
+// logger, metrics registry and model.
+type service struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	reg   *prometheus.Registry
+	model *rules.Model
+	site  string
+}
+
+// newService parses --config, loads the configuration (the defaults
+// without one) and the model, and sets up logging and metrics.
+func newService(name string, args []string, stderr io.Writer) (*service, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: otsiem %s [--config FILE]\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return nil, 2
+	}
+	cfg := config.Default()
+	if *path != "" {
+		var err error
+		if cfg, err = config.Load(*path); err != nil {
+			fmt.Fprintln(stderr, err)
+			return nil, 1
+		}
+	}
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	s := &service{cfg: cfg, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("stage", name),
+		reg: prometheus.NewRegistry()}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, ok := loadModel(cfg.Model, stderr)
+	if !ok {
+		return nil, 1
+	}
+	s.model = m
+	s.site = cfg.Site
+	if s.site == "" {
+		s.site = m.Site
+	}
+	return s, 0
+}
+
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// serveHTTP serves /metrics and /healthz (200 while healthy() is nil) until
+// the returned stop is called.
+func (s *service) serveHTTP(healthy func() error) (stop func(), err error) {
+	addr := s.cfg.HTTP.Address
+	if addr == "" || addr == "off" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := healthy(); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server", "err", err)
+		}
+	}()
+	s.log.Info("serving /metrics and /healthz", "address", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// senderMatches reports whether a device may send from an address: true
+// when the model does not declare the device or its addresses.
+func (s *service) senderMatches(device string, sender netip.Addr) bool {
+	d := s.model.Device(device)
+	return d == nil || len(d.Addresses) == 0 || slices.Contains(d.Addresses, sender.Unmap())
+}

@@ -1,0 +1,366 @@
+// Package config reads otsiem's configuration file: one YAML format for
+// `otsiem run` and for the ingest, correlate and store stages run apart.
+// Unknown keys and values of the wrong type are errors with file:line:col;
+// ${VAR} in a value is replaced by the environment variable, so secrets
+// need not be written in the file.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otsiem/otsiem/ingest"
+	"github.com/otsiem/otsiem/ingest/bus"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Site labels events; default: derived from the model's facility.
+	Site string `yaml:"site"`
+	// Model is the zone/conduit model directory (or file).
+	Model string `yaml:"model"`
+	// DataDir holds the embedded NATS and ClickHouse data.
+	DataDir  string `yaml:"data_dir"`
+	LogLevel string `yaml:"log_level"`
+	HTTP     HTTP   `yaml:"http"`
+	NATS     NATS   `yaml:"nats"`
+	Ingest   Ingest `yaml:"ingest"`
+}
+
+// HTTP is the operations endpoint: /metrics and /healthz.
+type HTTP struct {
+	Address string `yaml:"address"` // default 127.0.0.1:9464; "off" disables it
+}
+
+// NATS says where the bus is; an empty URL runs an embedded server.
+type NATS struct {
+	URL       string        `yaml:"url"`
+	User      string        `yaml:"user"`
+	Password  string        `yaml:"password"`
+	Token     string        `yaml:"token"`
+	CredsFile string        `yaml:"creds_file"`
+	NKeyFile  string        `yaml:"nkey_file"`
+	TLS       ClientTLS     `yaml:"tls"`
+	Embedded  EmbeddedNATS  `yaml:"embedded"`
+	Replicas  int           `yaml:"replicas"`
+	MaxAge    time.Duration `yaml:"max_age"`
+	MaxBytes  int64         `yaml:"max_bytes"`
+}
+
+// ClientTLS is TLS for a client connection.
+type ClientTLS struct {
+	CAFile     string `yaml:"ca_file"`
+	CertFile   string `yaml:"cert_file"`
+	KeyFile    string `yaml:"key_file"`
+	ServerName string `yaml:"server_name"`
+}
+
+// EmbeddedNATS configures the in-process server.
+type EmbeddedNATS struct {
+	Dir    string `yaml:"dir"`    // default <data_dir>/nats
+	Listen string `yaml:"listen"` // e.g. 127.0.0.1:4222; empty: in-process only
+}
+
+// Ingest configures the collectors.
+type Ingest struct {
+	Listeners []Listener `yaml:"listeners"`
+	// AllowOnlyModelDevices refuses senders whose address is not a device
+	// declared in the model (TCP/TLS refused, UDP dead-lettered).
+	AllowOnlyModelDevices bool `yaml:"allow_only_model_devices"`
+	// MaxPending bounds unacknowledged publishes before readers slow down.
+	MaxPending int   `yaml:"max_pending"`
+	Batch      Batch `yaml:"batch"`
+}
+
+// Batch sizes the event batches sent to NATS.
+type Batch struct {
+	MaxRecords int           `yaml:"max_records"`
+	MaxBytes   int           `yaml:"max_bytes"`
+	Linger     time.Duration `yaml:"linger"`
+}
+
+// Listener is one syslog listener.
+type Listener struct {
+	Name           string        `yaml:"name"`
+	Protocol       string        `yaml:"protocol"`
+	Address        string        `yaml:"address"`
+	MaxMessageSize int           `yaml:"max_message_size"`
+	MaxConnections int           `yaml:"max_connections"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	Framing        string        `yaml:"framing"`
+	Decoder        string        `yaml:"decoder"`
+	Timezone       string        `yaml:"timezone"`
+	QueueSize      int           `yaml:"queue_size"`
+	TLS            ServerTLS     `yaml:"tls"`
+}
+
+// ServerTLS is a TLS listener's certificate and optional client CA.
+type ServerTLS struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	ClientCAFile string `yaml:"client_ca_file"`
+}
+
+// Default returns the configuration `otsiem run` uses without a file: the
+// refinery example model, embedded NATS under ./data, syslog on
+// 127.0.0.1:5514 over UDP and TCP, metrics on 127.0.0.1:9464.
+func Default() *Config {
+	return &Config{
+		Model:    "examples/refinery",
+		DataDir:  "data",
+		LogLevel: "info",
+		HTTP:     HTTP{Address: "127.0.0.1:9464"},
+		Ingest: Ingest{Listeners: []Listener{
+			{Name: "syslog-udp", Protocol: ingest.ProtoUDP, Address: "127.0.0.1:5514"},
+			{Name: "syslog-tcp", Protocol: ingest.ProtoTCP, Address: "127.0.0.1:5514"},
+		}},
+	}
+}
+
+// Load reads a configuration file over the defaults. Paths in it are
+// relative to the directory the command runs in.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads a configuration from data; name is used in error messages.
+func Parse(name string, data []byte) (*Config, error) {
+	cfg := Default()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := lineRE.FindStringSubmatch(msg); m != nil {
+			return nil, fmt.Errorf("%s:%s:1: %s", name, m[1], m[2])
+		}
+		return nil, fmt.Errorf("%s: %s", name, msg)
+	}
+	if len(root.Content) == 0 {
+		return cfg, cfg.Check(name)
+	}
+	doc := root.Content[0]
+	var errs []error
+	if err := expandEnv(name, doc); err != nil {
+		errs = append(errs, err)
+	}
+	checkKeys(name, doc, reflect.TypeOf(cfg).Elem(), &errs)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// A listeners list in the file replaces the default listeners.
+	if hasKey(doc, "ingest", "listeners") {
+		cfg.Ingest.Listeners = nil
+	}
+	if err := doc.Decode(cfg); err != nil {
+		return nil, typeErrors(name, doc, err)
+	}
+	return cfg, cfg.Check(name)
+}
+
+// Check reports settings that cannot work.
+func (c *Config) Check(name string) error {
+	var errs []string
+	for i, l := range c.Ingest.Listeners {
+		switch l.Protocol {
+		case ingest.ProtoUDP, ingest.ProtoTCP:
+		case ingest.ProtoTLS:
+			if l.TLS.CertFile == "" || l.TLS.KeyFile == "" {
+				errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: tls needs tls.cert_file and tls.key_file", i))
+			}
+		default:
+			errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: protocol %q: want udp, tcp or tls", i, l.Protocol))
+		}
+		switch ingest.Framing(l.Framing) {
+		case "", ingest.FramingAuto, ingest.FramingOctetCounting, ingest.FramingNonTransparent:
+		default:
+			errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: framing %q: want auto, octet-counting or non-transparent", i, l.Framing))
+		}
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log_level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %s", name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Bus returns the NATS settings for a connection named after its stage.
+func (c *Config) Bus(stage string) bus.Config {
+	n := c.NATS
+	dir := n.Embedded.Dir
+	if dir == "" {
+		dir = filepath.Join(c.DataDir, "nats")
+	}
+	return bus.Config{
+		URL: n.URL, Name: "otsiem-" + stage, User: n.User, Password: n.Password, Token: n.Token,
+		CredsFile: n.CredsFile, NKeyFile: n.NKeyFile,
+		TLS:      bus.TLSConfig{CAFile: n.TLS.CAFile, CertFile: n.TLS.CertFile, KeyFile: n.TLS.KeyFile, ServerName: n.TLS.ServerName},
+		Embedded: bus.EmbeddedConfig{Dir: dir, Listen: n.Embedded.Listen},
+		Replicas: n.Replicas, MaxAge: n.MaxAge, MaxBytes: n.MaxBytes,
+	}
+}
+
+// Listeners returns the collector listeners.
+func (c *Config) Listeners() []ingest.ListenerConfig {
+	out := make([]ingest.ListenerConfig, len(c.Ingest.Listeners))
+	for i, l := range c.Ingest.Listeners {
+		out[i] = ingest.ListenerConfig{
+			Name: l.Name, Protocol: l.Protocol, Address: l.Address, MaxMessageSize: l.MaxMessageSize,
+			MaxConnections: l.MaxConnections, IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
+			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize,
+			TLS: ingest.ServerTLS{CertFile: l.TLS.CertFile, KeyFile: l.TLS.KeyFile, ClientCAFile: l.TLS.ClientCAFile},
+		}
+	}
+	return out
+}
+
+// Batcher returns the event batch settings.
+func (c *Config) Batcher() bus.BatcherConfig {
+	b := c.Ingest.Batch
+	return bus.BatcherConfig{MaxRecords: b.MaxRecords, MaxBytes: b.MaxBytes, Linger: b.Linger}
+}
+
+var envRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} in every scalar; an unset variable is an error.
+func expandEnv(name string, n *yaml.Node) error {
+	var errs []error
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+			n.Value = envRE.ReplaceAllStringFunc(n.Value, func(m string) string {
+				v, ok := os.LookupEnv(m[2 : len(m)-1])
+				if !ok {
+					errs = append(errs, fmt.Errorf("%s:%d:%d: environment variable %s is not set", name, n.Line, n.Column, m[2:len(m)-1]))
+				}
+				return v
+			})
+			if n.Tag == "!!null" || n.Tag == "" {
+				n.Tag = "!!str"
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return errors.Join(errs...)
+}
+
+// checkKeys reports keys that name no field of the target type.
+func checkKeys(name string, n *yaml.Node, t reflect.Type, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if tag != "" && tag != "-" {
+				fields[tag] = t.Field(i).Type
+				names = append(names, tag)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				slices.Sort(names)
+				*errs = append(*errs, fmt.Errorf("%s:%d:%d: unknown key %q (known: %s)", name, k.Line, k.Column, k.Value, strings.Join(names, ", ")))
+				continue
+			}
+			checkKeys(name, n.Content[i+1], ft, errs)
+		}
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for _, c := range n.Content {
+			checkKeys(name, c, t.Elem(), errs)
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 1; i < len(n.Content); i += 2 {
+			checkKeys(name, n.Content[i], t.Elem(), errs)
+		}
+	}
+}
+
+func hasKey(n *yaml.Node, path ...string) bool {
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return false
+		}
+		n = next
+	}
+	return true
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// typeErrors turns yaml's "line N: cannot unmarshal …" into file:line:col.
+func typeErrors(name string, doc *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		m := lineRE.FindStringSubmatch(e)
+		if m == nil {
+			errs = append(errs, fmt.Errorf("%s: %s", name, e))
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", name, line, valueColumn(doc, line), m[2]))
+	}
+	return errors.Join(errs...)
+}
+
+// valueColumn finds the column of the last scalar on a line: the value
+// that failed to decode.
+func valueColumn(n *yaml.Node, line int) int {
+	col := 1
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Line == line && n.Kind == yaml.ScalarNode && n.Column > col {
+			col = n.Column
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return col
+}
+
+// Example returns a commented example configuration, the one in the README.
+func Example() []byte { return bytes.Clone(example) }
+
+//go:embed otsiem.example.yaml
+var example []byte

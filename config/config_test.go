@@ -1,0 +1,71 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleIsTheDefault(t *testing.T) {
+	cfg, err := Parse("example.yaml", Example())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	// The example spells out what the defaults leave to each stage.
+	want.NATS.Replicas, want.NATS.MaxAge = 1, 168*time.Hour
+	want.Ingest.Listeners[1].Framing = "auto"
+	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
+	want.Ingest.MaxPending = 8192
+	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("example differs from defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestParse(t *testing.T) {
+	t.Setenv("OTSIEM_TEST_PW", "s3cret")
+	cfg, err := Parse("c.yaml", []byte(`
+site: unit-3
+nats:
+  url: tls://nats.plant:4222
+  user: otsiem
+  password: ${OTSIEM_TEST_PW}
+ingest:
+  listeners:
+    - {name: tls, protocol: tls, address: 0.0.0.0:6514, tls: {cert_file: c.pem, key_file: k.pem}, idle_timeout: 5m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Ingest.Listeners) != 1 || cfg.Ingest.Listeners[0].IdleTimeout != 5*time.Minute {
+		t.Errorf("listeners replace the defaults: %+v", cfg.Ingest.Listeners)
+	}
+	b := cfg.Bus("ingest")
+	if b.Password != "s3cret" || b.URL != "tls://nats.plant:4222" || b.Name != "otsiem-ingest" || b.Embedded.Dir != "data/nats" {
+		t.Errorf("bus %+v", b)
+	}
+	if l := cfg.Listeners()[0]; l.TLS.CertFile != "c.pem" || l.Protocol != "tls" {
+		t.Errorf("listener %+v", l)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"nats:\n  urll: x\n", `c.yaml:2:3: unknown key "urll" (known: creds_file, embedded, max_age, max_bytes, nkey_file, password, replicas, tls, token, url, user)`},
+		{"ingest:\n  listeners:\n    - protocol: tcp\n      adress: x\n", `c.yaml:4:7: unknown key "adress"`},
+		{"ingest:\n  max_pending: lots\n", "c.yaml:2:16: cannot unmarshal !!str `lots` into int"},
+		{"ingest:\n  batch:\n    linger: soon\n", "c.yaml:3:13: cannot unmarshal !!str `soon` into time.Duration"},
+		{"nats:\n  password: ${OTSIEM_UNSET_VAR_X}\n", "c.yaml:2:13: environment variable OTSIEM_UNSET_VAR_X is not set"},
+		{"ingest:\n  listeners:\n    - protocol: sctp\n", `c.yaml: ingest.listeners[0]: protocol "sctp": want udp, tcp or tls`},
+		{"ingest:\n  listeners:\n    - protocol: tls\n", "c.yaml: ingest.listeners[0]: tls needs tls.cert_file and tls.key_file"},
+		{"site: [\n", "c.yaml:1:1: did not find expected node content"},
+	}
+	for _, tt := range tests {
+		_, err := Parse("c.yaml", []byte(tt.in))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%q:\n got %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
+}
