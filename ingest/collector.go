@@ -386,10 +386,22 @@ func (c *Collector) serveUDP(ctx, hctx context.Context, l *listener) {
 	bytesIn := c.m.bytes.WithLabelValues(name)
 	truncated := c.m.truncated.WithLabelValues(name)
 	dropped := c.m.drops.WithLabelValues(name, "queue_full")
+	kernel := c.m.drops.WithLabelValues(name, "kernel_buffer")
 	buf := make([]byte, 65536)
 	uc := l.pc.(*net.UDPConn)
+	var oob []byte
+	if enableDropCount(uc) {
+		oob = make([]byte, 64)
+	}
+	var lastDrops uint32
 	for {
-		n, from, err := uc.ReadFromUDPAddrPort(buf)
+		n, oobn, _, from, err := uc.ReadMsgUDPAddrPort(buf, oob)
+		if oobn > 0 {
+			if d, ok := kernelDrops(oob[:oobn]); ok && d != lastDrops {
+				kernel.Add(float64(d - lastDrops))
+				lastDrops = d
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
