@@ -11,11 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
-	"github.com/otsiem/otsiem/storage/embedded"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -23,17 +21,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func TestMain(m *testing.M) { chdbtest.Main(m) }
 
 // connect returns a clickhouse-go connection to a fresh, empty database.
-func connect(t testing.TB) (driver.Conn, string) {
-	t.Helper()
-	e := chdbtest.Engine(t)
-	db := chdbtest.Database(t)
-	conn, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.NewHandler(e), db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn, db
-}
+func connect(t testing.TB) (driver.Conn, string) { return chdbtest.ClickHouse(t) }
 
 // migrated returns a connection to a fresh database with the schema.
 func migrated(t testing.TB) (driver.Conn, string) {

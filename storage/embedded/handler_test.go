@@ -21,17 +21,7 @@ func TestMain(m *testing.M) { chdbtest.Main(m) }
 
 // open returns a clickhouse-go connection to a fresh database on the
 // embedded engine.
-func open(t testing.TB) (clickhouse.Conn, string) {
-	t.Helper()
-	e := chdbtest.Engine(t)
-	db := chdbtest.Database(t)
-	conn, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.NewHandler(e), db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn, db
-}
+func open(t testing.TB) (clickhouse.Conn, string) { return chdbtest.ClickHouse(t) }
 
 type row struct {
 	ID     uint64

@@ -1,5 +1,6 @@
 // Package chdbtest gives tests one shared embedded engine per test process,
-// skipping them when libchdb.so is missing unless CHDB_REQUIRED=1.
+// skipping them when libchdb.so is missing unless CHDB_REQUIRED=1, and
+// clickhouse-go connections to fresh databases on it.
 package chdbtest
 
 import (
@@ -11,7 +12,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/otsiem/otsiem/storage/chdb"
+	"github.com/otsiem/otsiem/storage/embedded"
 )
 
 // EnvRequired names the variable that turns a missing library from a skip
@@ -75,4 +79,18 @@ func Main(m *testing.M) {
 		_ = os.RemoveAll(dir)
 	}
 	os.Exit(code)
+}
+
+// ClickHouse returns a clickhouse-go connection, over the embedded HTTP
+// interface, to a fresh database (see [Database]) and the database's name.
+func ClickHouse(tb testing.TB) (driver.Conn, string) {
+	tb.Helper()
+	e := Engine(tb)
+	db := Database(tb)
+	conn, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.NewHandler(e), db))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = conn.Close() })
+	return conn, db
 }
