@@ -25,6 +25,8 @@ func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	w := &responseWriter{header: http.Header{}}
 	rt.h.ServeHTTP(w, req)
+	// As http.Transport does: a writer still feeding the body is released.
+	_ = req.Body.Close()
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
