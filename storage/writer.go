@@ -155,4 +155,3 @@ func (w *Writer[R]) insert(ctx context.Context, rows []R) error {
 		backoff = min(2*backoff, w.opts.MaxBackoff)
 	}
 }
-
