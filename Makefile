@@ -4,7 +4,13 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean
+.PHONY: all build run test vet fmt-check bench clean chdb
+
+# The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
+# libchdb.so from a pinned npm package, installed into a git-ignored cache.
+CHDB_PKG := @chdb/lib-linux-x64-gnu@26.7.3-stable.1
+CHDB_DIR := .cache/chdb
+CHDB_LIB := $(CHDB_DIR)/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so
 
 all: build
 
@@ -21,11 +27,18 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet
+test: fmt-check vet chdb
 	$(GO) test -race -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+chdb: $(CHDB_LIB)
+
+$(CHDB_LIB):
+	mkdir -p $(CHDB_DIR)
+	npm install --prefix $(CHDB_DIR) --no-save --no-audit --no-fund $(CHDB_PKG)
+	test -f $@
 
 clean:
 	rm -rf bin

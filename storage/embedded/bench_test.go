@@ -1,0 +1,47 @@
+package embedded_test
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// BenchmarkBatchInsert measures clickhouse-go batch inserts through the
+// in-process HTTP interface into the engine, for several batch sizes.
+func BenchmarkBatchInsert(b *testing.B) {
+	conn, _ := open(b)
+	ctx := b.Context()
+	if err := conn.Exec(ctx, `CREATE TABLE flows (
+		time DateTime64(6, 'UTC'), src_ip IPv6, dst_ip IPv6, src_port UInt16, dst_port UInt16,
+		transport LowCardinality(String), conduit LowCardinality(String), verdict LowCardinality(String),
+		bytes UInt64, message String
+	) ENGINE = MergeTree PARTITION BY toDate(time) ORDER BY (time, conduit, verdict)`); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, size := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("rows=%d", size), func(b *testing.B) {
+			rows := 0
+			for b.Loop() {
+				batch, err := conn.PrepareBatch(ctx, "INSERT INTO flows")
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range size {
+					if err := batch.Append(t0.Add(time.Duration(i)*time.Millisecond),
+						netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), netip.AddrFrom4([4]byte{10, 2, 0, 5}),
+						uint16(40000+i%20000), uint16(502), "tcp", "C1-BPCS-OPS", "allowed", uint64(i),
+						"<134>Mar  1 00:00:00 fw1 %ASA-6-302013: Built outbound TCP connection"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := batch.Send(); err != nil {
+					b.Fatal(err)
+				}
+				rows += size
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

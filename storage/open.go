@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/otsiem/otsiem/storage/chdb"
+	"github.com/otsiem/otsiem/storage/embedded"
+)
+
+// Config says where the data lives: a ClickHouse server when Addrs is set,
+// else the embedded engine.
+type Config struct {
+	// Addrs are ClickHouse servers (host:port); empty means embedded.
+	Addrs []string
+	// Protocol is "native" (default) or "http".
+	Protocol string
+	// Database is created when missing; default "otsiem".
+	Database string
+	Username string
+	Password string
+	// TLS enables TLS towards the servers with this configuration.
+	TLS *tls.Config
+	// Compression enables LZ4 on the native protocol.
+	Compression bool
+
+	// Embedded configures the in-process engine used without Addrs.
+	Embedded EmbeddedConfig
+}
+
+// EmbeddedConfig configures the in-process engine.
+type EmbeddedConfig struct {
+	// Path is the data directory (required).
+	Path string
+	// LibPath is libchdb.so; empty means chdb.Locate's search.
+	LibPath string
+}
+
+// DB is an open connection to the configured ClickHouse.
+type DB struct {
+	// Conn is the clickhouse-go connection, whichever ClickHouse is behind it.
+	Conn driver.Conn
+	// Database is the database Conn uses.
+	Database string
+	// Engine is the embedded engine, nil with a server.
+	Engine *chdb.Engine
+	// Handler is the embedded engine's HTTP interface (nil with a server),
+	// to serve on a loopback port with embedded.Serve.
+	Handler http.Handler
+}
+
+// Open connects to the configured ClickHouse, starting the embedded engine
+// when no server is configured, and creates the database when missing.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{Database: cfg.Database}
+	if db.Database == "" {
+		db.Database = "otsiem"
+	}
+	if len(cfg.Addrs) == 0 {
+		if cfg.Embedded.Path == "" {
+			return nil, errors.New("storage: embedded engine needs a data path")
+		}
+		e, err := chdb.Open(chdb.Options{Path: cfg.Embedded.Path, LibPath: cfg.Embedded.LibPath})
+		if err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		if _, err := e.Query(ctx, "CREATE DATABASE IF NOT EXISTS "+chdb.QuoteIdent(db.Database), "", nil); err != nil {
+			_ = e.Close()
+			return nil, fmt.Errorf("storage: create database: %w", err)
+		}
+		h := embedded.NewHandler(e)
+		conn, err := clickhouse.Open(embedded.ClickHouseOptions(h, db.Database))
+		if err != nil {
+			_ = e.Close()
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		db.Conn, db.Engine, db.Handler = conn, e, h
+		return db, nil
+	}
+	opts := &clickhouse.Options{
+		Addr: cfg.Addrs,
+		Auth: clickhouse.Auth{Username: cfg.Username, Password: cfg.Password},
+		TLS:  cfg.TLS,
+	}
+	switch strings.ToLower(cfg.Protocol) {
+	case "", "native":
+		opts.Protocol = clickhouse.Native
+	case "http":
+		opts.Protocol = clickhouse.HTTP
+	default:
+		return nil, fmt.Errorf("storage: unknown protocol %q (native or http)", cfg.Protocol)
+	}
+	if cfg.Compression {
+		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	}
+	boot, err := clickhouse.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+chdb.QuoteIdent(db.Database))
+	_ = boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("storage: create database: %w", err)
+	}
+	opts.Auth.Database = db.Database
+	if db.Conn, err = clickhouse.Open(opts); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the connection and stops the embedded engine.
+func (db *DB) Close() error {
+	err := db.Conn.Close()
+	if db.Engine != nil {
+		err = errors.Join(err, db.Engine.Close())
+	}
+	return err
+}
