@@ -104,10 +104,8 @@ var modbusNames = map[int]string{1: "RdCoils", 2: "RdDiscInp", 3: "RdHoldRegs", 
 	6: "WrSingleReg", 15: "WrMultCoils", 16: "WrMultRegs"}
 
 func suricataModbus(t time.Time, host string, flowID int64, f flow, fc int) string {
-	access := "READ | HOLDING"
-	if fc == 5 || fc == 6 || fc == 15 || fc == 16 {
-		access = "WRITE | HOLDING"
-	}
+	access := map[int]string{1: "READ | COILS", 2: "READ | DISCRETE", 3: "READ | HOLDING", 4: "READ | INPUT",
+		5: "WRITE | COILS", 6: "WRITE | HOLDING", 15: "WRITE | COILS", 16: "WRITE | HOLDING"}[fc]
 	return suricataHeader(t, host) + fmt.Sprintf(`{"timestamp":"%s","flow_id":%d,"in_iface":"eth1","event_type":"modbus","src_ip":"%s","src_port":%d,"dest_ip":"%s","dest_port":%d,"proto":"TCP","modbus":{"id":1,"request":{"transaction_id":%d,"protocol_id":0,"unit_id":1,"function_code":"%s","function_raw":%d,"access_type":"%s","category":"PUBLIC_ASSIGNED","error_flags":"NONE"}}}`,
 		eveTime(t), flowID, f.src, f.sport, f.dst, f.dport, flowID%65536, modbusNames[fc], fc, access)
 }

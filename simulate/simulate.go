@@ -116,7 +116,7 @@ func (g *Generator) Now() time.Time {
 func (g *Generator) Next() Line {
 	t := g.Now()
 	g.n++
-	if len(g.queue) == 0 {
+	for len(g.queue) == 0 {
 		switch {
 		case !t.Before(g.nextBeat):
 			g.heartbeats(g.nextBeat)
