@@ -135,4 +135,3 @@ func printSimStats(w io.Writer, st simulate.Stats) {
 		}
 	}
 }
-
