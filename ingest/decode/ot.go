@@ -142,3 +142,18 @@ var modbusAliases = map[string]int32{
 	"readwriteregisters": 23, "maskwrite4xregister": 22, "readmultipleregisters": 3,
 	"writeregister": 6, "writecoil": 5, "writeregisters": 16, "writecoils": 15,
 }
+
+// SetOTApp sets ev's app_protocol from a name OTApp understands, and its
+// function code and name when the name gives them; it reports whether the
+// name started with an industrial protocol.
+func SetOTApp(ev *event.Event, name string) bool {
+	proto, code, fn, hasCode, ok := OTApp(name)
+	if !ok {
+		return false
+	}
+	ev.AppProtocol = proto
+	if hasCode {
+		ev.FunctionCode, ev.Function = event.Some(code), fn
+	}
+	return true
+}
