@@ -1,5 +1,7 @@
 package decode
 
+import "github.com/otsiem/otsiem/ingest/event"
+
 // Function names are snake_case forms of the names in the protocol
 // specifications: the Modbus Application Protocol Specification V1.1b3,
 // IEEE 1815 (DNP3) and the ODVA CIP / EtherNet/IP specifications.
