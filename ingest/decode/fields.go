@@ -163,7 +163,7 @@ func Transport(s string) string {
 		return "udp"
 	case "icmp", "ICMP", "1":
 		return "icmp"
-	case "icmp6", "ICMP6", "icmpv6", "ICMPv6", "ipv6-icmp", "58":
+	case "icmp6", "ICMP6", "icmpv6", "ICMPv6", "ipv6-icmp", "IPv6-ICMP", "58":
 		return "icmp6"
 	case "sctp", "SCTP", "132":
 		return "sctp"

@@ -8,7 +8,8 @@ import (
 
 // JSONValue is one JSON value inside a line: its raw text, unparsed.
 type JSONValue struct {
-	Raw string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	Raw   string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	valid bool   // Raw was checked as part of a valid document
 }
 
 // Kind returns the value's JSON type by its first byte: '"' string, '{'
@@ -42,7 +43,10 @@ func (v JSONValue) Object(fn func(key string, v JSONValue) error) error {
 	if v.Kind() != '{' {
 		return errNotObject
 	}
-	return EachMember(v.Raw, fn)
+	if !v.valid {
+		return EachMember(v.Raw, fn)
+	}
+	return members(v.Raw, fn)
 }
 
 // Array calls fn for each element of an array value; it does nothing for
@@ -61,7 +65,7 @@ func (v JSONValue) Array(fn func(v JSONValue) error) error {
 		if err := s.value(0); err != nil {
 			return err
 		}
-		if err := fn(JSONValue{Raw: s.s[start:s.i]}); err != nil {
+		if err := fn(JSONValue{Raw: s.s[start:s.i], valid: v.valid}); err != nil {
 			return err
 		}
 		s.space()
@@ -104,8 +108,12 @@ func EachMember(s string, fn func(key string, v JSONValue) error) error {
 	if sc.i != len(s) {
 		return errSyntax
 	}
-	// Valid: walk the members again, now without checks.
-	sc = scanner{s: s[start:sc.i], i: 1}
+	return members(s[start:sc.i], fn)
+}
+
+// members walks the members of a valid object.
+func members(s string, fn func(key string, v JSONValue) error) error {
+	sc := scanner{s: s, i: 1}
 	sc.space()
 	if sc.peek() == '}' {
 		return nil
@@ -119,7 +127,7 @@ func EachMember(s string, fn func(key string, v JSONValue) error) error {
 		sc.space()
 		vs := sc.i
 		_ = sc.value(0)
-		if err := fn(key, JSONValue{Raw: sc.s[vs:sc.i]}); err != nil {
+		if err := fn(key, JSONValue{Raw: sc.s[vs:sc.i], valid: true}); err != nil {
 			return err
 		}
 		sc.space()

@@ -7,4 +7,5 @@ import (
 	_ "github.com/otsiem/otsiem/ingest/decode/diode"     // otsiem data diode health format
 	_ "github.com/otsiem/otsiem/ingest/decode/fortigate" // FortiGate / FortiGate Rugged
 	_ "github.com/otsiem/otsiem/ingest/decode/panos"     // Palo Alto Networks PAN-OS
+	_ "github.com/otsiem/otsiem/ingest/decode/suricata"  // Suricata EVE JSON
 )
