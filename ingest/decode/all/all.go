@@ -8,4 +8,5 @@ import (
 	_ "github.com/otsiem/otsiem/ingest/decode/fortigate" // FortiGate / FortiGate Rugged
 	_ "github.com/otsiem/otsiem/ingest/decode/panos"     // Palo Alto Networks PAN-OS
 	_ "github.com/otsiem/otsiem/ingest/decode/suricata"  // Suricata EVE JSON
+	_ "github.com/otsiem/otsiem/ingest/decode/zeek"      // Zeek JSON logs, CISA ICSNPP
 )
