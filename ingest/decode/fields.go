@@ -163,7 +163,7 @@ func Transport(s string) string {
 		return "udp"
 	case "icmp", "ICMP", "1":
 		return "icmp"
-	case "icmp6", "ICMP6", "icmpv6", "ICMPv6", "ipv6-icmp", "58":
+	case "icmp6", "ICMP6", "icmpv6", "ICMPv6", "ipv6-icmp", "IPv6-ICMP", "58":
 		return "icmp6"
 	case "sctp", "SCTP", "132":
 		return "sctp"
@@ -202,7 +202,7 @@ var appAliases = [...]struct{ alias, name string }{
 	{"bacnet", "bacnet"}, {"bacnetbase", "bacnet"}, {"bacnetip", "bacnet"},
 	{"http", "http"}, {"webbrowsing", "http"}, {"https", "https"}, {"ssl", "tls"}, {"tls", "tls"},
 	{"rdp", "rdp"}, {"msrdp", "rdp"}, {"ssh", "ssh"}, {"dns", "dns"}, {"ntp", "ntp"}, {"snmp", "snmp"},
-	{"smb", "smb"}, {"msds", "smb"}, {"mssmb", "smb"}, {"ftp", "ftp"}, {"telnet", "telnet"},
+	{"smb", "smb"}, {"msds", "smb"}, {"mssmb", "smb"}, {"msdssmb", "smb"}, {"ftp", "ftp"}, {"telnet", "telnet"},
 }
 
 // fold appends s to dst lowercased and without anything but letters and

@@ -1,5 +1,7 @@
 package decode
 
+import "github.com/otsiem/otsiem/ingest/event"
+
 // Function names are snake_case forms of the names in the protocol
 // specifications: the Modbus Application Protocol Specification V1.1b3,
 // IEEE 1815 (DNP3) and the ODVA CIP / EtherNet/IP specifications.
@@ -120,12 +122,8 @@ func FunctionCode(proto, name string) (int32, bool) {
 	}
 	var buf, buf2 [48]byte
 	key := fold(buf[:0], name)
-	if proto == "modbus" {
-		for alias, code := range modbusAliases {
-			if string(key) == alias {
-				return code, true
-			}
-		}
+	if code, ok := aliases[proto][string(key)]; ok {
+		return code, true
 	}
 	for code, n := range t {
 		if string(key) == string(fold(buf2[:0], n)) {
@@ -135,10 +133,30 @@ func FunctionCode(proto, name string) (int32, bool) {
 	return 0, false
 }
 
-// modbusAliases are other names of Modbus functions, folded.
-var modbusAliases = map[string]int32{
-	"forcesinglecoil": 5, "presetsingleregister": 6, "forcemultiplecoils": 15,
-	"presetmultipleregisters": 16, "readinputstatus": 2, "readcoilstatus": 1,
-	"readwriteregisters": 23, "maskwrite4xregister": 22, "readmultipleregisters": 3,
-	"writeregister": 6, "writecoil": 5, "writeregisters": 16, "writecoils": 15,
+// aliases are other names of functions, folded, by protocol: Cisco's
+// Modbus inspection names, Zeek's Modbus and DNP3 names.
+var aliases = map[string]map[string]int32{
+	"modbus": {
+		"forcesinglecoil": 5, "presetsingleregister": 6, "forcemultiplecoils": 15,
+		"presetmultipleregisters": 16, "readinputstatus": 2, "readcoilstatus": 1,
+		"readwriteregisters": 23, "maskwrite4xregister": 22, "readmultipleregisters": 3,
+		"writeregister": 6, "writecoil": 5, "writeregisters": 16, "writecoils": 15,
+		"reportslaveid": 17, "encapinterfacetransport": 43,
+	},
+	"dnp3": {"initializeappl": 16, "startappl": 17, "stopappl": 18},
+}
+
+// SetOTApp sets ev's app_protocol from a name OTApp understands, and its
+// function code and name when the name gives them; it reports whether the
+// name started with an industrial protocol.
+func SetOTApp(ev *event.Event, name string) bool {
+	proto, code, fn, hasCode, ok := OTApp(name)
+	if !ok {
+		return false
+	}
+	ev.AppProtocol = proto
+	if hasCode {
+		ev.FunctionCode, ev.Function = event.Some(code), fn
+	}
+	return true
 }

@@ -37,7 +37,7 @@ func TestDetectionAcrossVendors(t *testing.T) {
 
 func TestAllRegistered(t *testing.T) {
 	got := strings.Join(decode.Default.Names(), ",")
-	for _, name := range []string{"asa", "diode", "fortigate", "raw"} {
+	for _, name := range []string{"asa", "diode", "fortigate", "panos", "raw", "suricata", "zeek"} {
 		if !strings.Contains(got, name) {
 			t.Errorf("%s not registered: %s", name, got)
 		}

@@ -148,11 +148,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		if name == "" {
 			continue
 		}
-		if proto, code, fn, hasCode, ok := decode.OTApp(name); ok {
-			ev.AppProtocol = proto
-			if hasCode {
-				ev.FunctionCode, ev.Function = event.Some(code), fn
-			}
+		if decode.SetOTApp(ev, name) {
 			break
 		}
 	}

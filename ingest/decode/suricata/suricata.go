@@ -1,0 +1,430 @@
+// Package suricata decodes Suricata EVE JSON, one object per line, bare
+// or behind a syslog header ("suricata[1234]: {...}"): alert events
+// (kind alert: signature, id, category, severity, action), flow and
+// netflow events (kind flow: bytes and packets), and the industrial
+// app-layer events modbus, dnp3 and enip (kind dpi) with their function
+// codes: the Modbus function of the request (or of the response when
+// there is no request), the DNP3 application function code, the CIP
+// service of an EtherNet/IP request (else the encapsulation command).
+// Alerts carrying app-layer metadata get the same protocol and function.
+// Other event types become dpi events (app-layer transactions such as
+// http, dns, tls), anomaly events alerts and stats system events.
+//
+// Suricata sees traffic, it does not decide it: flow and dpi events have no
+// action; an alert's is alert, or drop when an IPS rule blocked it.
+package suricata
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest/decode"
+	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/syslog"
+)
+
+func init() { decode.Register(Decoder{}) }
+
+// Decoder is the Suricata EVE decoder, registered as "suricata".
+type Decoder struct{}
+
+// Name returns "suricata".
+func (Decoder) Name() string { return "suricata" }
+
+// Detect claims JSON objects with an "event_type" member.
+func (Decoder) Detect(h *syslog.Header) bool {
+	return strings.HasPrefix(h.Body, "{") && strings.Contains(h.Body, `"event_type"`)
+}
+
+var errNoType = errors.New("no event_type")
+
+// eve holds the members read from one EVE object.
+type eve struct {
+	typ, appProto                 string
+	alert, flow, netflow, anomaly decode.JSONValue
+	modbus, dnp3, enip            decode.JSONValue
+}
+
+// Decode decodes one EVE object.
+func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
+	var e eve
+	err := decode.EachMember(h.Body, func(k string, v decode.JSONValue) error {
+		switch k {
+		case "timestamp":
+			if t := timestamp(v.Str()); !t.IsZero() {
+				ev.Time = t
+			}
+		case "event_type":
+			e.typ = v.Str()
+		case "src_ip":
+			ev.SrcIP = decode.Addr(v.Str())
+		case "dest_ip":
+			ev.DstIP = decode.Addr(v.Str())
+		case "src_port":
+			ev.SrcPort = decode.Port(v.Str())
+		case "dest_port":
+			ev.DstPort = decode.Port(v.Str())
+		case "proto":
+			ev.Transport = decode.Transport(v.Str())
+		case "app_proto":
+			e.appProto = v.Str()
+		case "host":
+			if s := v.Str(); s != "" {
+				ev.Device = s
+			}
+		case "flow_id", "in_iface", "community_id", "tx_id", "vlan":
+			if s := v.Str(); s != "" {
+				ev.SetAttr(k, s)
+			}
+		case "alert":
+			e.alert = v
+		case "flow":
+			e.flow = v
+		case "netflow":
+			e.netflow = v
+		case "anomaly":
+			e.anomaly = v
+		case "modbus":
+			e.modbus = v
+		case "dnp3":
+			e.dnp3 = v
+		case "enip":
+			e.enip = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if e.typ == "" {
+		return errNoType
+	}
+	ev.Vendor, ev.Product = "oisf", "suricata"
+	ev.MessageID = e.typ
+	switch e.typ {
+	case "alert":
+		ev.Kind = event.KindAlert
+		err = alert(ev, e.alert)
+	case "flow":
+		ev.Kind = event.KindFlow
+		err = flow(ev, e.flow)
+	case "netflow":
+		ev.Kind = event.KindFlow
+		err = netflow(ev, e.netflow)
+	case "anomaly":
+		ev.Kind = event.KindAlert
+		err = anomaly(ev, e.anomaly)
+	case "stats":
+		ev.Kind = event.KindSystem
+	default:
+		ev.Kind = event.KindDPI
+		if e.appProto == "" {
+			e.appProto = e.typ
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if p := e.appProto; p != "" && p != "failed" {
+		ev.AppProtocol = decode.AppProtocol(p)
+	}
+	switch {
+	case e.modbus.Raw != "":
+		err = modbus(ev, e.modbus)
+	case e.dnp3.Raw != "":
+		err = dnp3(ev, e.dnp3)
+	case e.enip.Raw != "":
+		err = enip(ev, e.enip)
+	}
+	return err
+}
+
+// timestamp parses EVE's "2006-01-02T15:04:05.999999-0700" (or RFC 3339).
+func timestamp(s string) time.Time {
+	t, err := time.Parse("2006-01-02T15:04:05.999999999-0700", s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return time.Time{}
+		}
+	}
+	return t.UTC()
+}
+
+func setAttr(ev *event.Event, key string, v decode.JSONValue) {
+	if s := v.Str(); s != "" {
+		ev.SetAttr(key, s)
+	}
+}
+
+// alert reads an alert object.
+func alert(ev *event.Event, v decode.JSONValue) error {
+	return v.Object(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "signature":
+			ev.Signature = v.Str()
+		case "signature_id":
+			ev.SignatureID = v.Str()
+		case "severity":
+			// 1 is the highest priority; map like PAN-OS high/medium/low.
+			if n := decode.Uint(v.Str()); n.OK {
+				ev.Severity = event.Some(uint8(min(n.V, 4) + 2))
+			}
+		case "action":
+			switch a := v.Str(); a {
+			case "allowed":
+				ev.Action = event.ActionAlert
+			case "blocked":
+				ev.Action = event.ActionDrop
+			default:
+				ev.Action = event.ActionUnknown
+				ev.SetAttr("alert_action", a)
+			}
+		case "category", "gid", "rev":
+			setAttr(ev, k, v)
+		}
+		return nil
+	})
+}
+
+// flow reads a flow object: both directions' counters, state and reason.
+func flow(ev *event.Event, v decode.JSONValue) error {
+	var bts, btc, pts, ptc event.Opt[uint64]
+	err := v.Object(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "bytes_toserver":
+			bts = decode.Uint(v.Str())
+		case "bytes_toclient":
+			btc = decode.Uint(v.Str())
+		case "pkts_toserver":
+			pts = decode.Uint(v.Str())
+		case "pkts_toclient":
+			ptc = decode.Uint(v.Str())
+		case "state", "reason", "alerted", "age":
+			setAttr(ev, "flow_"+k, v)
+		}
+		return nil
+	})
+	ev.Bytes, ev.Packets = decode.Sum(bts, btc), decode.Sum(pts, ptc)
+	return err
+}
+
+// netflow reads a netflow object: one direction's counters.
+func netflow(ev *event.Event, v decode.JSONValue) error {
+	return v.Object(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "bytes":
+			ev.Bytes = decode.Uint(v.Str())
+		case "pkts":
+			ev.Packets = decode.Uint(v.Str())
+		case "age":
+			setAttr(ev, "flow_age", v)
+		}
+		return nil
+	})
+}
+
+// anomaly reads an anomaly object: its event name is the signature.
+func anomaly(ev *event.Event, v decode.JSONValue) error {
+	return v.Object(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "event":
+			ev.Signature = v.Str()
+		case "type", "layer", "code":
+			setAttr(ev, "anomaly_"+k, v)
+		}
+		return nil
+	})
+}
+
+// modbus reads {"request":{...},"response":{...}}: the request's
+// function_raw, else the response's (an exception response has the 0x80
+// bit set), the unit, and the request's address and quantity.
+func modbus(ev *event.Event, v decode.JSONValue) error {
+	ev.AppProtocol = "modbus"
+	req, resp, _, err := requestResponse(v)
+	if err != nil {
+		return err
+	}
+	err = eachObject(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "function_raw":
+			if c := decode.Code(v.Str()); c.OK && !ev.FunctionCode.OK {
+				ev.FunctionCode = c
+			}
+		case "unit_id", "transaction_id":
+			setAttr(ev, k, v)
+		case "read", "write":
+			return v.Object(func(k string, v decode.JSONValue) error {
+				if k == "address" || k == "quantity" {
+					setAttr(ev, k, v)
+				}
+				return nil
+			})
+		case "exception":
+			return v.Object(func(k string, v decode.JSONValue) error {
+				if k == "code" {
+					setAttr(ev, "exception", v)
+				}
+				return nil
+			})
+		}
+		return nil
+	}, req, resp)
+	if ev.FunctionCode.OK {
+		ev.Function = decode.FunctionName("modbus", ev.FunctionCode.V)
+	}
+	return err
+}
+
+// dnp3 reads a dnp3 event object ({"type":"request","application":{...}})
+// or an alert's {"request":{...},"response":{...}}: the application
+// function code, the request's when there is one, and the link addresses.
+func dnp3(ev *event.Event, v decode.JSONValue) error {
+	ev.AppProtocol = "dnp3"
+	req, resp, isMsg, err := requestResponse(v)
+	if err != nil {
+		return err
+	}
+	if isMsg {
+		req = v
+	}
+	err = eachObject(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "type":
+			if isMsg {
+				setAttr(ev, "dnp3_type", v)
+			}
+		case "src", "dst":
+			if _, ok := ev.Attr("dnp3_" + k); !ok {
+				setAttr(ev, "dnp3_"+k, v)
+			}
+		case "application":
+			return v.Object(func(k string, v decode.JSONValue) error {
+				if c := decode.Code(v.Str()); k == "function_code" && c.OK && !ev.FunctionCode.OK {
+					ev.FunctionCode = c
+				}
+				return nil
+			})
+		}
+		return nil
+	}, req, resp)
+	if ev.FunctionCode.OK {
+		ev.Function = decode.FunctionName("dnp3", ev.FunctionCode.V)
+	}
+	return err
+}
+
+// requestResponse returns the request and response members of an
+// app-layer object, and whether it has a type member (a single message).
+func requestResponse(v decode.JSONValue) (req, resp decode.JSONValue, isMsg bool, err error) {
+	err = v.Object(func(k string, v decode.JSONValue) error {
+		switch k {
+		case "request":
+			req = v
+		case "response":
+			resp = v
+		case "type":
+			isMsg = true
+		}
+		return nil
+	})
+	return req, resp, isMsg, err
+}
+
+// eachObject calls fn for the members of each object in objs, skipping
+// values that are not objects.
+func eachObject(fn func(k string, v decode.JSONValue) error, objs ...decode.JSONValue) error {
+	for _, o := range objs {
+		if o.Kind() != '{' {
+			continue
+		}
+		if err := o.Object(fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enip reads {"request":{...},"response":{...}}: the CIP service of the
+// request (else the response's), else the encapsulation command, and the
+// statuses.
+func enip(ev *event.Event, v decode.JSONValue) error {
+	ev.AppProtocol = "enip"
+	var command, service string
+	for _, dir := range [...]string{"request", "response"} {
+		err := v.Object(func(k string, v decode.JSONValue) error {
+			if k != dir {
+				return nil
+			}
+			return v.Object(func(k string, v decode.JSONValue) error {
+				switch k {
+				case "command":
+					if command == "" {
+						command = v.Str()
+					}
+				case "status":
+					setAttr(ev, dir+"_status", v)
+				case "cip":
+					return v.Object(func(k string, v decode.JSONValue) error {
+						switch k {
+						case "service":
+							if service == "" {
+								service = v.Str()
+							}
+						case "class_name":
+							setAttr(ev, "cip_class", v)
+						case "status":
+							setAttr(ev, "cip_status", v)
+						}
+						return nil
+					})
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if command != "" {
+		ev.SetAttr("enip_command", command)
+	}
+	if service != "" {
+		ev.SetAttr("cip_service", service)
+		ev.AppProtocol = "cip"
+		if code, ok := cipService(service); ok {
+			ev.FunctionCode = event.Some(code)
+			ev.Function = decode.FunctionName("cip", code)
+		}
+		return nil
+	}
+	if code, ok := decode.FunctionCode("enip", command); ok {
+		ev.FunctionCode, ev.Function = event.Some(code), decode.FunctionName("enip", code)
+	}
+	return nil
+}
+
+// cipService returns the code of a CIP service as Suricata names it: the
+// service names of the CIP specification ("Write Data" is the Logix
+// write, 0x4d), or "unknown-N" for codes it has no name for.
+func cipService(name string) (int32, bool) {
+	if n, ok := strings.CutPrefix(name, "unknown-"); ok {
+		v, err := strconv.ParseUint(n, 10, 8)
+		return int32(v), err == nil
+	}
+	if code, ok := cipNames[name]; ok {
+		return code, true
+	}
+	return decode.FunctionCode("cip", name)
+}
+
+// cipNames are the CIP service names Suricata's EVE output uses that
+// differ from decode's names for the same code.
+var cipNames = map[string]int32{
+	"Get Attributes Single": 0x0e, "Set Attributes Single": 0x10, "No Forward Open": 0x17,
+	"Get Connection Point Member List": 0x1d, "Execute PCCC Service": 0x4b,
+	"Read Data": 0x4c, "Write Data": 0x4d, "Read Write Modify Data": 0x4e,
+	"Read Data Fragmented": 0x52, "Write Data Fragmented": 0x53,
+}
