@@ -158,9 +158,11 @@ var protocols = []*protocol{
 var protocolByName = func() map[string]*protocol {
 	m := map[string]*protocol{}
 	for _, p := range protocols {
-		m[normName(p.name)] = p
-		for _, a := range p.aliases {
+		// Normalized names for lookupProtocol; lowercase names as decoders
+		// write them for Evaluate, which must not allocate to normalize.
+		for _, a := range append([]string{p.name}, p.aliases...) {
 			m[normName(a)] = p
+			m[strings.ToLower(a)] = p
 		}
 	}
 	return m

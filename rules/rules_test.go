@@ -162,6 +162,8 @@ func TestEvaluateRefinery(t *testing.T) {
 		{"icmp to diode tx", "172.16.1.30", "10.30.1.100", "icmp", 0, "", -1, "", false, DiodeReverse, "Z4-DMZ", "Z3-OPS", "C2-OPS-DMZ", "C2-OPS-DMZ#1"},
 		{"pi replication reversed", "172.16.1.10", "10.30.1.50", "tcp", 5450, "", -1, "", false, DiodeReverse, "Z4-DMZ", "Z3-OPS", "C2-OPS-DMZ", "C2-OPS-DMZ#1"},
 		{"pi replication forward", "10.30.1.50", "172.16.1.10", "tcp", 5450, "pi", -1, "", true, "", "Z3-OPS", "Z4-DMZ", "C2-OPS-DMZ", "C2-OPS-DMZ#1"},
+		{"pi replication as a firewall names it", "10.30.1.50", "172.16.1.10", "tcp", 5450, "pi-to-pi", -1, "", true, "", "Z3-OPS", "Z4-DMZ", "C2-OPS-DMZ", "C2-OPS-DMZ#1"},
+		{"rdp named ssh is not rdp", "10.100.7.7", "172.16.1.30", "tcp", 3389, "ssh", -1, "", false, NotPermitted, "Z5-ENT", "Z4-DMZ", "C3-DMZ-ENT", ""},
 		{"patch download", "172.16.1.20", "10.30.1.52", "tcp", 443, "https", -1, "", true, "", "Z4-DMZ", "Z3-OPS", "C2-OPS-DMZ", "C2-OPS-DMZ#2"},
 		{"https out of ops", "10.30.1.52", "172.16.1.20", "tcp", 443, "", -1, "", false, WrongDirection, "Z3-OPS", "Z4-DMZ", "C2-OPS-DMZ", "C2-OPS-DMZ#2"},
 		{"rdp to jump server", "10.100.7.7", "172.16.1.30", "tcp", 3389, "rdp", -1, "", true, "", "Z5-ENT", "Z4-DMZ", "C3-DMZ-ENT", "C3-DMZ-ENT#2"},
