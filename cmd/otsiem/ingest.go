@@ -22,7 +22,13 @@ func runIngest(args []string, _, stderr io.Writer) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	in, err := s.startIngest(ctx)
+	b, err := s.openBus(ctx)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	defer b.Close()
+	in, err := s.startIngest(ctx, b)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		return 1
@@ -45,7 +51,6 @@ func runIngest(args []string, _, stderr io.Writer) int {
 
 // ingestStage is the running collector stack.
 type ingestStage struct {
-	bus       *bus.Bus
 	pub       *bus.Publisher
 	batcher   *bus.Batcher
 	collector *ingest.Collector
@@ -53,18 +58,13 @@ type ingestStage struct {
 	cancel    context.CancelFunc
 }
 
-// startIngest opens the bus and the listeners and starts collecting.
-func (s *service) startIngest(ctx context.Context) (*ingestStage, error) {
-	b, err := bus.Open(ctx, s.cfg.Bus("ingest"))
-	if err != nil {
-		return nil, err
-	}
+// startIngest opens the listeners and starts collecting onto the bus.
+func (s *service) startIngest(ctx context.Context, b *bus.Bus) (*ingestStage, error) {
 	pub, err := b.NewPublisher(bus.PublisherConfig{MaxPending: s.cfg.Ingest.MaxPending, Stage: "ingest", Registerer: s.reg, Logger: s.log})
 	if err != nil {
-		b.Close()
 		return nil, err
 	}
-	st := &ingestStage{bus: b, pub: pub, batcher: bus.NewBatcher(pub, s.cfg.Batcher()), done: make(chan struct{})}
+	st := &ingestStage{pub: pub, batcher: bus.NewBatcher(pub, s.cfg.Batcher()), done: make(chan struct{})}
 	pipeline := ingest.NewPipeline(ingest.PipelineConfig{Site: s.site, Events: st.batcher, DeadLetters: pub,
 		SenderMatches: s.senderMatches, Registerer: s.reg})
 	opts := ingest.Options{Registerer: s.reg, Logger: s.log}
@@ -74,14 +74,10 @@ func (s *service) startIngest(ctx context.Context) (*ingestStage, error) {
 	if st.collector, err = ingest.NewCollector(s.cfg.Listeners(), pipeline, opts); err != nil {
 		st.batcher.Close(context.Background())
 		pub.Close(context.Background())
-		b.Close()
 		return nil, err
 	}
 	for name, addr := range st.collector.Addrs() {
 		s.log.Info("listening for syslog", "listener", name, "address", addr.String(), "network", addr.Network())
-	}
-	if b.Embedded() {
-		s.log.Info("embedded NATS JetStream", "dir", s.cfg.Bus("ingest").Embedded.Dir, "listen", b.ClientURL())
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st.cancel = cancel
@@ -90,7 +86,7 @@ func (s *service) startIngest(ctx context.Context) (*ingestStage, error) {
 }
 
 // close stops accepting, drains the connections, publishes what is left
-// and waits for every acknowledgement.
+// and waits for every acknowledgement. The bus stays open.
 func (st *ingestStage) close() error {
 	st.cancel()
 	<-st.done
@@ -100,6 +96,5 @@ func (st *ingestStage) close() error {
 	if perr := st.pub.Close(ctx); err == nil {
 		err = perr
 	}
-	st.bus.Close()
 	return err
 }

@@ -35,7 +35,11 @@ func TestIngestService(t *testing.T) {
 	if s.site != "petrochemical-refinery-unit-3" {
 		t.Errorf("site %q", s.site)
 	}
-	st, err := s.startIngest(context.Background())
+	ib, err := s.openBus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.startIngest(context.Background(), ib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +55,7 @@ func TestIngestService(t *testing.T) {
 	if err := st.close(); err != nil {
 		t.Fatal(err)
 	}
+	ib.Close()
 	b, err := bus.Open(context.Background(), s.cfg.Bus("check"))
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/rules"
 )
 
@@ -32,6 +33,7 @@ type service struct {
 	reg   *prometheus.Registry
 	model *rules.Model
 	site  string
+	name  string
 }
 
 // newService parses --config, loads the configuration (the defaults
@@ -65,7 +67,7 @@ func newService(name string, args []string, stderr io.Writer) (*service, int) {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	s := &service{cfg: cfg, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("stage", name),
-		reg: prometheus.NewRegistry()}
+		reg: prometheus.NewRegistry(), name: name}
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m, ok := loadModel(cfg.Model, stderr)
 	if !ok {
@@ -77,6 +79,18 @@ func newService(name string, args []string, stderr io.Writer) (*service, int) {
 		s.site = m.Site
 	}
 	return s, 0
+}
+
+// openBus connects to NATS, or starts the embedded server.
+func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
+	b, err := bus.Open(ctx, s.cfg.Bus(s.name))
+	if err != nil {
+		return nil, err
+	}
+	if b.Embedded() {
+		s.log.Info("embedded NATS JetStream", "dir", s.cfg.Bus(s.name).Embedded.Dir, "listen", b.ClientURL())
+	}
+	return b, nil
 }
 
 // signalContext ends on SIGINT or SIGTERM.
