@@ -37,64 +37,87 @@ func runParse(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
-	pretty := fs.Bool("pretty", false, "indent the JSON for people (one object per input line, over several lines)")
-	decoderName := fs.String("decoder", "", "decode every line with this decoder instead of detecting: "+strings.Join(decode.Default.Names(), ", "))
-	site := fs.String("site", "", "site name to put on every event")
-	tz := fs.String("tz", "UTC", "timezone of timestamps that carry none (IANA name)")
-	recv := fs.String("received", "", "receive time of every line, RFC 3339 (default: now); fixes ids and RFC 3164 years")
-	senderText := fs.String("sender", "", "sender address to put on every event (device_ip)")
+	pf := addParseFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	loc, err := time.LoadLocation(*tz)
+	out := bufio.NewWriterSize(stdout, 64*1024)
+	pr, err := pf.lineParser(out)
 	if err != nil {
-		fmt.Fprintf(stderr, "otsiem parse: --tz: %v\n", err)
+		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
 		return 2
 	}
-	received := time.Now().UTC()
-	if *recv != "" {
-		if received, err = time.Parse(time.RFC3339Nano, *recv); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: --received: %v\n", err)
-			return 2
-		}
-	}
-	var sender netip.Addr
-	if *senderText != "" {
-		if sender, err = netip.ParseAddr(*senderText); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: --sender: %v\n", err)
-			return 2
-		}
-	}
-	p := &decode.Parser{Header: syslog.NewParser(syslog.Config{Location: loc}), Site: *site}
-	if *decoderName != "" {
-		d, ok := decode.Default.Lookup(*decoderName)
-		if !ok {
-			fmt.Fprintf(stderr, "otsiem parse: unknown decoder %q (have %s)\n", *decoderName, strings.Join(decode.Default.Names(), ", "))
-			return 2
-		}
-		p.Decoder = d
-	}
-	out := bufio.NewWriterSize(stdout, 64*1024)
-	pr := &lineParser{p: p, sender: sender, received: received, pretty: *pretty, out: out}
-	files := fs.Args()
+	return pr.files("parse", fs.Args(), stderr)
+}
+
+// files parses the named files (stdin for none or "-") and flushes the
+// output; it returns the exit code.
+func (lp *lineParser) files(cmd string, files []string, stderr io.Writer) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
 	code := 0
 	for _, name := range files {
-		if err := pr.file(name, os.Stdin); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
+		if err := lp.file(name, os.Stdin); err != nil {
+			fmt.Fprintf(stderr, "otsiem %s: %v\n", cmd, err)
 			code = 1
 		}
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
+	if err := lp.out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "otsiem %s: %v\n", cmd, err)
 		return 1
 	}
 	return code
+}
+
+// parseFlags are the flags of the commands that read raw syslog lines
+// (parse, check, correlate).
+type parseFlags struct {
+	pretty                                 *bool
+	decoder, site, tz, received, senderTxt *string
+}
+
+func addParseFlags(fs *flag.FlagSet) *parseFlags {
+	return &parseFlags{
+		pretty:    fs.Bool("pretty", false, "indent the JSON for people (one object per input line, over several lines)"),
+		decoder:   fs.String("decoder", "", "decode every line with this decoder instead of detecting: "+strings.Join(decode.Default.Names(), ", ")),
+		site:      fs.String("site", "", "site name to put on every event"),
+		tz:        fs.String("tz", "UTC", "timezone of timestamps that carry none (IANA name)"),
+		received:  fs.String("received", "", "receive time of every line, RFC 3339 (default: now); fixes ids and RFC 3164 years"),
+		senderTxt: fs.String("sender", "", "sender address to put on every event (device_ip)"),
+	}
+}
+
+// lineParser returns a parser writing to out, or an error in the flags.
+func (pf *parseFlags) lineParser(out *bufio.Writer) (*lineParser, error) {
+	loc, err := time.LoadLocation(*pf.tz)
+	if err != nil {
+		return nil, fmt.Errorf("--tz: %w", err)
+	}
+	received := time.Now().UTC()
+	if *pf.received != "" {
+		if received, err = time.Parse(time.RFC3339Nano, *pf.received); err != nil {
+			return nil, fmt.Errorf("--received: %w", err)
+		}
+	}
+	var sender netip.Addr
+	if *pf.senderTxt != "" {
+		if sender, err = netip.ParseAddr(*pf.senderTxt); err != nil {
+			return nil, fmt.Errorf("--sender: %w", err)
+		}
+	}
+	p := &decode.Parser{Header: syslog.NewParser(syslog.Config{Location: loc}), Site: *pf.site}
+	if *pf.decoder != "" {
+		d, ok := decode.Default.Lookup(*pf.decoder)
+		if !ok {
+			return nil, fmt.Errorf("unknown decoder %q (have %s)", *pf.decoder, strings.Join(decode.Default.Names(), ", "))
+		}
+		p.Decoder = d
+	}
+	return &lineParser{p: p, sender: sender, received: received, pretty: *pf.pretty, out: out}, nil
 }
 
 // lineParser writes one event per line read.
@@ -105,6 +128,9 @@ type lineParser struct {
 	pretty   bool
 	out      *bufio.Writer
 	n        int // lines parsed so far
+	// each, when set, sees every event before it is written and may change
+	// it; it returns whether to write it.
+	each     func(*event.Event) bool
 	ev       event.Event
 	buf      []byte
 	indented bytes.Buffer
@@ -142,6 +168,9 @@ func (lp *lineParser) line(line []byte) error {
 	// identical lines keep distinct ids.
 	lp.p.Parse(line, lp.sender, lp.received.Add(time.Duration(lp.n)), &lp.ev)
 	lp.n++
+	if lp.each != nil && !lp.each(&lp.ev) {
+		return nil
+	}
 	lp.buf = lp.ev.AppendJSON(lp.buf[:0])
 	if lp.pretty {
 		lp.indented.Reset()
