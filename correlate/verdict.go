@@ -102,7 +102,8 @@ func Flow(ev *event.Event) rules.Flow {
 // monitor mode blocked nothing (PAN-OS on a TAP or virtual-wire
 // deployment logs the action its rule names, deny included, and forwards
 // the packet anyway), so it is judged like a permit by that device. A deny
-// from any other device, on the path or not, stopped the traffic.
+// from any other firewall, on the path or not, or from a device not in the
+// model, stopped the traffic; a passive sensor's "drop" stopped nothing.
 func Judge(m *rules.Model, ev *event.Event) Judgement {
 	var j Judgement
 	if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() {
@@ -135,8 +136,11 @@ func Judge(m *rules.Model, ev *event.Event) Judgement {
 		j.Reason = d.Reason
 	}
 	monitor := j.Mode == rules.ModeMonitor
+	// Sensors and diodes cannot block; a device otsiem does not know is
+	// taken at its word.
+	canBlock := j.Device == nil || j.Device.Role == rules.RoleFirewall
 	switch {
-	case j.Seen == Denied && !monitor:
+	case j.Seen == Denied && !monitor && canBlock:
 		j.Verdict = pick(d.Allowed, FalseBlock, Blocked)
 	case j.Seen != Seen && j.OnPath && monitor:
 		j.Verdict = pick(d.Allowed, Allowed, WouldBlock)
