@@ -14,7 +14,8 @@ import (
 // events over the refinery (assets, zone networks, unknown addresses, every
 // action, every device, with and without ports and DPI) get exactly one
 // verdict from the set when they name two endpoints, none otherwise, and a
-// reason exactly when the verdict is not allowed.
+// reason exactly when the policy forbids the flow (every verdict but
+// allowed and false_block).
 func TestEveryTwoEndpointEventGetsOneVerdict(t *testing.T) {
 	m := refinery(t)
 	r := rand.New(rand.NewPCG(1, 2))
@@ -55,7 +56,7 @@ func TestEveryTwoEndpointEventGetsOneVerdict(t *testing.T) {
 			t.Fatalf("verdict %s for an event without two endpoints: %+v", j.Verdict, ev)
 		case two && !slices.Contains(Verdicts, j.Verdict):
 			t.Fatalf("no verdict (%q) for %+v", j.Verdict, ev)
-		case two && (j.Verdict == Allowed) != (j.Reason == ""):
+		case two && (j.Verdict == Allowed || j.Verdict == FalseBlock) != (j.Reason == ""):
 			t.Fatalf("verdict %s with reason %q for %+v", j.Verdict, j.Reason, ev)
 		}
 	}

@@ -20,16 +20,10 @@ func init() {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem check --model DIR [flags] [FILE...]")
-		fmt.Fprintln(stderr, "\nReads syslog lines from the files, or stdin when none (or \"-\"), and writes")
-		fmt.Fprintln(stderr, "exactly one JSON event per input line, in order, with src_zone, dst_zone,")
-		fmt.Fprintln(stderr, "conduit, verdict and reason. No services are needed.")
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("check", stderr, "usage: otsiem check --model DIR [flags] [FILE...]",
+		"Reads syslog lines from the files, or stdin when none (or \"-\"), and writes",
+		"exactly one JSON event per input line, in order, with src_zone, dst_zone,",
+		"conduit, verdict and reason. No services are needed.")
 	model := fs.String("model", "", "the zone/conduit model (directory or file); required")
 	pf := addParseFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -23,16 +23,10 @@ func init() {
 }
 
 func runCorrelate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("correlate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem correlate --model DIR [flags] [FILE...]")
-		fmt.Fprintln(stderr, "\nReplays syslog lines from the files, or stdin when none (or \"-\"), through the")
-		fmt.Fprintln(stderr, "correlator and writes the findings as JSON lines, each once in its final state.")
-		fmt.Fprintln(stderr, "Event time drives every window, so a replay gives the same findings every time.")
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("correlate", stderr, "usage: otsiem correlate --model DIR [flags] [FILE...]",
+		"Replays syslog lines from the files, or stdin when none (or \"-\"), through the",
+		"correlator and writes the findings as JSON lines, each once in its final state.",
+		"Event time drives every window, so a replay gives the same findings every time.")
 	model := fs.String("model", "", "the zone/conduit model (directory or file); required")
 	fold := fs.Duration("fold-window", time.Hour, "identical findings within this time of the last are folded into one")
 	learn := fs.Duration("learn", 24*time.Hour, "baseline period for new_pair from the first event (negative: no new_pair)")

@@ -28,15 +28,9 @@ func init() {
 }
 
 func runParse(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem parse [flags] [FILE...]")
-		fmt.Fprintln(stderr, "\nReads syslog lines from the files, or stdin when none (or \"-\"), and writes")
-		fmt.Fprintln(stderr, "exactly one JSON event per input line, in order. No services are needed.")
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("parse", stderr, "usage: otsiem parse [flags] [FILE...]",
+		"Reads syslog lines from the files, or stdin when none (or \"-\"), and writes",
+		"exactly one JSON event per input line, in order. No services are needed.")
 	pf := addParseFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -71,6 +65,23 @@ func (lp *lineParser) files(cmd string, files []string, stderr io.Writer) int {
 		return 1
 	}
 	return code
+}
+
+// newFlagSet returns a flag set whose usage prints the usage line, a blank
+// line, the description lines and the flags.
+func newFlagSet(name string, stderr io.Writer, usage string, about ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr)
+		for _, l := range about {
+			fmt.Fprintln(stderr, l)
+		}
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // parseFlags are the flags of the commands that read raw syslog lines
