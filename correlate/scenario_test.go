@@ -283,3 +283,58 @@ func TestSuppressionAndSeverityOverride(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotRestoreContinues stops an engine halfway through the
+// scenario, restores its snapshot into a new engine, and checks that the
+// findings equal those of an uninterrupted replay.
+func TestSnapshotRestoreContinues(t *testing.T) {
+	want := replay(t, Config{Learn: time.Minute})
+	m := refinery(t)
+	lines := readScenario(t, "testdata/refinery.log")
+	evs := parseLines(t, lines)
+	for _, c := range goEvents() {
+		evs = append(evs, c.ev)
+	}
+	for _, cut := range []int{1, 5, 20, 30, len(evs) - 3} {
+		var col Collector
+		e := NewEngine(m, Config{Learn: time.Minute}, col.Emit)
+		for i := range evs[:cut] {
+			ev := evs[i]
+			e.Process(&ev)
+		}
+		snap, err := e.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e2 := NewEngine(m, Config{Learn: time.Minute}, col.Emit)
+		if err := e2.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
+		for i := range evs[cut:] {
+			ev := evs[cut+i]
+			e2.Process(&ev)
+		}
+		e2.Drain()
+		if !reflect.DeepEqual(col.Items, want) {
+			t.Fatalf("cut at %d: findings differ after restore", cut)
+		}
+	}
+}
+
+// TestStateIsBounded feeds 100,000 distinct violations and scan sources
+// and checks that the state stays within its bounds.
+func TestStateIsBounded(t *testing.T) {
+	m := refinery(t)
+	e := NewEngine(m, Config{MaxFolds: 1000, MaxScanSources: 500, MaxPairs: 2000, Learn: -1}, func(*event.Finding) {})
+	t0 := time.Date(2026, 4, 15, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 100_000; i++ {
+		ev := event.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), Device: "ids-z2", Action: event.ActionAlert,
+			SrcIP: netip.AddrFrom4([4]byte{10, 30, byte(i >> 8), byte(i)}), DstIP: netip.AddrFrom4([4]byte{10, 20, 1, byte(i)}),
+			Transport: "tcp", DstPort: event.Some(uint16(i % 60000))}
+		e.Process(&ev)
+	}
+	st := e.Stats()
+	if st.Folds > 1000 || st.ScanSources > 500 || st.Evicted == 0 {
+		t.Fatalf("state not bounded: %+v", st)
+	}
+}
