@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"bufio"
+	"fmt"
 	"net/netip"
 	"os"
 	"reflect"
@@ -94,7 +95,7 @@ func goEvents() []struct {
 	t := time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
 	a := netip.MustParseAddr
 	flow := func(dev string, act event.Action, src, dst string, port uint16, app string) event.Event {
-		return event.Event{ID: event.NewID(a("10.30.1.60"), dev, t, []byte(src+dst+string(act))), Time: t, Site: "refinery",
+		return event.Event{ID: event.NewID(a("10.30.1.60"), dev, t, fmt.Appendf(nil, "%s %s %s %d", src, dst, act, port)), Time: t, Site: "refinery",
 			Kind: event.KindFlow, Device: dev, Action: act, SrcIP: a(src), DstIP: a(dst), Transport: "tcp",
 			DstPort: event.Some(port), AppProtocol: app}
 	}
@@ -102,6 +103,7 @@ func goEvents() []struct {
 	write.Kind, write.FunctionCode, write.Function = event.KindDPI, event.Some[int32](16), "write_multiple_registers"
 	early := flow("pa-c3", event.ActionAllow, "10.100.10.20", "172.16.1.30", 22, "ssh")
 	early.Time = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	early.ID[0] ^= 1
 	return []struct {
 		ev              event.Event
 		verdict, reason string
