@@ -28,64 +28,99 @@ func init() {
 }
 
 func runParse(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem parse [flags] [FILE...]")
-		fmt.Fprintln(stderr, "\nReads syslog lines from the files, or stdin when none (or \"-\"), and writes")
-		fmt.Fprintln(stderr, "exactly one JSON event per input line, in order. No services are needed.")
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
-	pretty := fs.Bool("pretty", false, "indent the JSON for people (one object per input line, over several lines)")
-	decoderName := fs.String("decoder", "", "decode every line with this decoder instead of detecting: "+strings.Join(decode.Default.Names(), ", "))
-	site := fs.String("site", "", "site name to put on every event")
-	tz := fs.String("tz", "UTC", "timezone of timestamps that carry none (IANA name)")
-	recv := fs.String("received", "", "receive time of every line, RFC 3339 (default: now); fixes ids and RFC 3164 years")
-	senderText := fs.String("sender", "", "sender address to put on every event (device_ip)")
+	fs := newFlagSet("parse", stderr, "usage: otsiem parse [flags] [FILE...]",
+		"Reads syslog lines from the files, or stdin when none (or \"-\"), and writes",
+		"exactly one JSON event per input line, in order. No services are needed.")
+	pf := addParseFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	p, err := ingest.NewParser(*site, *decoderName, *tz)
+	out := bufio.NewWriterSize(stdout, 64*1024)
+	pr, err := pf.lineParser(out)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
 		return 2
 	}
-	received := time.Now().UTC()
-	if *recv != "" {
-		if received, err = time.Parse(time.RFC3339Nano, *recv); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: --received: %v\n", err)
-			return 2
-		}
-	}
-	var sender netip.Addr
-	if *senderText != "" {
-		if sender, err = netip.ParseAddr(*senderText); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: --sender: %v\n", err)
-			return 2
-		}
-	}
-	out := bufio.NewWriterSize(stdout, 64*1024)
-	pr := &lineParser{p: p, sender: sender, received: received, pretty: *pretty, out: out}
-	files := fs.Args()
+	return pr.files("parse", fs.Args(), stderr)
+}
+
+// files parses the named files (stdin for none or "-") and flushes the
+// output; it returns the exit code.
+func (lp *lineParser) files(cmd string, files []string, stderr io.Writer) int {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
 	code := 0
 	for _, name := range files {
-		if err := pr.file(name, os.Stdin); err != nil {
-			fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
+		if err := lp.file(name, os.Stdin); err != nil {
+			fmt.Fprintf(stderr, "otsiem %s: %v\n", cmd, err)
 			code = 1
 		}
 	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
+	if err := lp.out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "otsiem %s: %v\n", cmd, err)
 		return 1
 	}
 	return code
+}
+
+// newFlagSet returns a flag set whose usage prints the usage line, a blank
+// line, the description lines and the flags.
+func newFlagSet(name string, stderr io.Writer, usage string, about ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr)
+		for _, l := range about {
+			fmt.Fprintln(stderr, l)
+		}
+		fmt.Fprintln(stderr, "\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags are the flags of the commands that read raw syslog lines
+// (parse, check, correlate).
+type parseFlags struct {
+	pretty                                 *bool
+	decoder, site, tz, received, senderTxt *string
+}
+
+func addParseFlags(fs *flag.FlagSet) *parseFlags {
+	return &parseFlags{
+		pretty:    fs.Bool("pretty", false, "indent the JSON for people (one object per input line, over several lines)"),
+		decoder:   fs.String("decoder", "", "decode every line with this decoder instead of detecting: "+strings.Join(decode.Default.Names(), ", ")),
+		site:      fs.String("site", "", "site name to put on every event"),
+		tz:        fs.String("tz", "UTC", "timezone of timestamps that carry none (IANA name)"),
+		received:  fs.String("received", "", "receive time of every line, RFC 3339 (default: now); fixes ids and RFC 3164 years"),
+		senderTxt: fs.String("sender", "", "sender address to put on every event (device_ip)"),
+	}
+}
+
+// lineParser returns a parser writing to out, or an error in the flags.
+func (pf *parseFlags) lineParser(out *bufio.Writer) (*lineParser, error) {
+	p, err := ingest.NewParser(*pf.site, *pf.decoder, *pf.tz)
+	if err != nil {
+		return nil, err
+	}
+	received := time.Now().UTC()
+	if *pf.received != "" {
+		if received, err = time.Parse(time.RFC3339Nano, *pf.received); err != nil {
+			return nil, fmt.Errorf("--received: %w", err)
+		}
+	}
+	var sender netip.Addr
+	if *pf.senderTxt != "" {
+		if sender, err = netip.ParseAddr(*pf.senderTxt); err != nil {
+			return nil, fmt.Errorf("--sender: %w", err)
+		}
+	}
+	return &lineParser{p: p, sender: sender, received: received, pretty: *pf.pretty, out: out}, nil
 }
 
 // lineParser writes one event per line read.
@@ -96,6 +131,9 @@ type lineParser struct {
 	pretty   bool
 	out      *bufio.Writer
 	n        int // lines parsed so far
+	// each, when set, sees every event before it is written and may change
+	// it; it returns whether to write it.
+	each     func(*event.Event) bool
 	ev       event.Event
 	buf      []byte
 	indented bytes.Buffer
@@ -133,6 +171,9 @@ func (lp *lineParser) line(line []byte) error {
 	// identical lines keep distinct ids.
 	lp.p.Parse(line, lp.sender, lp.received.Add(time.Duration(lp.n)), &lp.ev)
 	lp.n++
+	if lp.each != nil && !lp.each(&lp.ev) {
+		return nil
+	}
 	lp.buf = lp.ev.AppendJSON(lp.buf[:0])
 	if lp.pretty {
 		lp.indented.Reset()

@@ -164,11 +164,24 @@ type Event struct {
 	Message      string      // message: the original line
 	Attrs        []Attr      // attrs: other vendor fields, in their order
 	ParseError   string      // parse_error: why a raw event was not decoded
+
+	// The correlator's judgement, set on enriched events (see package
+	// correlate); empty on events straight from ingest.
+	SrcZone string // src_zone: zone id of the source, "" when in none
+	DstZone string // dst_zone: zone id of the destination
+	Conduit string // conduit: conduit id the flow crosses or would cross
+	Verdict string // verdict: allowed, violation, policy_drift, would_block, blocked, false_block, intra_zone, unknown_zone
+	Reason  string // reason: why the declared policy forbids it (see rules.Reason)
 }
 
 // Attr returns the value of the first attribute named key.
-func (e *Event) Attr(key string) (string, bool) {
-	for _, a := range e.Attrs {
+func (e *Event) Attr(key string) (string, bool) { return getAttr(e.Attrs, key) }
+
+// SetAttr appends an attribute, or replaces the value of an existing one.
+func (e *Event) SetAttr(key, value string) { setAttr(&e.Attrs, key, value) }
+
+func getAttr(as []Attr, key string) (string, bool) {
+	for _, a := range as {
 		if a.Key == key {
 			return a.Value, true
 		}
@@ -176,15 +189,14 @@ func (e *Event) Attr(key string) (string, bool) {
 	return "", false
 }
 
-// SetAttr appends an attribute, or replaces the value of an existing one.
-func (e *Event) SetAttr(key, value string) {
-	for i := range e.Attrs {
-		if e.Attrs[i].Key == key {
-			e.Attrs[i].Value = value
+func setAttr(as *[]Attr, key, value string) {
+	for i := range *as {
+		if (*as)[i].Key == key {
+			(*as)[i].Value = value
 			return
 		}
 	}
-	e.Attrs = append(e.Attrs, Attr{key, value})
+	*as = append(*as, Attr{key, value})
 }
 
 // Reset clears the event for reuse, keeping the Attrs capacity.

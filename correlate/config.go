@@ -1,0 +1,175 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest/event"
+)
+
+// Config tunes the stateful Engine. Zero values take the defaults listed.
+type Config struct {
+	// Site is put on findings when the event has none.
+	Site string
+
+	// FoldWindow: repeats of an identical finding (same type, reason,
+	// source and destination address, destination port and conduit; the
+	// source port does not count) arriving within this time of the last
+	// one are folded into it. Default 1h.
+	FoldWindow time.Duration
+	// UpdateEvery: a folded finding that keeps growing is published again
+	// at most once per this much event time, and once more when it closes.
+	// Default 1m.
+	UpdateEvery time.Duration
+	// MaxEventIDs bounds the event ids kept on a finding (default 10, the
+	// first ones).
+	MaxEventIDs int
+	// MaxFolds bounds the open folded findings; past it the least recently
+	// updated is closed early. Default 100,000.
+	MaxFolds int
+
+	// A scan is one source reaching ScanPorts distinct destination ports
+	// or ScanHosts distinct hosts in other zones within ScanWindow
+	// (defaults 20, 20, 60s). MaxScanSources bounds the sources tracked
+	// (default 50,000; the least recently active is forgotten).
+	ScanPorts, ScanHosts int
+	ScanWindow           time.Duration
+	MaxScanSources       int
+
+	// DiodeMissed heartbeats in a row make a diode side down (default 3).
+	// DiodeMaxLag is the replication lag above which a diode is degraded
+	// (default 5s).
+	DiodeMissed int
+	DiodeMaxLag time.Duration
+
+	// Learn is the baseline period, from the first event: communication
+	// pairs (source asset, destination asset, port) crossing a conduit
+	// during it are the baseline; a pair first seen after it is a new_pair
+	// finding. Default 24h; negative disables new_pair. MaxPairs bounds
+	// the pairs remembered (default 1,000,000; past it no more are learnt
+	// and none is reported new).
+	Learn    time.Duration
+	MaxPairs int
+
+	// Severities overrides the default severity (see DefaultSeverity) by
+	// "type/reason", "type" or "*/reason", tried in that order.
+	Severities map[string]event.Severity
+	// Suppress lists findings never to publish (counted in Stats).
+	Suppress []Suppression
+}
+
+// Suppression matches findings to drop. Empty fields match anything.
+type Suppression struct {
+	Type, Reason string
+	Src, Dst     netip.Prefix
+	Port         uint16
+	Conduit      string
+}
+
+func (s *Suppression) matches(f *event.Finding) bool {
+	return (s.Type == "" || s.Type == f.Type) && (s.Reason == "" || s.Reason == f.Reason) &&
+		(!s.Src.IsValid() || f.SrcIP.IsValid() && s.Src.Contains(f.SrcIP)) &&
+		(!s.Dst.IsValid() || f.DstIP.IsValid() && s.Dst.Contains(f.DstIP)) &&
+		(s.Port == 0 || f.DstPort.OK && f.DstPort.V == s.Port) && (s.Conduit == "" || s.Conduit == f.Conduit)
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	defInt := func(i *int, v int) {
+		if *i <= 0 {
+			*i = v
+		}
+	}
+	def(&c.FoldWindow, time.Hour)
+	def(&c.UpdateEvery, time.Minute)
+	def(&c.ScanWindow, time.Minute)
+	def(&c.DiodeMaxLag, 5*time.Second)
+	defInt(&c.MaxEventIDs, 10)
+	defInt(&c.MaxFolds, 100_000)
+	defInt(&c.ScanPorts, 20)
+	defInt(&c.ScanHosts, 20)
+	defInt(&c.MaxScanSources, 50_000)
+	defInt(&c.DiodeMissed, 3)
+	defInt(&c.MaxPairs, 1_000_000)
+	if c.Learn == 0 {
+		c.Learn = 24 * time.Hour
+	}
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	for k, s := range c.Severities {
+		if s.Rank() < 0 {
+			return fmt.Errorf("correlate: severity of %q: %q is not critical, high, medium, low or info", k, s)
+		}
+	}
+	return nil
+}
+
+// Finding types beyond the verdicts.
+const (
+	TypeScan            = "scan"
+	TypeDiodeDown       = "diode_down"
+	TypeDiodeDegraded   = "diode_degraded"
+	TypeNewPair         = "new_pair"
+	TypeWouldFalseBlock = "would_false_block"
+)
+
+// DefaultSeverity is the severity of a finding type and reason before
+// Config.Severities:
+//
+//	air_gap, diode_reverse (any type)          critical
+//	diode_down                                 critical
+//	policy_drift, false_block, scan,
+//	  diode_degraded                           high
+//	function_not_permitted, no_conduit         high (medium when blocked)
+//	violation, would_block, would_false_block  medium
+//	blocked                                    low
+//	unknown_zone                               low
+//	new_pair                                   info
+//
+// Anything touching an air-gapped zone or running against a diode is
+// critical even when blocked: a firewall that sees such traffic at all means
+// the physical separation the design relies on is not there.
+func DefaultSeverity(typ, reason string) event.Severity {
+	switch reason {
+	case "air_gap", "diode_reverse":
+		return event.SeverityCritical
+	}
+	switch typ {
+	case TypeDiodeDown:
+		return event.SeverityCritical
+	case string(PolicyDrift), string(FalseBlock), TypeScan, TypeDiodeDegraded:
+		return event.SeverityHigh
+	case string(Blocked):
+		if reason == "function_not_permitted" || reason == "no_conduit" {
+			return event.SeverityMedium
+		}
+		return event.SeverityLow
+	case string(UnknownZone):
+		return event.SeverityLow
+	case TypeNewPair:
+		return event.SeverityInfo
+	}
+	if reason == "function_not_permitted" || reason == "no_conduit" {
+		return event.SeverityHigh
+	}
+	return event.SeverityMedium
+}
+
+func (c *Config) severity(typ, reason string) event.Severity {
+	if len(c.Severities) > 0 {
+		for _, k := range [...]string{typ + "/" + reason, typ, "*/" + reason} {
+			if s, ok := c.Severities[k]; ok {
+				return s
+			}
+		}
+	}
+	return DefaultSeverity(typ, reason)
+}

@@ -1,0 +1,109 @@
+package correlate
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest/event"
+)
+
+// What each verdict finding means, as the start of its summary.
+var titles = map[string]string{
+	string(Violation):   "Traffic the zone design forbids",
+	string(PolicyDrift): "Firewall permitted traffic the conduit forbids (its rules are looser than the design)",
+	string(WouldBlock):  "Monitor-mode firewall passed traffic that enforcement would block",
+	string(Blocked):     "Firewall blocked traffic the design forbids",
+	string(FalseBlock):  "Firewall blocked traffic the conduit allows (enforcement breaks legitimate traffic)",
+	string(UnknownZone): "Traffic with an address in no zone (unmanaged asset)",
+	TypeWouldFalseBlock: "Monitor-mode firewall would deny traffic the conduit allows once enforcing",
+}
+
+var reasonText = map[string]string{
+	"no_conduit":             "no conduit joins these zones (a bypass)",
+	"not_permitted":          "no rule of the conduit permits this protocol or port",
+	"wrong_direction":        "the conduit permits it only the other way",
+	"function_not_permitted": "the conduit does not permit this function",
+	"air_gap":                "it touches an air-gapped zone",
+	"diode_reverse":          "it runs against a data diode's direction",
+}
+
+func summary(f *event.Finding, ev *event.Event) string {
+	var b strings.Builder
+	b.WriteString(titles[f.Type])
+	b.WriteString(": ")
+	b.WriteString(endpoint(f.SrcAsset, f.SrcIP, f.SrcZone))
+	b.WriteString(" → ")
+	b.WriteString(endpoint(f.DstAsset, f.DstIP, f.DstZone))
+	b.WriteString(service(f))
+	if ev.Function != "" {
+		b.WriteString(" function " + ev.Function)
+	} else if f.FunctionCode.OK {
+		b.WriteString(" function code " + strconv.Itoa(int(f.FunctionCode.V)))
+	}
+	if r := reasonText[f.Reason]; r != "" {
+		b.WriteString("; " + r)
+	}
+	if f.Conduit != "" {
+		b.WriteString(" (conduit " + f.Conduit + ")")
+	}
+	if f.Device != "" {
+		b.WriteString("; reported by " + f.Device)
+	}
+	b.WriteByte('.')
+	return b.String()
+}
+
+func endpoint(asset string, a netip.Addr, zone string) string {
+	s := a.String()
+	if asset != "" {
+		s = asset + " " + s
+	}
+	if zone == "" {
+		zone = "no zone"
+	}
+	return s + " [" + zone + "]"
+}
+
+func service(f *event.Finding) string {
+	s := ""
+	if f.Transport != "" || f.DstPort.OK {
+		s = " " + f.Transport
+		if f.DstPort.OK {
+			if f.Transport != "" {
+				s += "/"
+			}
+			s += strconv.Itoa(int(f.DstPort.V))
+		}
+	}
+	if f.AppProtocol != "" {
+		s += " (" + f.AppProtocol + ")"
+	}
+	return s
+}
+
+func scanSummary(f *event.Finding) string {
+	p, _ := f.Attr("distinct_ports")
+	h, _ := f.Attr("distinct_hosts")
+	into := "other zones"
+	if f.DstZone != "" {
+		into = f.DstZone
+	}
+	return "Scan from " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + ": " + p + " distinct ports and " + h +
+		" distinct hosts in " + into + " within the scan window; find out who runs it."
+}
+
+func diodeSummary(f *event.Finding, hb time.Duration) string {
+	side, _ := f.Attr("side")
+	switch f.Type {
+	case TypeDiodeDown:
+		if f.Reason == "missed_heartbeats" {
+			return "Data diode " + f.DiodeID + " " + side + " side silent: heartbeats (every " + hb.String() +
+				") stopped; replication across " + f.Conduit + " is likely broken."
+		}
+		return "Data diode " + f.DiodeID + " " + side + " side reports itself down; replication across " + f.Conduit + " has stopped."
+	default:
+		return "Data diode " + f.DiodeID + " " + side + " side degraded (" + f.Reason + "); historian replication is lagging."
+	}
+}
