@@ -472,10 +472,9 @@ func teardown(text string, ev *event.Event) bool {
 				r = ""
 			}
 			if r != "" {
+				// "TCP Reset-I/O" says how a permitted connection ended;
+				// the action stays close.
 				ev.SetAttr("reason", r)
-				if strings.Contains(r, "Reset") {
-					ev.Action = event.ActionReset
-				}
 			}
 		}
 	}

@@ -206,10 +206,10 @@ func trafficAction(a string) event.Action {
 		return event.ActionAllow
 	case "deny", "block":
 		return event.ActionDeny
-	case "close", "timeout":
+	// A session an endpoint ended with a reset was still permitted: the
+	// reset is how it closed, not what the firewall did.
+	case "close", "timeout", "server-rst", "client-rst":
 		return event.ActionClose
-	case "server-rst", "client-rst":
-		return event.ActionReset
 	case "ip-conn":
 		return event.ActionDrop
 	case "":
