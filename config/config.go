@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,8 +22,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otsiem/otsiem/correlate"
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/event"
 )
 
 // Config is the whole configuration file.
@@ -35,8 +38,43 @@ type Config struct {
 	DataDir  string `yaml:"data_dir"`
 	LogLevel string `yaml:"log_level"`
 	HTTP     HTTP   `yaml:"http"`
-	NATS     NATS   `yaml:"nats"`
-	Ingest   Ingest `yaml:"ingest"`
+	NATS      NATS      `yaml:"nats"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Correlate Correlate `yaml:"correlate"`
+}
+
+// Correlate tunes the correlator; zero values take the correlator's
+// defaults.
+type Correlate struct {
+	FoldWindow  time.Duration `yaml:"fold_window"`
+	UpdateEvery time.Duration `yaml:"update_every"`
+	ScanPorts   int           `yaml:"scan_ports"`
+	ScanHosts   int           `yaml:"scan_hosts"`
+	ScanWindow  time.Duration `yaml:"scan_window"`
+	DiodeMissed int           `yaml:"diode_missed"`
+	DiodeMaxLag time.Duration `yaml:"diode_max_lag"`
+	Learn       time.Duration `yaml:"learn"`
+	// Severities overrides default severities by "type/reason", "type"
+	// or "*/reason".
+	Severities map[string]string `yaml:"severities"`
+	Suppress   []Suppression     `yaml:"suppress"`
+	// Consumer is the durable consumer every correlator shares.
+	Consumer   string        `yaml:"consumer"`
+	LeaseTTL   time.Duration `yaml:"lease_ttl"`
+	FetchBatch int           `yaml:"fetch_batch"`
+	// ReloadEvery is how often the model files are checked for changes
+	// (SIGHUP reloads at once); default 5s, negative disables.
+	ReloadEvery time.Duration `yaml:"reload_every"`
+}
+
+// Suppression drops matching findings; empty fields match anything.
+type Suppression struct {
+	Type    string `yaml:"type"`
+	Reason  string `yaml:"reason"`
+	Src     string `yaml:"src"` // address or CIDR prefix
+	Dst     string `yaml:"dst"`
+	Port    uint16 `yaml:"port"`
+	Conduit string `yaml:"conduit"`
 }
 
 // HTTP is the operations endpoint: /metrics and /healthz.
@@ -230,6 +268,51 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 		}
 	}
 	return out
+}
+
+// Engine returns the correlator's engine settings.
+func (c *Config) Engine(site string) (correlate.Config, error) {
+	k := c.Correlate
+	ec := correlate.Config{Site: site, FoldWindow: k.FoldWindow, UpdateEvery: k.UpdateEvery, ScanPorts: k.ScanPorts,
+		ScanHosts: k.ScanHosts, ScanWindow: k.ScanWindow, DiodeMissed: k.DiodeMissed, DiodeMaxLag: k.DiodeMaxLag,
+		Learn: k.Learn}
+	if len(k.Severities) > 0 {
+		ec.Severities = map[string]event.Severity{}
+		for key, v := range k.Severities {
+			sev := event.Severity(v)
+			if sev.Rank() < 0 {
+				return ec, fmt.Errorf("correlate.severities[%s]: %q: want critical, high, medium, low or info", key, v)
+			}
+			ec.Severities[key] = sev
+		}
+	}
+	for i, sp := range k.Suppress {
+		s := correlate.Suppression{Type: sp.Type, Reason: sp.Reason, Port: sp.Port, Conduit: sp.Conduit}
+		var err error
+		if s.Src, err = prefix(sp.Src); err != nil {
+			return ec, fmt.Errorf("correlate.suppress[%d].src: %w", i, err)
+		}
+		if s.Dst, err = prefix(sp.Dst); err != nil {
+			return ec, fmt.Errorf("correlate.suppress[%d].dst: %w", i, err)
+		}
+		ec.Suppress = append(ec.Suppress, s)
+	}
+	return ec, ec.Validate()
+}
+
+// prefix reads an address or CIDR prefix; "" is the zero prefix.
+func prefix(s string) (netip.Prefix, error) {
+	if s == "" {
+		return netip.Prefix{}, nil
+	}
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Batcher returns the event batch settings.

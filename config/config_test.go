@@ -19,6 +19,10 @@ func TestExampleIsTheDefault(t *testing.T) {
 	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
 	want.Ingest.MaxPending = 8192
 	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
+	want.Correlate = Correlate{FoldWindow: time.Hour, UpdateEvery: time.Minute, ScanPorts: 20, ScanHosts: 20,
+		ScanWindow: time.Minute, DiodeMissed: 3, DiodeMaxLag: 5 * time.Second, Learn: 24 * time.Hour,
+		Severities: map[string]string{}, Suppress: []Suppression{}, Consumer: "otsiem-correlate",
+		LeaseTTL: 10 * time.Second, FetchBatch: 16, ReloadEvery: 5 * time.Second}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("example differs from defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -66,6 +70,41 @@ func TestParseErrors(t *testing.T) {
 		_, err := Parse("c.yaml", []byte(tt.in))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%q:\n got %v\nwant %s", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestEngineConfig(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte(`
+correlate:
+  severities: {"new_pair": high, "would_block/not_permitted": info}
+  suppress:
+    - {type: new_pair, src: 10.30.1.60}
+    - {reason: no_conduit, dst: 10.100.0.0/16, port: 443}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := cfg.Engine("unit-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ec.Site != "unit-3" || ec.Severities["new_pair"] != "high" || ec.Severities["would_block/not_permitted"] != "info" {
+		t.Errorf("%+v", ec)
+	}
+	if len(ec.Suppress) != 2 || ec.Suppress[0].Src.String() != "10.30.1.60/32" || ec.Suppress[1].Dst.Bits() != 16 || ec.Suppress[1].Port != 443 {
+		t.Errorf("suppress %+v", ec.Suppress)
+	}
+	for _, bad := range []string{
+		"correlate:\n  severities: {new_pair: urgent}\n",
+		"correlate:\n  suppress: [{src: 10.0.0.0/33}]\n",
+	} {
+		c, err := Parse("c.yaml", []byte(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Engine(""); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/correlate"
+	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 )
 
@@ -27,7 +29,8 @@ func runCorrelate(args []string, stdout, stderr io.Writer) int {
 		"Replays syslog lines from the files, or stdin when none (or \"-\"), through the",
 		"correlator and writes the findings as JSON lines, each once in its final state.",
 		"Event time drives every window, so a replay gives the same findings every time.")
-	model := fs.String("model", "", "the zone/conduit model (directory or file); required")
+	model := fs.String("model", "", "the zone/conduit model (directory or file); required offline")
+	cfgPath := fs.String("config", "", "run as a service against NATS JetStream with this configuration file")
 	fold := fs.Duration("fold-window", time.Hour, "identical findings within this time of the last are folded into one")
 	learn := fs.Duration("learn", 24*time.Hour, "baseline period for new_pair from the first event (negative: no new_pair)")
 	scanPorts := fs.Int("scan-ports", 20, "distinct ports in other zones that make a scan")
@@ -40,6 +43,9 @@ func runCorrelate(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *cfgPath != "" {
+		return runCorrelateService(*cfgPath, stderr)
 	}
 	if *model == "" {
 		fs.Usage()
@@ -87,4 +93,78 @@ func runCorrelate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return code
+}
+
+// runCorrelateService is `otsiem correlate --config FILE`.
+func runCorrelateService(path string, stderr io.Writer) int {
+	s, code := newServiceFrom("correlate", path, stderr)
+	if s == nil {
+		return code
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	b, err := s.openBus(ctx)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	defer b.Close()
+	st, err := s.startCorrelate(ctx, b)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	stopHTTP, err := s.serveHTTP(func() error { return nil })
+	if err != nil {
+		s.log.Error("start", "err", err)
+		st.close()
+		return 1
+	}
+	defer stopHTTP()
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	if err := st.close(); err != nil {
+		s.log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// correlateStage is the running correlator.
+type correlateStage struct {
+	svc    *correlate.Service
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startCorrelate starts the correlator on the bus, with model reloads.
+func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateStage, error) {
+	ec, err := s.cfg.Engine(s.site)
+	if err != nil {
+		return nil, err
+	}
+	k := s.cfg.Correlate
+	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: b, Model: s.model, Engine: ec, Consumer: k.Consumer,
+		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Registerer: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	st := &correlateStage{svc: svc, cancel: cancel, done: make(chan error, 1)}
+	go func() { st.done <- svc.Run(cctx) }()
+	go s.watchModel(cctx, svc.SetModel)
+	return st, nil
+}
+
+// close stops the correlator after the work in hand is published and acked.
+func (st *correlateStage) close() error {
+	st.cancel()
+	err := <-st.done
+	if cerr := st.svc.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
 }

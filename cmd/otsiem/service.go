@@ -6,13 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,8 +39,7 @@ type service struct {
 	name  string
 }
 
-// newService parses --config, loads the configuration (the defaults
-// without one) and the model, and sets up logging and metrics.
+// newService parses --config and builds the service from it.
 func newService(name string, args []string, stderr io.Writer) (*service, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -56,10 +58,16 @@ func newService(name string, args []string, stderr io.Writer) (*service, int) {
 		fs.Usage()
 		return nil, 2
 	}
+	return newServiceFrom(name, *path, stderr)
+}
+
+// newServiceFrom loads the configuration file (the defaults when path is
+// empty) and the model, and sets up logging and metrics.
+func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 	cfg := config.Default()
-	if *path != "" {
+	if path != "" {
 		var err error
-		if cfg, err = config.Load(*path); err != nil {
+		if cfg, err = config.Load(path); err != nil {
 			fmt.Fprintln(stderr, err)
 			return nil, 1
 		}
@@ -79,6 +87,61 @@ func newService(name string, args []string, stderr io.Writer) (*service, int) {
 		s.site = m.Site
 	}
 	return s, 0
+}
+
+// watchModel reloads the model on SIGHUP and when its files change, and
+// hands each model that loads to apply. A model that fails to load leaves
+// the running one in place; the errors are logged.
+func (s *service) watchModel(ctx context.Context, apply func(*rules.Model)) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	every := s.cfg.Correlate.ReloadEvery
+	if every == 0 {
+		every = 5 * time.Second
+	}
+	var tick <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	last := modelStamp(s.cfg.Model)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-tick:
+			stamp := modelStamp(s.cfg.Model)
+			if stamp == last {
+				continue
+			}
+			last = stamp
+		}
+		m, err := rules.Load(s.cfg.Model)
+		if err != nil {
+			s.log.Error("model reload failed; keeping the running model", "model", s.cfg.Model, "err", err)
+			continue
+		}
+		apply(m)
+		s.log.Info("model reloaded", "model", s.cfg.Model, "zones", len(m.Zones()), "conduits", len(m.Conduits()))
+	}
+}
+
+// modelStamp summarises the names, sizes and times of a model's files.
+func modelStamp(path string) string {
+	var b strings.Builder
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() && p != path {
+			return filepath.SkipDir
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() {
+			fmt.Fprintf(&b, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return b.String()
 }
 
 // openBus connects to NATS, or starts the embedded server.
