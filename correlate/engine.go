@@ -97,10 +97,11 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	scanning := j.Verdict != None && e.scan(&j, ev, t)
 	switch j.Verdict {
 	case None, Allowed, IntraZone:
-	case Blocked:
-		// While a source is scanning, what the firewall blocks of it counts
-		// in the scan finding, not as one finding per port or host.
-		if !scanning {
+	case Blocked, WouldBlock, Violation:
+		// While a source is scanning, what it reaches counts in the scan
+		// finding, not as one finding per port or host; only air-gap and
+		// diode breaches keep findings of their own.
+		if !scanning || j.Reason == rules.AirGap || j.Reason == rules.DiodeReverse {
 			e.fold(string(j.Verdict), string(j.Reason), &j, ev, t)
 		}
 	default:

@@ -50,6 +50,7 @@ type Generator struct {
 	muteUntil time.Time // diode heartbeats stop until then
 	seq       uint64
 	connID    int
+	at        time.Time // event time of the lines being emitted
 }
 
 // Scenarios are the injectable scenarios and what each shows.
@@ -61,7 +62,7 @@ var Scenarios = map[string]string{
 	"false-block":     "the C2 firewall denies a patch download the conduit allows: false_block",
 	"diode-reverse":   "traffic from the diode's RX side back to its TX, denied by the C2 firewall: blocked, diode_reverse",
 	"would-block":     "SSH from the enterprise to the jump server, permitted by pa-c3 in monitor mode: would_block, not_permitted",
-	"enterprise-scan": "an nmap sweep from the enterprise over PLC ports (502, 44818, 102, 4840), seen by pa-c3: would_block, no_conduit, and a scan",
+	"enterprise-scan": "an nmap sweep from the enterprise over the PLC subnet (10.20.1.1-30, ports 502, 44818, 102, 4840), seen by pa-c3: would_block, no_conduit, then a scan",
 	"sis-breach":      "Modbus from the MES server to a safety controller, seen by Zeek: violation, air_gap",
 	"no-conduit":      "HTTPS from operations straight to the enterprise, seen by Zeek: violation, no_conduit",
 	"unknown-zone":    "an unmanaged address talking to the historian, seen by Zeek: unknown_zone",
@@ -116,11 +117,13 @@ func (g *Generator) Now() time.Time {
 func (g *Generator) Next() Line {
 	t := g.Now()
 	g.n++
+	g.at = t
 	for len(g.queue) == 0 {
 		switch {
 		case !t.Before(g.nextBeat):
 			g.heartbeats(g.nextBeat)
 			g.nextBeat = g.nextBeat.Add(10 * time.Second)
+			g.at = t
 		case len(g.scenarios) > 0 && !t.Before(g.nextScen):
 			name := g.scenarios[g.scenIdx%len(g.scenarios)]
 			g.scenIdx++
@@ -132,13 +135,12 @@ func (g *Generator) Next() Line {
 	}
 	l := g.queue[0]
 	g.queue = g.queue[1:]
-	l.Time = t // lines of a burst share out the clock in order
 	return l
 }
 
 func (g *Generator) emit(scenario, device string, texts ...string) {
 	for _, s := range texts {
-		g.queue = append(g.queue, Line{Device: device, Text: s, Scenario: scenario})
+		g.queue = append(g.queue, Line{Time: g.at, Device: device, Text: s, Scenario: scenario})
 	}
 }
 
@@ -160,6 +162,7 @@ func hmi(i int) string { return fmt.Sprintf("10.20.2.%d", 10+i%6) }
 func (g *Generator) port() int { return 49152 + g.rng.IntN(16000) }
 
 func (g *Generator) heartbeats(t time.Time) {
+	g.at = t
 	g.seq++
 	if t.Before(g.muteUntil) {
 		return // the outage: nothing arrives; the sequence still runs on
@@ -244,9 +247,9 @@ func (g *Generator) inject(name string, t time.Time) {
 	case "enterprise-scan":
 		// nmap -sT -p 502,44818,102,4840 over the PLCs, as the seed's
 		// validation step runs it; pa-c3 only logs.
-		for i := 0; i < 12; i++ {
-			for _, p := range []int{502, 44818, 102, 4840} {
-				f := flow{src: "10.100.66.6", sport: g.port(), dst: plc(i), dport: p, proto: "tcp", bytes: 120, packets: 2, srcZone: "ent", dstZone: "dmz", rule: "monitor-any", app: "incomplete"}
+		for _, p := range []int{502, 44818, 102, 4840} {
+			for i := 1; i <= 30; i++ {
+				f := flow{src: "10.100.66.6", sport: g.port(), dst: fmt.Sprintf("10.20.1.%d", i), dport: p, proto: "tcp", bytes: 120, packets: 2, srcZone: "ent", dstZone: "dmz", rule: "monitor-any", app: "incomplete"}
 				g.emit(name, "pa-c3", panTraffic(t, "pa-c3", id+i, f, "allow"))
 			}
 		}
