@@ -35,9 +35,9 @@ type Config struct {
 	// Model is the zone/conduit model directory (or file).
 	Model string `yaml:"model"`
 	// DataDir holds the embedded NATS and ClickHouse data.
-	DataDir  string `yaml:"data_dir"`
-	LogLevel string `yaml:"log_level"`
-	HTTP     HTTP   `yaml:"http"`
+	DataDir   string    `yaml:"data_dir"`
+	LogLevel  string    `yaml:"log_level"`
+	HTTP      HTTP      `yaml:"http"`
 	NATS      NATS      `yaml:"nats"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Correlate Correlate `yaml:"correlate"`
