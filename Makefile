@@ -17,9 +17,13 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/otsiem
 
-run: build
+# The whole pipeline on embedded NATS and ClickHouse, fed by the refinery
+# simulator, with a live summary until Ctrl-C; the data stays in ./data.
+RATE     ?= 200
+RUN_ARGS ?=
+run: chdb build
 	$(BIN) validate $(MODEL)
-	$(BIN) model $(MODEL)
+	$(BIN) run --simulate $(RATE) $(RUN_ARGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

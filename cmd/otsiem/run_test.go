@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/simulate"
+)
+
+// startRun starts every stage in process on a temporary data directory,
+// with one TCP listener on a free port.
+func startRun(t *testing.T) (*service, *pipeline) {
+	t.Helper()
+	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
+		"correlate:\n  learn: 1m\n")
+	var stderr bytes.Buffer
+	s, code := newServiceFrom("run", path, &stderr)
+	if s == nil {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	p, err := s.startPipeline(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p
+}
+
+// The simulator's scenarios, sent over TCP through every stage, come out
+// as findings of every type they inject.
+func TestRunEndToEnd(t *testing.T) {
+	s, p := startRun(t)
+	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	g, err := simulate.New(simulate.Config{Start: start, Rate: 200, Seed: 5, Scenarios: []string{"all"}, ScenarioEvery: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := simulate.Dial(context.Background(), simulate.Target{Network: "tcp", Address: p.tcpAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 150 s of plant time: every scenario at least once, and the diode
+	// outage long enough to be noticed.
+	st, err := simulate.Run(context.Background(), g, w, 150*time.Second, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if err := p.close(s); err != nil {
+		t.Fatal(err)
+	}
+
+	b, err := s.openBus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	enriched := countRecords(t, b, bus.StreamEnriched, nil)
+	if enriched != st.Lines {
+		t.Errorf("%d lines sent, %d events enriched", st.Lines, enriched)
+	}
+	types := map[string]bool{}
+	countRecords(t, b, bus.StreamFindings, func(r []byte) {
+		var f event.Finding
+		if err := f.UnmarshalJSON(r); err != nil {
+			t.Fatalf("finding: %v", err)
+		}
+		types[f.Type+"/"+f.Reason] = true
+	})
+	for _, want := range []string{
+		"violation/function_not_permitted", "violation/wrong_direction", "policy_drift/wrong_direction",
+		"blocked/not_permitted", "false_block/", "blocked/diode_reverse", "would_block/not_permitted", "would_block/no_conduit",
+		"scan/hosts", "violation/air_gap", "violation/no_conduit", "unknown_zone/unknown_zone", "new_pair/",
+		"diode_down/missed_heartbeats",
+	} {
+		if !types[want] {
+			t.Errorf("no %s finding; have %v", want, types)
+		}
+	}
+}
+
+// countRecords reads a whole stream, calling f for each record.
+func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
+	t.Helper()
+	ctx := context.Background()
+	st, err := b.JS.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs == 0 {
+		return 0
+	}
+	c, err := b.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := uint64(0); i < info.State.Msgs; i++ {
+		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = bus.SplitRecords(m.Data(), func(r []byte) error {
+			n++
+			if f != nil {
+				f(r)
+			}
+			return nil
+		})
+	}
+	return n
+}
