@@ -164,6 +164,14 @@ type Event struct {
 	Message      string      // message: the original line
 	Attrs        []Attr      // attrs: other vendor fields, in their order
 	ParseError   string      // parse_error: why a raw event was not decoded
+
+	// The correlator's judgement, set on enriched events (see package
+	// correlate); empty on events straight from ingest.
+	SrcZone string // src_zone: zone id of the source, "" when in none
+	DstZone string // dst_zone: zone id of the destination
+	Conduit string // conduit: conduit id the flow crosses or would cross
+	Verdict string // verdict: allowed, violation, policy_drift, would_block, blocked, false_block, intra_zone, unknown_zone
+	Reason  string // reason: why the declared policy forbids it (see rules.Reason)
 }
 
 // Attr returns the value of the first attribute named key.

@@ -83,6 +83,11 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	}
 	str("function", e.Function)
 	str("rule", e.Rule)
+	str("src_zone", e.SrcZone)
+	str("dst_zone", e.DstZone)
+	str("conduit", e.Conduit)
+	str("verdict", e.Verdict)
+	str("reason", e.Reason)
 	str("src_interface", e.SrcInterface)
 	str("dst_interface", e.DstInterface)
 	str("src_user", e.SrcUser)

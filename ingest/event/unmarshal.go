@@ -178,6 +178,18 @@ func (d *scanner) object(e *Event) error {
 			e.Function, err = d.str()
 		case "rule":
 			e.Rule, err = d.str()
+		case "src_zone":
+			e.SrcZone, err = d.str()
+		case "dst_zone":
+			e.DstZone, err = d.str()
+		case "conduit":
+			e.Conduit, err = d.str()
+		case "verdict":
+			var s string
+			s, err = d.str()
+			e.Verdict = internVerdict(s)
+		case "reason":
+			e.Reason, err = d.str()
 		case "src_interface":
 			e.SrcInterface, err = d.str()
 		case "dst_interface":
@@ -224,6 +236,18 @@ func (d *scanner) object(e *Event) error {
 		}
 		return nil
 	})
+}
+
+// Verdicts are interned so that decoded events share their strings.
+var verdicts = [...]string{"allowed", "violation", "policy_drift", "would_block", "blocked", "false_block", "intra_zone", "unknown_zone"}
+
+func internVerdict(s string) string {
+	for _, v := range verdicts {
+		if v == s {
+			return v
+		}
+	}
+	return s
 }
 
 func internKind(s string) Kind {
