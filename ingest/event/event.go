@@ -175,8 +175,13 @@ type Event struct {
 }
 
 // Attr returns the value of the first attribute named key.
-func (e *Event) Attr(key string) (string, bool) {
-	for _, a := range e.Attrs {
+func (e *Event) Attr(key string) (string, bool) { return getAttr(e.Attrs, key) }
+
+// SetAttr appends an attribute, or replaces the value of an existing one.
+func (e *Event) SetAttr(key, value string) { setAttr(&e.Attrs, key, value) }
+
+func getAttr(as []Attr, key string) (string, bool) {
+	for _, a := range as {
 		if a.Key == key {
 			return a.Value, true
 		}
@@ -184,15 +189,14 @@ func (e *Event) Attr(key string) (string, bool) {
 	return "", false
 }
 
-// SetAttr appends an attribute, or replaces the value of an existing one.
-func (e *Event) SetAttr(key, value string) {
-	for i := range e.Attrs {
-		if e.Attrs[i].Key == key {
-			e.Attrs[i].Value = value
+func setAttr(as *[]Attr, key, value string) {
+	for i := range *as {
+		if (*as)[i].Key == key {
+			(*as)[i].Value = value
 			return
 		}
 	}
-	e.Attrs = append(e.Attrs, Attr{key, value})
+	*as = append(*as, Attr{key, value})
 }
 
 // Reset clears the event for reuse, keeping the Attrs capacity.

@@ -188,25 +188,10 @@ func (f *Finding) AppendJSON(dst []byte) []byte {
 func (f Finding) MarshalJSON() ([]byte, error) { return f.AppendJSON(make([]byte, 0, 512)), nil }
 
 // Attr returns the value of the first attribute named key.
-func (f *Finding) Attr(key string) (string, bool) {
-	for _, a := range f.Attrs {
-		if a.Key == key {
-			return a.Value, true
-		}
-	}
-	return "", false
-}
+func (f *Finding) Attr(key string) (string, bool) { return getAttr(f.Attrs, key) }
 
 // SetAttr appends an attribute, or replaces the value of an existing one.
-func (f *Finding) SetAttr(key, value string) {
-	for i := range f.Attrs {
-		if f.Attrs[i].Key == key {
-			f.Attrs[i].Value = value
-			return
-		}
-	}
-	f.Attrs = append(f.Attrs, Attr{key, value})
-}
+func (f *Finding) SetAttr(key, value string) { setAttr(&f.Attrs, key, value) }
 
 // findingJSON is the decoding shape of a Finding. Findings are few next to
 // events, so encoding/json is fast enough here.
