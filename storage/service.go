@@ -249,7 +249,7 @@ func (p *pipe) run(ctx context.Context) error {
 			wait = time.Until(cur.first.Add(p.s.cfg.FlushInterval))
 		}
 		if wait > 0 {
-			mb, err := p.cons.Fetch(256, jetstream.FetchMaxWait(max(wait, 10*time.Millisecond)), jetstream.FetchContext(ctx))
+			mb, err := p.cons.Fetch(256, jetstream.FetchMaxWait(max(wait, 10*time.Millisecond)))
 			if err != nil {
 				if ctx.Err() == nil {
 					p.s.cfg.Logger.Warn("fetch", "stream", p.k.stream, "err", err)
