@@ -312,7 +312,8 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 			t.Errorf("%s after redelivery:\n%s\nwant:\n%s", q.Name, got[q.Name], want[q.Name])
 		}
 	}
-	if c := counts(t, conn); c != [4]uint64{410, 410, 400, 405} // diode events: no verdict, one zone ("") {
+	// Diode events have no verdict (not in flows) and one zone, "".
+	if c := counts(t, conn); c != [4]uint64{410, 410, 400, 405} {
 		t.Errorf("counts (raw, distinct, flows, compliance) = %v", c)
 	}
 }
