@@ -26,7 +26,9 @@ import (
 )
 
 // openBus starts an embedded JetStream server for the test.
-func openBus(t *testing.T) *bus.Bus {
+func openBus(t *testing.T) *bus.Bus { return openBusTB(t) }
+
+func openBusTB(t testing.TB) *bus.Bus {
 	t.Helper()
 	b, err := bus.Open(t.Context(), bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
 	if err != nil {
@@ -39,6 +41,10 @@ func openBus(t *testing.T) *bus.Bus {
 // publishEvents publishes events as NDJSON batches of per records, the way
 // the correlator does, and returns the number of messages.
 func publishEvents(t *testing.T, b *bus.Bus, evs []*event.Event, per int) int {
+	return publishEventsTB(t, b, evs, per)
+}
+
+func publishEventsTB(t testing.TB, b *bus.Bus, evs []*event.Event, per int) int {
 	t.Helper()
 	n := 0
 	for i := 0; i < len(evs); i += per {

@@ -1,0 +1,93 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/storage"
+)
+
+// BenchmarkInsertEvents measures event inserts into the migrated schema
+// (both rollup views fed) through clickhouse-go's column-wise appends and
+// the embedded engine, per batch size: building the batch from decoded
+// events plus the deduplicated insert.
+func BenchmarkInsertEvents(b *testing.B) {
+	conn, _ := migrated(b)
+	for _, size := range []int{10000, 50000, 100000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+			rows, k := 0, 0
+			for b.Loop() {
+				b.StopTimer()
+				evs := sampleEvents(size, t0)
+				for i, ev := range evs {
+					ev.ID = event.NewID(ev.DeviceIP, fmt.Sprint(size, k), ev.ReceivedAt, []byte(fmt.Sprint(i)))
+				}
+				k++
+				b.StartTimer()
+				batch := storage.NewEvents()
+				for _, ev := range evs {
+					if err := batch.Add(ev, ev.ID.String()); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := storage.Insert(b.Context(), conn, batch.Batch); err != nil {
+					b.Fatal(err)
+				}
+				rows += size
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkService measures the store stage end to end: enriched events
+// waiting in JetStream (NDJSON messages of 256, as the correlator
+// publishes them) → fetch, decode, column batches → ClickHouse with both
+// rollups → ack, per insert batch size. Each iteration stores 200,000
+// events on a fresh database and stream.
+func BenchmarkService(b *testing.B) {
+	const n = 200000
+	evs := sampleEvents(n, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	for _, size := range []int{25000, 50000, 100000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			var stored time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				conn, _ := migrated(b)
+				bs := openBusTB(b)
+				publishEventsTB(b, bs, evs, 256)
+				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, JS: bs.JS, BatchRows: size, FlushInterval: 200 * time.Millisecond})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(b.Context())
+				done := make(chan error, 1)
+				b.StartTimer()
+				start := time.Now()
+				go func() { done <- s.Run(ctx) }()
+				for {
+					var c uint64
+					if err := conn.QueryRow(b.Context(), "SELECT count() FROM events").Scan(&c); err != nil {
+						b.Fatal(err)
+					}
+					if c == n {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				stored += time.Since(start)
+				b.StopTimer()
+				cancel()
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n*b.N)/stored.Seconds(), "rows/s")
+		})
+	}
+}
