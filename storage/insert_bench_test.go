@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"testing"
 	"time"
 
@@ -18,11 +19,10 @@ func BenchmarkInsertEvents(b *testing.B) {
 	conn, _ := migrated(b)
 	for _, size := range []int{10000, 50000, 100000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 			rows, k := 0, 0
 			for b.Loop() {
 				b.StopTimer()
-				evs := sampleEvents(size, t0)
+				evs := denseEvents(size)
 				for i, ev := range evs {
 					ev.ID = event.NewID(ev.DeviceIP, fmt.Sprint(size, k), ev.ReceivedAt, []byte(fmt.Sprint(i)))
 				}
@@ -47,20 +47,23 @@ func BenchmarkInsertEvents(b *testing.B) {
 // BenchmarkService measures the store stage end to end: enriched events
 // waiting in JetStream (NDJSON messages of 256, as the correlator
 // publishes them) → fetch, decode, column batches → ClickHouse with both
-// rollups → ack, per insert batch size. Each iteration stores 200,000
+// rollups → ack, per insert batch size. Each iteration stores 500,000
 // events on a fresh database and stream.
 func BenchmarkService(b *testing.B) {
-	const n = 200000
-	evs := sampleEvents(n, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	const n = 500000
+	evs := denseEvents(n)
 	for _, size := range []int{25000, 50000, 100000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			var stored time.Duration
+			var inserting float64
 			for b.Loop() {
 				b.StopTimer()
 				conn, _ := migrated(b)
 				bs := openBusTB(b)
 				publishEventsTB(b, bs, evs, 256)
-				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, JS: bs.JS, BatchRows: size, FlushInterval: 200 * time.Millisecond})
+				reg := prometheus.NewRegistry()
+				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, JS: bs.JS, BatchRows: size,
+					FlushInterval: 200 * time.Millisecond, Registerer: reg})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -77,10 +80,11 @@ func BenchmarkService(b *testing.B) {
 					if c == n {
 						break
 					}
-					time.Sleep(10 * time.Millisecond)
+					time.Sleep(100 * time.Millisecond)
 				}
 				stored += time.Since(start)
 				b.StopTimer()
+				inserting += histogramSum(b, reg, "otsiem_store_insert_latency_seconds")
 				cancel()
 				if err := <-done; err != nil {
 					b.Fatal(err)
@@ -88,6 +92,36 @@ func BenchmarkService(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(n*b.N)/stored.Seconds(), "rows/s")
+			b.ReportMetric(inserting/stored.Seconds(), "inserting/s")
 		})
 	}
+}
+
+// histogramSum is the sum of a registry's histogram, over its series.
+func histogramSum(b *testing.B, reg *prometheus.Registry, name string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	return sum
+}
+
+// denseEvents returns n sample events 10 µs apart: a plant sending
+// 100,000 events per second, so that a batch spans what it would in
+// production (one partition, one hour of the rollups).
+func denseEvents(n int) []*event.Event {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	evs := sampleEvents(n, t0)
+	for i, ev := range evs {
+		ev.Time = t0.Add(time.Duration(i) * 10 * time.Microsecond)
+	}
+	return evs
 }

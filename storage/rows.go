@@ -124,7 +124,8 @@ func insertSettings(token string) clickhouse.Settings {
 		// ReplacingMergeTree would otherwise sort and collapse each block
 		// on insert: 40% of the insert time, for duplicates the writer
 		// never sends (see Existing). Merges still collapse any.
-		"optimize_on_insert": 0,
+		"optimize_on_insert":       0,
+		"parallel_view_processing": 1,
 		// A batch of events from a device with a wild clock may touch many
 		// days; that is worth a warning in the server log, not a refusal.
 		"throw_on_max_partitions_per_insert_block": 0,
