@@ -488,9 +488,11 @@ func (p *pipe) commit(ctx context.Context, b *batchSet) error {
 		}
 		rows += n
 	}
+	deadBefore := b.dead.Len()
 	if err := p.insertIsolating(ctx, b.rows, b.dead); err != nil {
 		return err
 	}
+	rows -= b.dead.Len() - deadBefore // refused rows
 	if err := p.insertRetrying(ctx, b.dead.Batch); err != nil {
 		return err
 	}

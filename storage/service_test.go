@@ -339,3 +339,38 @@ func seedRest(t *testing.T, b *bus.Bus) {
 		publish(t, b, m)
 	}
 }
+
+// TestRefusedRowsAreDeadLettered makes ClickHouse refuse some rows for
+// their content (a CHECK constraint stands in for any data error): the
+// batch is split until the refused rows are alone, they go to the
+// deadletter table with the reason, and the rest is stored.
+func TestRefusedRowsAreDeadLettered(t *testing.T) {
+	conn, _ := migrated(t)
+	if err := conn.Exec(t.Context(), "ALTER TABLE events ADD CONSTRAINT no_poison CHECK position(message, 'POISON') = 0"); err != nil {
+		t.Fatal(err)
+	}
+	b := openBus(t)
+	reg := prometheus.NewRegistry()
+	startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 1000, FlushInterval: 50 * time.Millisecond, Registerer: reg})
+	evs := sampleEvents(1000, q0)
+	for _, i := range []int{3, 500, 999} {
+		evs[i].Message = "POISON " + evs[i].Message
+	}
+	publishEvents(t, b, evs, 250)
+	waitFor(t, conn, "SELECT count() FROM deadletter WHERE reason = 'rejected'", 3)
+	waitFor(t, conn, "SELECT count() FROM events", 997)
+	var raw, errText string
+	if err := conn.QueryRow(t.Context(), "SELECT raw, error FROM deadletter WHERE reason = 'rejected' ORDER BY id LIMIT 1").Scan(&raw, &errText); err != nil {
+		t.Fatal(err)
+	}
+	var ev event.Event
+	if err := event.Decode([]byte(raw), &ev); err != nil || !strings.Contains(ev.Message, "POISON") || !strings.Contains(errText, "469") {
+		t.Errorf("dead letter raw %q (decode err %v), error %q", raw, err, errText)
+	}
+	if got := testutil.ToFloat64(mustVec(t, reg, "otsiem_store_dead_letters_total", "rejected")); got != 3 {
+		t.Errorf("rejected rows counted %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(mustVec(t, reg, "otsiem_store_rows_written_total", "events")); got != 997 {
+		t.Errorf("rows written %v, want 997", got)
+	}
+}
