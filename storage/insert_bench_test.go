@@ -56,6 +56,7 @@ func BenchmarkService(b *testing.B) {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			var stored time.Duration
 			var inserting float64
+			var inserts uint64
 			for b.Loop() {
 				b.StopTimer()
 				conn, _ := migrated(b)
@@ -84,7 +85,9 @@ func BenchmarkService(b *testing.B) {
 				}
 				stored += time.Since(start)
 				b.StopTimer()
-				inserting += histogramSum(b, reg, "otsiem_store_insert_latency_seconds")
+				sum, count := histogram(b, reg, "otsiem_store_insert_latency_seconds")
+				inserting += sum
+				inserts += count
 				cancel()
 				if err := <-done; err != nil {
 					b.Fatal(err)
@@ -93,25 +96,28 @@ func BenchmarkService(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/stored.Seconds(), "rows/s")
 			b.ReportMetric(inserting/stored.Seconds(), "inserting/s")
+			b.ReportMetric(float64(n*b.N)/float64(inserts), "rows/insert")
 		})
 	}
 }
 
-// histogramSum is the sum of a registry's histogram, over its series.
-func histogramSum(b *testing.B, reg *prometheus.Registry, name string) float64 {
+// histogram is the sum and count of a registry's histogram, over its
+// series.
+func histogram(b *testing.B, reg *prometheus.Registry, name string) (float64, uint64) {
 	mfs, err := reg.Gather()
 	if err != nil {
 		b.Fatal(err)
 	}
-	sum := 0.0
+	sum, count := 0.0, uint64(0)
 	for _, mf := range mfs {
 		if mf.GetName() == name {
 			for _, m := range mf.GetMetric() {
 				sum += m.GetHistogram().GetSampleSum()
+				count += m.GetHistogram().GetSampleCount()
 			}
 		}
 	}
-	return sum
+	return sum, count
 }
 
 // denseEvents returns n sample events 10 µs apart: a plant sending

@@ -48,6 +48,10 @@ type ServiceConfig struct {
 	// MinBackoff and MaxBackoff bound the wait between retries of a failed
 	// insert; defaults 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
+	// Inserters is how many event batches are inserted at once (default
+	// 2): while ClickHouse stores one, the next is encoded. Findings and
+	// dead letters, being few, use one.
+	Inserters int
 	// DrainTimeout bounds the final inserts after Run's context ends;
 	// default 30s. What is not committed by then is redelivered later.
 	DrainTimeout time.Duration
@@ -78,6 +82,9 @@ func (c *ServiceConfig) defaults() {
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = max(10*time.Second, c.MinBackoff)
+	}
+	if c.Inserters <= 0 {
+		c.Inserters = 2
 	}
 	if c.DrainTimeout <= 0 {
 		c.DrainTimeout = 30 * time.Second
@@ -231,12 +238,28 @@ func (p *pipe) newSet() *batchSet {
 
 func (p *pipe) run(ctx context.Context) error {
 	p.held = map[*batchSet]struct{}{}
-	p.free = make(chan *batchSet, 2)
+	p.free = make(chan *batchSet, 1+p.s.cfg.Inserters)
 	ready := make(chan *batchSet, 1)
 	done := make(chan error, 1)
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	go func() { done <- p.commitLoop(ctx, dctx, ready) }()
+	go func() {
+		workers := 1
+		if p.k == kindEvents {
+			workers = p.s.cfg.Inserters
+		}
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = p.commitLoop(ctx, dctx, ready)
+			}()
+		}
+		wg.Wait()
+		done <- errors.Join(errs...)
+	}()
 	go p.keepAlive(dctx)
 
 	var cur *batchSet
