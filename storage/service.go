@@ -290,8 +290,10 @@ func (p *pipe) run(ctx context.Context) error {
 			} else {
 				for msg := range mb.Messages() {
 					if len(cur.msgs) == 0 {
+						p.mu.Lock()
 						cur.first = time.Now()
 						cur.keepAlive = cur.first
+						p.mu.Unlock()
 					}
 					p.add(cur, msg, &ev, &fi)
 					if cur.rows.Len()+cur.suspect.Len() >= p.s.cfg.BatchRows {

@@ -300,11 +300,48 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 		}
 	}
 
+	// The crashed writer had also stored some findings and dead letters.
+	seedRest(t, b)
+	crashed := map[string]int{"otsiem-store-findings": 3, "otsiem-store-deadletter": 1}
+	for name, stored := range crashed {
+		stream := bus.StreamFindings
+		if name == "otsiem-store-deadletter" {
+			stream = bus.StreamDeadLetter
+		}
+		c, err := b.JS.Consumer(t.Context(), stream, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mb, err := c.Fetch(stored, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for m := range mb.Messages() {
+			if stream == bus.StreamFindings {
+				fb := storage.NewFindings()
+				var f event.Finding
+				if err := event.DecodeFinding(m.Data(), &f); err != nil {
+					t.Fatal(err)
+				}
+				if err := fb.Add(&f); err != nil {
+					t.Fatal(err)
+				}
+				if err := storage.Insert(t.Context(), conn, fb.Batch); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			db := storage.NewDeadLetters()
+			db.Add(&storage.DeadLetter{ID: m.Headers().Get(jetstream.MsgIDHeader), ReceivedAt: q0, Site: "refinery",
+				Source: "syslog-tcp", Reason: "oversize", Raw: m.Data()})
+			if err := storage.Insert(t.Context(), conn, db.Batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	// The new writer: redeliveries after AckWait.
 	startService(t, cfg)
-	waitFor(t, conn, "SELECT count() FROM events", 400)
-	// The rest of the seeded data, through the streams as well.
-	seedRest(t, b)
 	waitFor(t, conn, "SELECT count() FROM events", 410)
 	waitFor(t, conn, "SELECT count() FROM deadletter", 2)
 	waitFor(t, conn, "SELECT count() FROM finding_revisions", 5)
@@ -312,6 +349,19 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 		// redelivered: messages 2-10 (rows 74-399); stored: 74-259, 300-332
 		t.Errorf("duplicate rows dropped = %v, want %d", got, 186+33)
 	}
+	// The redelivered findings and dead letters were found stored.
+	for table, want := range map[string]float64{"finding_revisions": 3, "deadletter": 1} {
+		deadline := time.Now().Add(30 * time.Second)
+		for testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", table)) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("duplicate %s rows dropped = %v, want %v", table,
+					testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", table)), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(t, conn, "SELECT count() FROM finding_revisions", 5)
+	waitFor(t, conn, "SELECT count() FROM deadletter", 2)
 	want, got := render(t, ref), render(t, conn)
 	for _, q := range storage.Queries {
 		if got[q.Name] != want[q.Name] {
