@@ -52,7 +52,7 @@ func runQuery(args []string, stdout, stderr io.Writer) int {
 func validFormat(f string) bool { return f == "table" || f == "json" || f == "csv" }
 
 // withStore loads the configuration (the defaults without a path), opens
-// the store with an up-to-date schema and runs f on it.
+// the store and runs f on it.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	cfg := config.Default()
 	if path != "" {
@@ -64,7 +64,9 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openStore(ctx, cfg, true)
+	// A fresh embedded data directory gets the schema; a server's schema is
+	// left to `otsiem store` and `otsiem migrate`.
+	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1
