@@ -7,6 +7,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/storage"
 )
 
 // Config is the whole configuration file.
@@ -41,6 +44,7 @@ type Config struct {
 	NATS      NATS      `yaml:"nats"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Correlate Correlate `yaml:"correlate"`
+	Storage   Storage   `yaml:"storage"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -75,6 +79,44 @@ type Suppression struct {
 	Dst     string `yaml:"dst"`
 	Port    uint16 `yaml:"port"`
 	Conduit string `yaml:"conduit"`
+}
+
+// Storage says where events and findings are kept: a ClickHouse server
+// when clickhouse.addresses is set, else the embedded engine.
+type Storage struct {
+	Embedded   EmbeddedStorage `yaml:"embedded"`
+	ClickHouse ClickHouse      `yaml:"clickhouse"`
+	// Retention is how long events and dead letters are kept (rounded up
+	// to whole days); 0 keeps them forever.
+	Retention time.Duration `yaml:"retention"`
+	Batch     StorageBatch  `yaml:"batch"`
+}
+
+// EmbeddedStorage configures the in-process ClickHouse engine (chDB).
+type EmbeddedStorage struct {
+	Path    string `yaml:"path"`     // default <data_dir>/clickhouse
+	LibPath string `yaml:"lib_path"` // libchdb.so; default $CHDB_LIB_PATH, then the project cache
+	Listen  string `yaml:"listen"`   // e.g. 127.0.0.1:8123: the HTTP interface for Grafana and curl; empty: none
+}
+
+// ClickHouse is a ClickHouse server or cluster.
+type ClickHouse struct {
+	Addresses   []string  `yaml:"addresses"` // host:port; empty: the embedded engine
+	Protocol    string    `yaml:"protocol"`  // native (default) or http
+	Database    string    `yaml:"database"`  // default otsiem
+	User        string    `yaml:"user"`
+	Password    string    `yaml:"password"`
+	TLS         ClientTLS `yaml:"tls"`
+	TLSEnabled  bool      `yaml:"tls_enabled"` // TLS with the system roots when no tls file is given
+	Compression bool      `yaml:"compression"` // LZ4 on the native protocol
+}
+
+// StorageBatch tunes the store stage's writer.
+type StorageBatch struct {
+	Rows          int           `yaml:"rows"`            // rows per insert; default 100000
+	FlushInterval time.Duration `yaml:"flush_interval"`  // default 1s
+	AckWait       time.Duration `yaml:"ack_wait"`        // default 30s
+	MaxAckPending int           `yaml:"max_ack_pending"` // messages in flight per stream; default 4096
 }
 
 // HTTP is the operations endpoint: /metrics and /healthz.
@@ -160,6 +202,10 @@ func Default() *Config {
 		DataDir:  "data",
 		LogLevel: "info",
 		HTTP:     HTTP{Address: "127.0.0.1:9464"},
+		Storage: Storage{
+			ClickHouse: ClickHouse{Addresses: []string{}, Protocol: "native", Database: "otsiem", User: "default"},
+			Batch:      StorageBatch{Rows: 100000, FlushInterval: time.Second, AckWait: 30 * time.Second, MaxAckPending: 4096},
+		},
 		Ingest: Ingest{Listeners: []Listener{
 			{Name: "syslog-udp", Protocol: ingest.ProtoUDP, Address: "127.0.0.1:5514"},
 			{Name: "syslog-tcp", Protocol: ingest.ProtoTCP, Address: "127.0.0.1:5514"},
@@ -229,6 +275,11 @@ func (c *Config) Check(name string) error {
 			errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: framing %q: want auto, octet-counting or non-transparent", i, l.Framing))
 		}
 	}
+	switch c.Storage.ClickHouse.Protocol {
+	case "", "native", "http":
+	default:
+		errs = append(errs, fmt.Sprintf("storage.clickhouse.protocol %q: want native or http", c.Storage.ClickHouse.Protocol))
+	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -254,6 +305,51 @@ func (c *Config) Bus(stage string) bus.Config {
 		Embedded: bus.EmbeddedConfig{Dir: dir, Listen: n.Embedded.Listen},
 		Replicas: n.Replicas, MaxAge: n.MaxAge, MaxBytes: n.MaxBytes,
 	}
+}
+
+// StorageConfig returns where the store is: the ClickHouse servers, or the
+// embedded engine under the data directory.
+func (c *Config) StorageConfig() (storage.Config, error) {
+	s := c.Storage
+	path := s.Embedded.Path
+	if path == "" {
+		path = filepath.Join(c.DataDir, "clickhouse")
+	}
+	out := storage.Config{
+		Addrs: s.ClickHouse.Addresses, Protocol: s.ClickHouse.Protocol, Database: s.ClickHouse.Database,
+		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
+		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath},
+	}
+	t := s.ClickHouse.TLS
+	if s.ClickHouse.TLSEnabled || t.CAFile != "" || t.CertFile != "" || t.ServerName != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+		if t.CAFile != "" {
+			pem, err := os.ReadFile(t.CAFile)
+			if err != nil {
+				return out, fmt.Errorf("storage.clickhouse.tls.ca_file: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return out, fmt.Errorf("storage.clickhouse.tls.ca_file %s: no certificates", t.CAFile)
+			}
+		}
+		if t.CertFile != "" {
+			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+			if err != nil {
+				return out, fmt.Errorf("storage.clickhouse.tls: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		out.TLS = tc
+	}
+	return out, nil
+}
+
+// StoreService returns the store stage's writer settings (the caller adds
+// the connections).
+func (c *Config) StoreService() storage.ServiceConfig {
+	b := c.Storage.Batch
+	return storage.ServiceConfig{BatchRows: b.Rows, FlushInterval: b.FlushInterval, AckWait: b.AckWait, MaxAckPending: b.MaxAckPending}
 }
 
 // Listeners returns the collector listeners.

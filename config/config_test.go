@@ -108,3 +108,27 @@ correlate:
 		}
 	}
 }
+
+func TestStorage(t *testing.T) {
+	t.Setenv("CH_PW", "s3cret")
+	cfg, err := Parse("s.yaml", []byte("data_dir: /var/lib/otsiem\nstorage:\n  clickhouse:\n    addresses: [ch-1:9440]\n    password: ${CH_PW}\n    tls_enabled: true\n  batch:\n    rows: 5000\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Addrs) != 1 || sc.Password != "s3cret" || sc.TLS == nil || sc.Database != "otsiem" || sc.Embedded.Path != "/var/lib/otsiem/clickhouse" {
+		t.Errorf("storage config %+v", sc)
+	}
+	if got := cfg.StoreService().BatchRows; got != 5000 {
+		t.Errorf("batch rows %d", got)
+	}
+	if _, err := Parse("s.yaml", []byte("storage:\n  clickhouse:\n    protocl: http\n")); err == nil || !strings.Contains(err.Error(), `s.yaml:3:5: unknown key "protocl"`) {
+		t.Errorf("unknown key: %v", err)
+	}
+	if _, err := Parse("s.yaml", []byte("storage:\n  clickhouse:\n    protocol: grpc\n")); err == nil {
+		t.Error("bad protocol accepted")
+	}
+}

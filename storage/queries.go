@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -10,66 +11,214 @@ import (
 )
 
 // Query is a named query: every query the CLI, dashboards and reports run
-// lives here, with {name:Type} parameters bound by ClickHouse (pass them
-// with clickhouse.Named). The time-window queries take {from} and {to}.
+// lives here. Parameters are ClickHouse query parameters ({name:Type}),
+// bound server-side; pass them to [RunQuery] with clickhouse.Named. Unless
+// a query says otherwise, {from} and {to} (DateTime64(6, 'UTC')) bound a
+// half-open time window [from, to).
 type Query struct {
 	Name string
 	SQL  string
 }
 
-// Named queries.
+// verdicts that break the declared policy, for the top-violated query.
+const violating = "('violation', 'policy_drift', 'would_block', 'diode_reverse')"
+
+// The named queries.
 var (
-	// QueryVerdictsByConduit counts events per conduit and verdict in
-	// [{from}, {to}).
-	QueryVerdictsByConduit = Query{"verdicts_by_conduit", `
-SELECT conduit, verdict, sum(events) AS events
+	// QueryFindings lists findings last seen in the window, each in its
+	// latest state, newest first. Filters, each ignored when empty:
+	// {severities:Array(String)}, {types:Array(String)}, {conduit:String},
+	// {zone:String} (source or destination); at most {limit:UInt32} rows.
+	QueryFindings = Query{"findings", `
+SELECT finding_id, last_seen, severity, type, reason, status, count, conduit, src_zone, src_ip, src_asset,
+       dst_zone, dst_ip, dst_asset, dst_port, app_protocol, function_code, device, mode, first_seen, summary
+FROM findings
+WHERE last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
+  AND (empty({severities:Array(String)}) OR severity IN {severities:Array(String)})
+  AND (empty({types:Array(String)}) OR type IN {types:Array(String)})
+  AND ({conduit:String} = '' OR conduit = {conduit:String})
+  AND ({zone:String} = '' OR src_zone = {zone:String} OR dst_zone = {zone:String})
+ORDER BY last_seen DESC, finding_id
+LIMIT {limit:UInt32}`}
+
+	// QueryVerdicts counts events per time bucket of {bucket:UInt32}
+	// seconds (a multiple of 3600: it reads the hourly rollup), conduit,
+	// verdict and reason.
+	QueryVerdicts = Query{"verdicts", `
+SELECT toStartOfInterval(hour, toIntervalSecond({bucket:UInt32})) AS t, conduit, verdict, reason, sum(events) AS events
 FROM flows_hourly
 WHERE hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
-GROUP BY conduit, verdict
-ORDER BY conduit, verdict`}
+GROUP BY t, conduit, verdict, reason
+ORDER BY t, conduit, verdict, reason`}
 
-	// QueryWouldBlock lists the flows monitor-mode devices would block in
-	// [{from}, {to}): the monitor-mode review.
+	// QueryTopViolatedConduits ranks conduits by events that break the
+	// declared policy (violation, policy drift, would-block), at most
+	// {limit:UInt32}. Traffic crossing no conduit counts as conduit ''.
+	QueryTopViolatedConduits = Query{"top_violated_conduits", `
+SELECT conduit, sum(events) AS total, sumIf(events, verdict = 'violation') AS violations,
+       sumIf(events, verdict = 'policy_drift') AS policy_drift, sumIf(events, verdict = 'would_block') AS would_block,
+       max(last_seen) AS last_seen
+FROM flows_hourly
+WHERE verdict IN ` + violating + ` AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
+GROUP BY conduit
+ORDER BY total DESC, conduit
+LIMIT {limit:UInt32}`}
+
+	// QueryWouldBlock is the monitor-mode review: the flows a device in
+	// monitor mode let through and would block in enforce mode, grouped by
+	// source, destination, port, protocol and function, with counts and
+	// first/last seen. {conduit:String} filters when not empty.
 	QueryWouldBlock = Query{"would_block", `
-SELECT src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function, reason,
+SELECT conduit, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, function, reason,
        sum(events) AS events, min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM flows_hourly
 WHERE verdict = 'would_block' AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
-GROUP BY src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function, reason
-ORDER BY events DESC, src_ip, dst_ip, dst_port`}
+  AND ({conduit:String} = '' OR conduit = {conduit:String})
+GROUP BY conduit, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, function, reason
+ORDER BY conduit, events DESC, src_ip, dst_ip, dst_port`}
 
-	// QueryFindings lists findings last seen in [{from}, {to}), each in its
-	// latest folded state.
-	QueryFindings = Query{"findings", `
-SELECT finding_id, type, reason, severity, conduit, count, first_seen, last_seen, summary
-FROM findings FINAL
-WHERE last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
-ORDER BY last_seen DESC, finding_id`}
+	// QueryOpenWouldBlocks counts the distinct would-block flows per
+	// conduit in the window: the console's summary of the review.
+	QueryOpenWouldBlocks = Query{"open_would_blocks", `
+SELECT conduit, uniqExact(src_ip, dst_ip, transport, dst_port, app_protocol, function) AS flows, sum(events) AS events,
+       max(last_seen) AS last_seen
+FROM flows_hourly
+WHERE verdict = 'would_block' AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
+GROUP BY conduit
+ORDER BY events DESC, conduit`}
+
+	// QueryDiodeDaily is each diode's state per day: heartbeats, those
+	// reporting ok/up, the uptime ratio, and the last status seen.
+	QueryDiodeDaily = Query{"diode_daily", `
+SELECT toDate(time) AS day, diode_id, count() AS heartbeats, countIf(diode_status IN ('ok', 'up')) AS up,
+       round(up / heartbeats, 4) AS uptime, argMax(diode_status, time) AS last_status, max(time) AS last_seen
+FROM events
+WHERE kind = 'diode' AND time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
+GROUP BY day, diode_id
+ORDER BY day, diode_id`}
+
+	// QueryEventsPerSecond is the event rate per bucket of
+	// {bucket:UInt32} seconds, by event time.
+	QueryEventsPerSecond = Query{"events_per_second", `
+SELECT toStartOfInterval(time, toIntervalSecond({bucket:UInt32})) AS t, count() AS events,
+       round(events / {bucket:UInt32}, 3) AS per_second
+FROM events
+WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
+GROUP BY t
+ORDER BY t`}
+
+	// QueryComplianceDaily is the compliance report: per day, zone and
+	// conduit, events by verdict, violations by reason and diode uptime.
+	// An event counts for each zone it touches.
+	QueryComplianceDaily = Query{"compliance_daily", `
+SELECT day, zone, conduit, sum(events) AS total,
+       sumIf(events, verdict = 'allowed') AS allowed,
+       sumIf(events, verdict = 'violation') AS violations,
+       sumMapIf(map(reason, events), verdict = 'violation') AS violations_by_reason,
+       sumIf(events, verdict = 'would_block') AS would_block, sumIf(events, verdict = 'blocked') AS blocked,
+       sumIf(events, verdict = 'false_block') AS false_block, sumIf(events, verdict = 'policy_drift') AS policy_drift,
+       sum(diode_heartbeats) AS heartbeats, sum(diode_up) AS heartbeats_up
+FROM compliance_daily
+WHERE day >= toDate({from:DateTime64(6, 'UTC')}) AND day < toDate({to:DateTime64(6, 'UTC')}) + 1
+  AND (verdict != '' OR diode_heartbeats > 0)
+GROUP BY day, zone, conduit
+ORDER BY day, zone, conduit`}
+
+	// QueryNewPairs lists communication pairs (source, destination,
+	// transport, port, protocol) first seen in the window, over all the
+	// hourly history before it.
+	QueryNewPairs = Query{"new_pairs", `
+SELECT src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, any(conduit) AS conduit,
+       min(first_seen) AS first, sum(events) AS events
+FROM flows_hourly
+WHERE hour < {to:DateTime64(6, 'UTC')}
+GROUP BY src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol
+HAVING first >= {from:DateTime64(6, 'UTC')}
+ORDER BY first, src_ip, dst_ip, dst_port`}
+
+	// QueryDeadLettersByReason counts dead letters per reason and source.
+	QueryDeadLettersByReason = Query{"dead_letters_by_reason", `
+SELECT reason, source, count() AS letters, min(received_at) AS first, max(received_at) AS last
+FROM deadletter
+WHERE received_at >= {from:DateTime64(6, 'UTC')} AND received_at < {to:DateTime64(6, 'UTC')}
+GROUP BY reason, source
+ORDER BY letters DESC, reason, source`}
 )
 
-// VerdictCount is a row of [QueryVerdictsByConduit].
-type VerdictCount struct {
-	Conduit, Verdict string
-	Events           uint64
+// Queries lists every named query.
+var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
+	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason}
+
+// Table is a query result: column names and types, and rows of Go
+// values as clickhouse-go scans them.
+type Table struct {
+	Columns []string
+	Types   []string
+	Rows    [][]any
 }
 
-// VerdictsByConduit runs [QueryVerdictsByConduit].
-func VerdictsByConduit(ctx context.Context, conn driver.Conn, from, to time.Time) ([]VerdictCount, error) {
-	rows, err := conn.Query(ctx, QueryVerdictsByConduit.SQL, clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
+// RunQuery runs a query and returns its whole result.
+func RunQuery(ctx context.Context, conn driver.Conn, q Query, args ...any) (*Table, error) {
+	t, err := RunSQL(ctx, conn, q.SQL, args...)
 	if err != nil {
-		return nil, fmt.Errorf("storage: %s: %w", QueryVerdictsByConduit.Name, err)
+		return nil, fmt.Errorf("storage: query %s: %w", q.Name, err)
+	}
+	return t, nil
+}
+
+// RunSQL runs any SQL statement and returns its whole result.
+func RunSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Table, error) {
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	var out []VerdictCount
+	t := &Table{Columns: rows.Columns()}
+	cts := rows.ColumnTypes()
+	for _, ct := range cts {
+		t.Types = append(t.Types, ct.DatabaseTypeName())
+	}
 	for rows.Next() {
-		var v VerdictCount
-		if err := rows.Scan(&v.Conduit, &v.Verdict, &v.Events); err != nil {
-			return nil, fmt.Errorf("storage: %s: %w", QueryVerdictsByConduit.Name, err)
+		ptrs := make([]any, len(cts))
+		for i, ct := range cts {
+			ptrs[i] = reflect.New(ct.ScanType()).Interface()
 		}
-		out = append(out, v)
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]any, len(ptrs))
+		for i, p := range ptrs {
+			row[i] = reflect.ValueOf(p).Elem().Interface()
+		}
+		t.Rows = append(t.Rows, row)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("storage: %s: %w", QueryVerdictsByConduit.Name, err)
+	return t, rows.Err()
+}
+
+// FindingsFilter selects findings for [QueryFindings].
+type FindingsFilter struct {
+	From, To   time.Time
+	Severities []string
+	Types      []string
+	Conduit    string
+	Zone       string
+	Limit      uint32
+}
+
+// Args returns the filter as the query's parameters.
+func (f FindingsFilter) Args() []any {
+	limit := f.Limit
+	if limit == 0 {
+		limit = 100
 	}
-	return out, nil
+	return []any{clickhouse.Named("from", f.From.UTC()), clickhouse.Named("to", f.To.UTC()),
+		clickhouse.Named("severities", nonNil(f.Severities)), clickhouse.Named("types", nonNil(f.Types)),
+		clickhouse.Named("conduit", f.Conduit), clickhouse.Named("zone", f.Zone), clickhouse.Named("limit", limit)}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

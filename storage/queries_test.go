@@ -2,70 +2,130 @@ package storage_test
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 )
 
-func TestVerdictsByConduit(t *testing.T) {
-	conn, _ := migrated(t)
-	ctx := t.Context()
-	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	// 400 events one second apart: 100 of each verdict, in 10:00-10:07.
-	if err := storage.Insert(ctx, conn, sampleEvents(400, t0)); err != nil {
-		t.Fatal(err)
-	}
-	got, err := storage.VerdictsByConduit(ctx, conn, t0, t0.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "[{C1-BPCS-OPS allowed 100} {C1-BPCS-OPS blocked 100} {C1-BPCS-OPS violation 100} {C1-BPCS-OPS would_block 100}]"
-	if fmt.Sprint(got) != want {
-		t.Errorf("got %v, want %s", got, want)
-	}
-	if got, err := storage.VerdictsByConduit(ctx, conn, t0.Add(time.Hour), t0.Add(2*time.Hour)); err != nil || len(got) != 0 {
-		t.Errorf("later hour: %v, %v", got, err)
-	}
-}
+var q0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-func TestNamedQueriesRun(t *testing.T) {
-	conn, _ := migrated(t)
+// seed stores a small known data set: 400 flow events (100 of each
+// verdict on C1), 10 diode heartbeats (8 ok), 3 revisions of one finding
+// and 2 of another, and 2 dead letters.
+func seed(t *testing.T, conn driver.Conn) {
+	t.Helper()
 	ctx := t.Context()
-	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	if err := storage.Insert(ctx, conn, sampleEvents(400, t0)); err != nil {
+	evs := append(sampleEvents(400, q0), seedDiode()...)
+	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= 3; i++ {
-		f := &storage.Finding{FindingID: "f-1", Time: t0, FirstSeen: t0, LastSeen: t0.Add(time.Duration(i) * time.Minute),
-			Count: uint64(i), Type: "violation", Reason: "no_conduit", Severity: "high", Summary: "bypass"}
-		if err := storage.Insert(ctx, conn, []*storage.Finding{f}); err != nil {
+	fb := storage.NewFindings()
+	for _, f := range seedFindings() {
+		if err := fb.Add(f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct {
-		q    storage.Query
-		rows int
-	}{
-		{storage.QueryVerdictsByConduit, 4},
-		{storage.QueryWouldBlock, 1}, // source ports do not split a flow
-		{storage.QueryFindings, 1},
-	} {
-		rows, err := conn.Query(ctx, tc.q.SQL, clickhouse.Named("from", t0), clickhouse.Named("to", t0.Add(time.Hour)))
+	if err := storage.Insert(ctx, conn, fb.Batch); err != nil {
+		t.Fatal(err)
+	}
+	db := storage.NewDeadLetters()
+	db.Add(&storage.DeadLetter{ID: "d1", ReceivedAt: q0, Source: "syslog-tcp", Reason: "oversize", Raw: []byte("x")})
+	db.Add(&storage.DeadLetter{ID: "d2", ReceivedAt: q0, Source: "syslog-tcp", Reason: "oversize", Raw: []byte("y")})
+	if err := storage.Insert(ctx, conn, db.Batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// window is the parameters every named query takes, over the seeded day.
+func window() []any {
+	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
+		clickhouse.Named("bucket", uint32(3600)))
+}
+
+// render runs every named query and prints its rows, one query per block.
+func render(t *testing.T, conn driver.Conn) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, q := range storage.Queries {
+		tb, err := storage.RunQuery(t.Context(), conn, q, window()...)
 		if err != nil {
-			t.Fatalf("%s: %v", tc.q.Name, err)
+			t.Fatal(err)
 		}
-		n := 0
-		for rows.Next() {
-			n++
+		var b strings.Builder
+		for _, r := range tb.Rows {
+			fmt.Fprintln(&b, r...)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			t.Fatalf("%s: %v", tc.q.Name, err)
-		}
-		if n != tc.rows {
-			t.Errorf("%s: %d rows, want %d", tc.q.Name, n, tc.rows)
+		out[q.Name] = b.String()
+	}
+	return out
+}
+
+func TestNamedQueriesOnSeededData(t *testing.T) {
+	conn, _ := migrated(t)
+	seed(t, conn)
+	got := render(t, conn)
+	for name, want := range map[string][]string{
+		// latest state only: a at revision 3 (critical, count 9), b closed
+		"findings":               {"a ", " critical violation ", " 9 C1-BPCS-OPS", "b ", " closed 2 "},
+		"verdicts":               {"C1-BPCS-OPS allowed  100", "C1-BPCS-OPS blocked not_permitted 100", "C1-BPCS-OPS violation not_permitted 100", "C1-BPCS-OPS would_block not_permitted 100"},
+		"top_violated_conduits":  {"C1-BPCS-OPS 200 100 0 100 "},
+		"would_block":            {"C1-BPCS-OPS Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus write_single_register not_permitted 100 "},
+		"open_would_blocks":      {"C1-BPCS-OPS 1 100 "},
+		"diode_daily":            {"DD-1 10 8 0.8 down "},
+		"events_per_second":      {"2026-03-01 10:00:00 +0000 UTC 410 0.114"},
+		"compliance_daily":       {"Z2-BPCS C1-BPCS-OPS 400 100 100 map[not_permitted:100] 100 100 0 0 0 0", "Z3-OPS C1-BPCS-OPS 400 100 100", " 10 8"},
+		"new_pairs":              {"Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus C1-BPCS-OPS 2026-03-01 10:00:00 +0000 UTC 400"},
+		"dead_letters_by_reason": {"oversize syslog-tcp 2 "},
+	} {
+		for _, w := range want {
+			if !strings.Contains(got[name], w) {
+				t.Errorf("%s: want %q in:\n%s", name, w, got[name])
+			}
 		}
 	}
+	if n := strings.Count(got["findings"], "\n"); n != 2 {
+		t.Errorf("findings: %d rows, want 2:\n%s", n, got["findings"])
+	}
+	f := storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(time.Hour), Severities: []string{"critical"}, Zone: "Z2-BPCS", Limit: 10}
+	tb, err := storage.RunQuery(t.Context(), conn, storage.QueryFindings, f.Args()...)
+	if err != nil || len(tb.Rows) != 1 || tb.Rows[0][0] != "a" {
+		t.Errorf("filtered findings: %v, %v", tb, err)
+	}
+}
+
+// seedDiode returns seed's diode heartbeats: 10, one a minute, 8 ok.
+func seedDiode() []*event.Event {
+	var out []*event.Event
+	for i := range 10 {
+		ev := &event.Event{Time: q0.Add(time.Duration(i) * time.Minute), ReceivedAt: q0, Site: "refinery", Kind: event.KindDiode,
+			Vendor: "otsiem", DiodeID: "DD-1", DiodeStatus: "ok", Message: fmt.Sprint("hb ", i)}
+		if i >= 8 {
+			ev.DiodeStatus = "down"
+		}
+		ev.ID = event.NewID(netip.Addr{}, "diode", ev.Time, []byte(ev.Message))
+		out = append(out, ev)
+	}
+	return out
+}
+
+// seedFindings returns seed's finding revisions.
+func seedFindings() []*event.Finding {
+	fs := []*event.Finding{
+		{FindingID: "a", Revision: 1, Count: 1, Type: "violation", Severity: "high", Conduit: "C1-BPCS-OPS", SrcZone: "Z3-OPS", DstZone: "Z2-BPCS"},
+		{FindingID: "a", Revision: 2, Count: 5, Type: "violation", Severity: "high", Conduit: "C1-BPCS-OPS", SrcZone: "Z3-OPS", DstZone: "Z2-BPCS"},
+		{FindingID: "a", Revision: 3, Count: 9, Type: "violation", Severity: "critical", Conduit: "C1-BPCS-OPS", SrcZone: "Z3-OPS", DstZone: "Z2-BPCS"},
+		{FindingID: "b", Revision: 1, Count: 1, Type: "diode_down", Severity: "high", DiodeID: "DD-1"},
+		{FindingID: "b", Revision: 2, Count: 2, Type: "diode_down", Severity: "high", DiodeID: "DD-1", Status: "closed"},
+	}
+	for _, f := range fs {
+		f.Time, f.FirstSeen, f.LastSeen = q0, q0, q0.Add(time.Duration(f.Revision)*time.Minute)
+	}
+	return fs
 }

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
@@ -143,8 +146,10 @@ func TestSchemaGolden(t *testing.T) {
 	}
 }
 
-func sampleEvents(n int, t0 time.Time) []*storage.Event {
-	evs := make([]*storage.Event, n)
+// sampleEvents returns n enriched events one second apart from t0, a
+// quarter of each verdict, with every field of the contract set.
+func sampleEvents(n int, t0 time.Time) []*event.Event {
+	evs := make([]*event.Event, n)
 	verdicts := []string{"allowed", "violation", "would_block", "blocked"}
 	for i := range evs {
 		v := verdicts[i%len(verdicts)]
@@ -152,25 +157,45 @@ func sampleEvents(n int, t0 time.Time) []*storage.Event {
 		if v != "allowed" {
 			reason = "not_permitted"
 		}
-		evs[i] = &storage.Event{
-			EventID: fmt.Sprintf("ev-%06d", i), Time: t0.Add(time.Duration(i) * time.Second), ReceivedAt: t0,
-			Site: "refinery", Kind: "flow", Vendor: "cisco", Device: "fw1", MessageID: "106023", Action: "allow",
-			SrcIP: netip.MustParseAddr("10.1.0.5"), SrcPort: uint16(40000 + i), DstIP: netip.MustParseAddr("10.2.0.7"), DstPort: 502,
-			Transport: "tcp", AppProtocol: "modbus", Bytes: 100, Message: fmt.Sprintf("line %d\n\nwith blank lines", i),
-			SrcZone: "Z1-OPS", DstZone: "Z2-BPCS", Conduit: "C1-BPCS-OPS", Verdict: v, Reason: reason,
+		msg := fmt.Sprintf("<134>line %d\n\nwith blank lines", i)
+		ev := &event.Event{
+			Time: t0.Add(time.Duration(i) * time.Second), ReceivedAt: t0.Add(time.Duration(i)*time.Second + time.Millisecond),
+			Site: "refinery", Kind: event.KindFlow, Vendor: "cisco", Product: "asa", Device: "fw1",
+			DeviceIP: netip.MustParseAddr("10.30.1.1"), MessageID: "106023", Severity: event.Some[uint8](4), Action: event.ActionDeny,
+			SrcIP: netip.MustParseAddr("10.1.0.5"), SrcPort: event.Some(uint16(40000 + i%20000)),
+			DstIP: netip.MustParseAddr("10.2.0.7"), DstPort: event.Some[uint16](502),
+			Transport: "tcp", AppProtocol: "modbus", FunctionCode: event.Some[int32](6), Function: "write_single_register",
+			Rule: "acl-ops", SrcInterface: "zone-ops", DstInterface: "zone-bpcs", SrcUser: "LOCAL\\op", DstUser: "plc",
+			Bytes: event.Some[uint64](100), Packets: event.Some[uint64](2), Signature: "sig", SignatureID: "42",
+			Message: msg, Attrs: []event.Attr{{Key: "hits", Value: fmt.Sprint(i)}, {Key: "acl", Value: "x"}},
+			SrcZone: "Z3-OPS", DstZone: "Z2-BPCS", Conduit: "C1-BPCS-OPS", Verdict: v, Reason: reason,
 		}
+		ev.ID = event.NewID(ev.DeviceIP, ev.Device, ev.ReceivedAt, []byte(msg))
+		evs[i] = ev
 	}
 	return evs
 }
 
-// counts returns the raw events, the events seen exactly (FINAL), and the
-// events counted by each rollup.
+// eventBatch puts events into an insert batch keyed by their ids.
+func eventBatch(t testing.TB, evs []*event.Event) *storage.Batch {
+	t.Helper()
+	b := storage.NewEvents()
+	for _, ev := range evs {
+		if err := b.Add(ev, ev.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Batch
+}
+
+// counts returns the raw events, the distinct event ids, and the events
+// counted by each rollup.
 func counts(t *testing.T, conn driver.Conn) [4]uint64 {
 	t.Helper()
 	var c [4]uint64
 	for i, q := range []string{
 		"SELECT count() FROM events",
-		"SELECT count() FROM events FINAL",
+		"SELECT uniqExact(event_id) FROM events",
 		"SELECT sum(events) FROM flows_hourly",
 		"SELECT intDiv(sum(events), 2) FROM compliance_daily", // two zones per event
 	} {
@@ -184,55 +209,101 @@ func counts(t *testing.T, conn driver.Conn) [4]uint64 {
 func TestRetriedBatchIsDeduplicated(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
-	evs := sampleEvents(1000, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	for range 3 { // the insert committed but its ack was lost: sent again
-		if err := storage.Insert(ctx, conn, evs); err != nil {
+	b := eventBatch(t, sampleEvents(1000, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)))
+	for range 3 { // the insert committed but its response was lost: sent again
+		if err := storage.Insert(ctx, conn, b); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := counts(t, conn); got != [4]uint64{1000, 1000, 1000, 1000} {
-		t.Errorf("counts (raw, final, flows, compliance) = %v, want all 1000", got)
+		t.Errorf("counts (raw, distinct, flows, compliance) = %v, want all 1000", got)
 	}
 }
 
-func TestRegroupedRedeliveryHasNoDuplicateEvents(t *testing.T) {
+// TestEventRoundTrip checks that every field of the contract is stored:
+// the row read back, turned into an event again, is the event.
+func TestEventRoundTrip(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
-	evs := sampleEvents(1000, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	if err := storage.Insert(ctx, conn, evs[:600]); err != nil {
+	ev := sampleEvents(1, time.Date(2026, 3, 1, 10, 0, 0, 123456000, time.UTC))[0]
+	ev.Kind, ev.DiodeID, ev.DiodeSide, ev.DiodeStatus = event.KindDiode, "DD-1", "tx", "ok"
+	ev.DiodeSeq, ev.DiodeLagMS, ev.DiodeBPS = event.Some[uint64](0), event.Some[uint64](12), event.Some[uint64](9600)
+	ev.ParseError = "none"
+	if err := storage.Insert(ctx, conn, eventBatch(t, []*event.Event{ev})); err != nil {
 		t.Fatal(err)
 	}
-	// After a crash the unacked tail comes back in other batches.
-	if err := storage.Insert(ctx, conn, evs[400:700]); err != nil {
+	var js string
+	if err := conn.QueryRow(ctx, `SELECT toJSONString(map(
+		'id', event_id, 'time', formatDateTime(time, '%Y-%m-%dT%H:%i:%S.%fZ'), 'received_at', formatDateTime(received_at, '%Y-%m-%dT%H:%i:%S.%fZ'),
+		'site', site, 'kind', kind, 'vendor', vendor, 'product', product, 'device', device, 'device_ip', IPv6NumToString(device_ip),
+		'message_id', message_id, 'severity', toString(severity), 'action', action, 'src_ip', IPv6NumToString(src_ip),
+		'src_port', toString(src_port), 'dst_ip', IPv6NumToString(dst_ip), 'dst_port', toString(dst_port), 'transport', transport,
+		'app_protocol', app_protocol, 'function_code', toString(function_code), 'function', function, 'rule', rule,
+		'src_interface', src_interface, 'dst_interface', dst_interface, 'src_user', src_user, 'dst_user', dst_user,
+		'bytes', toString(bytes), 'packets', toString(packets), 'signature', signature, 'signature_id', signature_id,
+		'diode_id', diode_id, 'diode_side', diode_side, 'diode_status', diode_status, 'diode_seq', toString(diode_seq),
+		'diode_lag_ms', toString(diode_lag_ms), 'diode_bps', toString(diode_bps), 'message', message,
+		'parse_error', parse_error, 'src_zone', src_zone, 'dst_zone', dst_zone, 'conduit', conduit, 'verdict', verdict,
+		'reason', reason, 'attrs', toJSONString(attrs))) FROM events`).Scan(&js); err != nil {
 		t.Fatal(err)
 	}
-	if err := storage.Insert(ctx, conn, evs[700:]); err != nil {
+	var m map[string]string
+	if err := json.Unmarshal([]byte(js), &m); err != nil {
 		t.Fatal(err)
 	}
-	got := counts(t, conn)
-	if got[1] != 1000 {
-		t.Errorf("events FINAL = %d, want 1000", got[1])
+	for k, v := range m { // back to the contract's JSON form
+		switch {
+		case strings.HasPrefix(v, "::ffff:"):
+			m[k] = strings.TrimPrefix(v, "::ffff:")
+		case k == "time" || k == "received_at":
+			m[k] = strings.Replace(strings.TrimRight(strings.TrimSuffix(v, "Z"), "0"), ".Z", "Z", 1) + "Z"
+		}
 	}
-	t.Logf("raw %d, FINAL %d, flows rollup %d, compliance rollup %d (rollups count regrouped redeliveries twice)", got[0], got[1], got[2], got[3])
+	var back map[string]any
+	b, _ := json.Marshal(m)
+	_ = json.Unmarshal(b, &back)
+	var attrs map[string]string
+	_ = json.Unmarshal([]byte(m["attrs"]), &attrs)
+	var want map[string]any
+	_ = json.Unmarshal(ev.AppendJSON(nil), &want)
+	for k, w := range want {
+		got := m[k]
+		if k == "attrs" {
+			if fmt.Sprint(attrs) != fmt.Sprint(w) {
+				t.Errorf("attrs = %v, want %v", attrs, w)
+			}
+			continue
+		}
+		if got != fmt.Sprint(w) {
+			t.Errorf("%s = %q, want %q", k, got, fmt.Sprint(w))
+		}
+	}
 }
 
 func TestFindingFoldsToLatest(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	for i := 1; i <= 5; i++ {
-		f := &storage.Finding{FindingID: "f-1", Time: t0, FirstSeen: t0, LastSeen: t0.Add(time.Duration(i) * time.Minute),
-			Count: uint64(i), Type: "violation", Reason: "no_conduit", Severity: "high", Summary: "bypass"}
-		if err := storage.Insert(ctx, conn, []*storage.Finding{f}); err != nil {
+	for _, rev := range []uint64{1, 2, 5, 3, 4, 5} { // out of order, and one redelivered
+		f := &event.Finding{FindingID: "f-1", Revision: rev, Time: t0, FirstSeen: t0, LastSeen: t0.Add(time.Duration(min(rev, 4)) * time.Minute),
+			Count: rev, Type: "violation", Reason: "no_conduit", Severity: event.SeverityHigh, Status: "open", Summary: "bypass"}
+		if rev == 5 {
+			f.Status = "closed"
+		}
+		b := storage.NewFindings()
+		if err := b.Add(f); err != nil {
+			t.Fatal(err)
+		}
+		if err := storage.Insert(ctx, conn, b.Batch); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var n, count uint64
-	var last time.Time
-	if err := conn.QueryRow(ctx, "SELECT count(), max(count), max(last_seen) FROM findings FINAL WHERE finding_id = 'f-1'").Scan(&n, &count, &last); err != nil {
+	var status string
+	if err := conn.QueryRow(ctx, "SELECT count(), max(count), any(status) FROM findings WHERE finding_id = 'f-1'").Scan(&n, &count, &status); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || count != 5 || !last.Equal(t0.Add(5*time.Minute)) {
-		t.Errorf("folded finding: rows %d count %d last_seen %v", n, count, last)
+	if n != 1 || count != 5 || status != "closed" {
+		t.Errorf("folded finding: rows %d count %d status %s, want 1 5 closed", n, count, status)
 	}
 }
