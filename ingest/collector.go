@@ -84,8 +84,12 @@ type HandlerFunc func(ctx context.Context, f *Frame) error
 // Handle calls h.
 func (h HandlerFunc) Handle(ctx context.Context, f *Frame) error { return h(ctx, f) }
 
-// drainTimeout is how long a TCP/TLS reader keeps reading at shutdown.
-const drainTimeout = 500 * time.Millisecond
+// At shutdown a TCP/TLS listener keeps accepting for acceptDrain (the
+// connections already queued), and readers keep reading for drainTimeout.
+const (
+	acceptDrain  = 100 * time.Millisecond
+	drainTimeout = 500 * time.Millisecond
+)
 
 // Collector runs syslog listeners.
 type Collector struct {
@@ -100,6 +104,7 @@ type Collector struct {
 type listener struct {
 	cfg  ListenerConfig
 	ln   net.Listener   // tcp, tls
+	raw  *net.TCPListener
 	pc   net.PacketConn // udp
 	sem  chan struct{}
 	mu   sync.Mutex
@@ -126,11 +131,11 @@ func NewCollector(cfgs []ListenerConfig, h Handler, opts Options) (*Collector, e
 	for _, cfg := range cfgs {
 		l, err := openListener(cfg)
 		if err != nil {
-			c.close()
+			c.release()
 			return nil, err
 		}
 		if names[l.cfg.Name] {
-			c.close()
+			c.release()
 			return nil, fmt.Errorf("listener name %q used twice", l.cfg.Name)
 		}
 		names[l.cfg.Name] = true
@@ -180,12 +185,19 @@ func openListener(cfg ListenerConfig) (*listener, error) {
 				_ = uc.SetReadBuffer(8 << 20)
 			}
 		}
-	case ProtoTCP:
-		l.ln, err = net.Listen("tcp", cfg.Address)
-	case ProtoTLS:
+	case ProtoTCP, ProtoTLS:
 		var tc *tls.Config
-		if tc, err = serverTLS(cfg.TLS); err == nil {
-			l.ln, err = tls.Listen("tcp", cfg.Address, tc)
+		if cfg.Protocol == ProtoTLS {
+			tc, err = serverTLS(cfg.TLS)
+		}
+		if err == nil {
+			var ln net.Listener
+			if ln, err = net.Listen("tcp", cfg.Address); err == nil {
+				l.raw, l.ln = ln.(*net.TCPListener), ln
+				if tc != nil {
+					l.ln = tls.NewListener(ln, tc)
+				}
+			}
 		}
 	default:
 		return nil, fmt.Errorf("listener %s: protocol %q: want udp, tcp or tls", cfg.Name, cfg.Protocol)
@@ -196,7 +208,7 @@ func openListener(cfg ListenerConfig) (*listener, error) {
 	switch cfg.Framing {
 	case FramingAuto, FramingOctetCounting, FramingNonTransparent:
 	default:
-		l.closeAll()
+		l.release()
 		return nil, fmt.Errorf("listener %s: framing %q: want auto, octet-counting or non-transparent", cfg.Name, cfg.Framing)
 	}
 	l.sem = make(chan struct{}, cfg.MaxConnections)
@@ -265,9 +277,27 @@ func (c *Collector) close() {
 	}
 }
 
-func (l *listener) closeAll() {
+// release closes the sockets of a listener that never served.
+func (l *listener) release() {
 	if l.ln != nil {
 		l.ln.Close()
+	}
+	if l.pc != nil {
+		l.pc.Close()
+	}
+}
+
+// release closes every listener's sockets, for a collector that never ran.
+func (c *Collector) release() {
+	for _, l := range c.listeners {
+		l.release()
+	}
+}
+
+func (l *listener) closeAll() {
+	if l.raw != nil {
+		// Take the connections already waiting to be accepted, then stop.
+		_ = l.raw.SetDeadline(time.Now().Add(acceptDrain))
 	}
 	if l.pc != nil {
 		l.pc.Close()
@@ -283,6 +313,7 @@ func (l *listener) closeAll() {
 func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 	defer c.wg.Done()
 	name := l.cfg.Name
+	defer l.ln.Close()
 	for {
 		conn, err := l.ln.Accept()
 		if err != nil {
@@ -308,6 +339,9 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 		}
 		l.mu.Lock()
 		l.conn[conn] = struct{}{}
+		if ctx.Err() != nil {
+			_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
+		}
 		l.mu.Unlock()
 		c.wg.Add(1)
 		go func() {

@@ -127,6 +127,7 @@ type pipeline struct {
 	bus       *bus.Bus
 	ingest    *ingestStage
 	correlate *correlateStage
+	store     *storeStage
 }
 
 // startPipeline starts the bus and the stages, downstream first so nothing
@@ -137,12 +138,18 @@ func (s *service) startPipeline(ctx context.Context) (*pipeline, error) {
 		return nil, err
 	}
 	p := &pipeline{bus: b}
+	if p.store, err = s.startStore(ctx, b); err != nil {
+		b.Close()
+		return nil, err
+	}
 	if p.correlate, err = s.startCorrelate(ctx, b); err != nil {
+		p.store.close()
 		b.Close()
 		return nil, err
 	}
 	if p.ingest, err = s.startIngest(ctx, b); err != nil {
 		p.correlate.close()
+		p.store.close()
 		b.Close()
 		return nil, err
 	}
@@ -169,6 +176,9 @@ func (p *pipeline) close(s *service) error {
 		s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "err", werr)
 	}
 	if cerr := p.correlate.close(); err == nil {
+		err = cerr
+	}
+	if cerr := p.store.close(); err == nil {
 		err = cerr
 	}
 	p.bus.Close()

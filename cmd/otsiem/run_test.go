@@ -72,6 +72,41 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 		types[f.Type+"/"+f.Reason] = true
 	})
+	// Everything sent is stored, once: events plus dead letters.
+	db, err := openStore(context.Background(), s.cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var stored, dead uint64
+	if err := db.Conn.QueryRow(context.Background(), "SELECT count() FROM events FINAL").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Conn.QueryRow(context.Background(), "SELECT count() FROM deadletter").Scan(&dead); err != nil {
+		t.Fatal(err)
+	}
+	if int(stored+dead) != st.Lines || dead != 0 {
+		t.Errorf("%d lines sent; %d events and %d dead letters stored", st.Lines, stored, dead)
+	}
+	rows, err := db.Conn.Query(context.Background(), "SELECT DISTINCT type, reason FROM findings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedTypes := map[string]bool{}
+	for rows.Next() {
+		var typ, reason string
+		if err := rows.Scan(&typ, &reason); err != nil {
+			t.Fatal(err)
+		}
+		storedTypes[typ+"/"+reason] = true
+	}
+	rows.Close()
+	for want := range types {
+		if !storedTypes[want] {
+			t.Errorf("finding %s published but not stored", want)
+		}
+	}
+
 	for _, want := range []string{
 		"violation/function_not_permitted", "violation/wrong_direction", "policy_drift/wrong_direction",
 		"blocked/not_permitted", "false_block/", "blocked/diode_reverse", "would_block/not_permitted", "would_block/no_conduit",

@@ -23,44 +23,77 @@ func runStore(args []string, _, stderr io.Writer) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openStore(ctx, s.cfg, true)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	defer db.Close()
-	if db.Engine != nil && s.cfg.Storage.Embedded.Listen != "" {
-		go func() {
-			if err := embedded.ListenAndServe(ctx, s.cfg.Storage.Embedded.Listen, db.Handler); err != nil {
-				s.log.Error("embedded ClickHouse HTTP interface", "err", err)
-			}
-		}()
-	}
-	b, err := bus.Open(ctx, s.cfg.Bus("store"))
+	b, err := s.openBus(ctx)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		return 1
 	}
 	defer b.Close()
+	st, err := s.startStore(ctx, b)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	stopHTTP, err := s.serveHTTP(func() error { return st.db.Conn.Ping(context.Background()) })
+	if err != nil {
+		s.log.Error("start", "err", err)
+		st.close()
+		return 1
+	}
+	defer stopHTTP()
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	if err := st.close(); err != nil {
+		s.log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// storeStage is the running writer.
+type storeStage struct {
+	db     *storage.DB
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startStore opens and migrates the store and starts writing what the bus
+// carries into it; with storage.embedded.listen set, the embedded engine
+// also answers the ClickHouse HTTP interface there.
+func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, error) {
+	db, err := openStore(ctx, s.cfg, true)
+	if err != nil {
+		return nil, err
+	}
 	sc := s.cfg.StoreService()
 	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
 	svc, err := storage.NewService(ctx, sc)
 	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
+		db.Close()
+		return nil, err
 	}
-	stopHTTP, err := s.serveHTTP(func() error { return db.Conn.Ping(context.Background()) })
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	st := &storeStage{db: db, cancel: cancel, done: make(chan error, 1)}
+	if db.Engine != nil && s.cfg.Storage.Embedded.Listen != "" {
+		go func() {
+			if err := embedded.ListenAndServe(cctx, s.cfg.Storage.Embedded.Listen, db.Handler); err != nil {
+				s.log.Error("embedded ClickHouse HTTP interface", "err", err)
+			}
+		}()
 	}
-	defer stopHTTP()
+	go func() { st.done <- svc.Run(cctx) }()
 	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil)
-	if err := svc.Run(ctx); err != nil {
-		s.log.Error("store", "err", err)
-		return 1
+	return st, nil
+}
+
+// close lets the writer insert and ack what it holds, then closes the store.
+func (st *storeStage) close() error {
+	st.cancel()
+	err := <-st.done
+	if cerr := st.db.Close(); err == nil {
+		err = cerr
 	}
-	return 0
+	return err
 }
 
 // openStore opens the configured store; with migrate, it also brings the
