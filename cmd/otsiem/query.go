@@ -138,6 +138,9 @@ func text(v any) string {
 	}
 	if j, err := json.Marshal(jsonValue(v)); err == nil {
 		s := string(j)
+		if s == "null" {
+			return ""
+		}
 		if len(s) > 1 && s[0] == '"' {
 			return strings.Trim(s, `"`)
 		}
