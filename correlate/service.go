@@ -164,7 +164,7 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 	outs := map[string]*out{}
 	var ev event.Event
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(time.Second))
+		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -376,7 +376,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	last := time.Now()
 	var ev event.Event
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(s.cfg.LeaseTTL/6))
+		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("correlate: findings fetch", "err", err)
 		}
@@ -407,3 +407,8 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	}
 	return ctx.Err()
 }
+
+// fetchWait bounds how long a fetch waits for a full batch: under load
+// batches fill at once; when traffic is light it is the latency a lone
+// event adds at each stage.
+const fetchWait = 100 * time.Millisecond
