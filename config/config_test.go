@@ -132,3 +132,19 @@ func TestStorage(t *testing.T) {
 		t.Error("bad protocol accepted")
 	}
 }
+
+// The scaled-out deployment's configuration must load.
+func TestDeployConfig(t *testing.T) {
+	t.Setenv("CLICKHOUSE_PASSWORD", "x")
+	cfg, err := Load("../deploy/otsiem.compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NATS.URL != "nats://nats:4222" || len(sc.Addrs) != 1 || len(cfg.Listeners()) != 2 {
+		t.Errorf("%+v", cfg)
+	}
+}
