@@ -34,8 +34,12 @@ vet:
 test: fmt-check vet chdb
 	$(GO) test -race -count=1 ./...
 
-bench:
+# Every Go benchmark, then the whole pipeline under load for 60 s: events
+# stored per second sustained, loss, send-to-stored-finding latency, peak RSS.
+BENCH_TIME ?= 60s
+bench: chdb build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(BIN) bench --duration $(BENCH_TIME)
 
 chdb: $(CHDB_LIB)
 
