@@ -103,7 +103,7 @@ type Collector struct {
 
 type listener struct {
 	cfg  ListenerConfig
-	ln   net.Listener   // tcp, tls
+	ln   net.Listener // tcp, tls
 	raw  *net.TCPListener
 	pc   net.PacketConn // udp
 	sem  chan struct{}
