@@ -66,7 +66,7 @@ type Frame struct {
 	Sender    netip.AddrPort
 	Received  time.Time
 	Listener  *ListenerConfig
-	Truncated bool // cut at MaxMessageSize, or the stream ended inside it
+	Truncated bool // cut at MaxMessageSize, or the stream ended or stalled inside it
 	// Unauthorized is set when the sender is not an allowed device.
 	Unauthorized bool
 }
@@ -85,10 +85,12 @@ type HandlerFunc func(ctx context.Context, f *Frame) error
 func (h HandlerFunc) Handle(ctx context.Context, f *Frame) error { return h(ctx, f) }
 
 // At shutdown a TCP/TLS listener keeps accepting for acceptDrain (the
-// connections already queued), and readers keep reading for drainTimeout.
+// connections already queued), and a reader keeps reading while data keeps
+// coming: it stops after drainTimeout without data, or after drainMax.
 const (
 	acceptDrain  = 100 * time.Millisecond
 	drainTimeout = 500 * time.Millisecond
+	drainMax     = 30 * time.Second
 )
 
 // Collector runs syslog listeners.
@@ -364,7 +366,7 @@ func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.
 	defer c.m.connections.WithLabelValues(name).Dec()
 	if tc, ok := conn.(*tls.Conn); ok {
 		_ = tc.SetDeadline(time.Now().Add(30 * time.Second))
-		if err := tc.HandshakeContext(ctx); err != nil {
+		if err := tc.HandshakeContext(hctx); err != nil {
 			c.m.rejected.WithLabelValues(name, "tls_handshake").Inc()
 			return
 		}
@@ -375,8 +377,21 @@ func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.
 	truncated := c.m.truncated.WithLabelValues(name)
 	fr := newFrameReader(conn, l.cfg.MaxMessageSize, l.cfg.Framing)
 	f := Frame{Sender: sender, Listener: &l.cfg}
+	var drainUntil time.Time
 	for {
-		if l.cfg.IdleTimeout > 0 && ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+			// Shutting down: keep reading what the sender already sent.
+			now := time.Now()
+			if drainUntil.IsZero() {
+				drainUntil = now.Add(drainMax)
+			}
+			d := now.Add(drainTimeout)
+			if d.After(drainUntil) {
+				d = drainUntil
+			}
+			_ = conn.SetReadDeadline(d)
+		case l.cfg.IdleTimeout > 0:
 			_ = conn.SetReadDeadline(time.Now().Add(l.cfg.IdleTimeout))
 		}
 		data, cut, err := fr.Next()

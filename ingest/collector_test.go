@@ -332,3 +332,28 @@ func tlsDial(addr string, pki *testPKI) (net.Conn, error) {
 type netipAddr = netip.Addr
 
 func testutilValue(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }
+
+// Stopping the collector right after a sender finished still takes every
+// message it sent, however long handling them takes.
+func TestCollectorDrainsOnStop(t *testing.T) {
+	var n atomic.Int64
+	slow := HandlerFunc(func(context.Context, *Frame) error {
+		time.Sleep(50 * time.Microsecond)
+		n.Add(1)
+		return nil
+	})
+	c, stop := startCollector(t, []ListenerConfig{{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"}}, slow, Options{})
+	conn, err := net.Dial("tcp", c.Addrs()["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 20000 // at 50 µs each, over a second of work: longer than one drain timeout
+	if _, err := conn.Write([]byte(strings.Join(messages("drain", total), "\n") + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	stop()
+	if got := n.Load(); got != total {
+		t.Errorf("%d of %d messages handled after a graceful stop", got, total)
+	}
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"io"
 )
 
@@ -116,11 +117,13 @@ func (f *frameReader) Next() (frame []byte, truncated bool, err error) {
 			return frame, truncated, nil
 		}
 		if !f.fill() {
-			// The stream ended inside a frame: hand over what there is.
+			// The stream ended inside a frame: hand over what there is. At
+			// EOF that is the last message, sent without a trailer; after a
+			// read error (a timeout) it may be cut.
 			if f.start < f.end {
 				frame := trimCR(f.buf[f.start:f.end])
 				f.start = f.end
-				return frame, false, nil
+				return frame, !errors.Is(f.err, io.EOF), nil
 			}
 			return nil, false, f.finalErr()
 		}

@@ -20,6 +20,7 @@ import (
 // Dead-letter reasons.
 const (
 	ReasonOversize         = "oversize"
+	ReasonIncomplete       = "incomplete" // the stream ended or stalled inside a message
 	ReasonSenderNotAllowed = "sender_not_allowed"
 )
 
@@ -130,8 +131,10 @@ func NewParser(site, decoder, timezone string) (*decode.Parser, error) {
 // Handle decodes and publishes one frame.
 func (p *Pipeline) Handle(ctx context.Context, f *Frame) error {
 	switch {
-	case f.Truncated:
+	case f.Truncated && len(f.Data) >= f.Listener.MaxMessageSize:
 		return p.deadLetter(ctx, f, ReasonOversize)
+	case f.Truncated:
+		return p.deadLetter(ctx, f, ReasonIncomplete)
 	case f.Unauthorized:
 		return p.deadLetter(ctx, f, ReasonSenderNotAllowed)
 	}
