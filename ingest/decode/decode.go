@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,6 +130,21 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 	}
 	h := hp.Parse(msg, received)
 	common(ev, &h, msg, sender, received, p.Site)
+	repeats, inner, wrapped := unwrapRepeat(h.Body)
+	if wrapped {
+		h.Body = inner
+	}
+	defer func() {
+		if repeats != "" {
+			ev.SetAttr(AttrRepeatCount, repeats)
+		}
+	}()
+	if !wrapped && repeats != "" {
+		// "last message repeated N times": a relay's note, not traffic.
+		ev.Kind, ev.MessageID = event.KindSystem, "repeated"
+		ev.ID = event.NewID(sender, ev.Device, received, line)
+		return
+	}
 	d := p.Decoder
 	if d == nil {
 		reg := p.Registry
@@ -151,6 +167,43 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 		ev.ParseError = err.Error()
 	}
 	ev.ID = event.NewID(sender, ev.Device, received, line)
+}
+
+// AttrRepeatCount holds N of a relay's "message repeated N times".
+const AttrRepeatCount = "repeat_count"
+
+// unwrapRepeat reads the repeat notes syslog relays write: rsyslog's
+// "message repeated N times: [ MSG]" wraps the repeated message, which is
+// decoded as usual with its count; "last message repeated N times" (BSD
+// syslogd) carries none.
+func unwrapRepeat(body string) (count, inner string, wrapped bool) {
+	rest, ok := strings.CutPrefix(body, "message repeated ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(body, "last message repeated "); !ok {
+			return "", "", false
+		}
+		n, tail, _ := strings.Cut(rest, " ")
+		if isDigits(n) && strings.HasPrefix(tail, "time") {
+			return n, "", false
+		}
+		return "", "", false
+	}
+	n, tail, _ := strings.Cut(rest, " ")
+	tail, ok = strings.CutPrefix(tail, "times: [")
+	if !ok || !isDigits(n) {
+		return "", "", false
+	}
+	tail = strings.TrimSuffix(strings.TrimRight(tail, " "), "]")
+	return n, strings.TrimSpace(tail), true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // common sets the fields every event has, from the header.

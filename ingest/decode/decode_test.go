@@ -137,3 +137,26 @@ func TestProtocolsAndFunctions(t *testing.T) {
 		t.Errorf("dnp3 0 = %q", got)
 	}
 }
+
+// Relays' repeat notes: rsyslog's wrapper is decoded as its message with
+// the count; syslogd's "last message repeated" is a system event.
+func TestRepeatedMessages(t *testing.T) {
+	reg := &decode.Registry{}
+	reg.Register(stub{name: "fw", prefix: "%FW"})
+	p := &decode.Parser{Registry: reg}
+	var ev event.Event
+	sender := netip.MustParseAddr("10.30.1.1")
+	for _, tc := range []struct{ line, kind, body, count string }{
+		{"<14>Apr 15 09:36:50 fw-1 message repeated 5 times: [ %FW deny x [0x0]]", "flow", "%FW deny x [0x0]", "5"},
+		{"<14>Apr 15 09:36:50 fw-1 last message repeated 3 times", "system", "", "3"},
+		{"<14>Apr 15 09:36:50 fw-1 message repeated often: [ %FW x]", "raw", "", ""},
+		{"<14>Apr 15 09:36:50 fw-1 %FW plain", "flow", "%FW plain", ""},
+	} {
+		p.Parse([]byte(tc.line), sender, decodetest.Received, &ev)
+		body, _ := ev.Attr("body")
+		count, _ := ev.Attr(decode.AttrRepeatCount)
+		if string(ev.Kind) != tc.kind || body != tc.body || count != tc.count || ev.Message != tc.line || ev.ID.IsZero() {
+			t.Errorf("%q: kind %s body %q count %q", tc.line, ev.Kind, body, count)
+		}
+	}
+}
