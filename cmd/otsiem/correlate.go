@@ -152,7 +152,7 @@ func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateSta
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st := &correlateStage{svc: svc, cancel: cancel, done: make(chan error, 1)}
 	go func() { st.done <- svc.Run(cctx) }()
-	go s.watchModel(cctx, svc.SetModel)
+	s.watchModel(cctx, svc.SetModel)
 	return st, nil
 }
 

@@ -90,43 +90,53 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 }
 
 // watchModel reloads the model on SIGHUP and when its files change, and
-// hands each model that loads to apply. A model that fails to load leaves
-// the running one in place; the errors are logged.
+// hands each model that loads to apply, until ctx ends. A model that fails
+// to load leaves the running one in place; the errors are logged. The
+// files as they are when it is called are the baseline.
 func (s *service) watchModel(ctx context.Context, apply func(*rules.Model)) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	every := s.cfg.Correlate.ReloadEvery
 	if every == 0 {
 		every = 5 * time.Second
 	}
 	var tick <-chan time.Time
+	var ticker *time.Ticker
 	if every > 0 {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		tick = t.C
+		ticker = time.NewTicker(every)
+		tick = ticker.C
 	}
 	last := modelStamp(s.cfg.Model)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-		case <-tick:
-			stamp := modelStamp(s.cfg.Model)
-			if stamp == last {
+	pending := last
+	go func() {
+		defer signal.Stop(hup)
+		if ticker != nil {
+			defer ticker.Stop()
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			case <-tick:
+				// Reload once the files changed and then stayed the same for
+				// a tick: an editor or a deployment may write them in steps.
+				stamp := modelStamp(s.cfg.Model)
+				if stamp == last || stamp != pending {
+					pending = stamp
+					continue
+				}
+				last = stamp
+			}
+			m, err := rules.Load(s.cfg.Model)
+			if err != nil {
+				s.log.Error("model reload failed; keeping the running model", "model", s.cfg.Model, "err", err)
 				continue
 			}
-			last = stamp
+			apply(m)
+			s.log.Info("model reloaded", "model", s.cfg.Model, "zones", len(m.Zones()), "conduits", len(m.Conduits()))
 		}
-		m, err := rules.Load(s.cfg.Model)
-		if err != nil {
-			s.log.Error("model reload failed; keeping the running model", "model", s.cfg.Model, "err", err)
-			continue
-		}
-		apply(m)
-		s.log.Info("model reloaded", "model", s.cfg.Model, "zones", len(m.Zones()), "conduits", len(m.Conduits()))
-	}
+	}()
 }
 
 // modelStamp summarises the names, sizes and times of a model's files.
