@@ -186,7 +186,7 @@ func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time,
 	if el, ok := e.folds[k]; ok {
 		f := el.Value.(*fold)
 		e.foldLRU.MoveToBack(el)
-		f.f.Count++
+		f.f.Count += occurrences(ev)
 		if t.Before(f.f.FirstSeen) {
 			f.f.FirstSeen = t
 		}
@@ -212,7 +212,7 @@ func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time,
 	f := &fold{key: k}
 	fd := &f.f
 	fd.FindingID = findingID(k, ev.ID, t)
-	fd.FirstSeen, fd.LastSeen, fd.Count = t, t, 1
+	fd.FirstSeen, fd.LastSeen, fd.Count = t, t, occurrences(ev)
 	fd.Type, fd.Reason = k.typ, k.reason
 	fd.Severity = e.cfg.severity(k.typ, k.reason)
 	fd.Status = event.StatusOpen
@@ -439,4 +439,15 @@ func (e *Engine) newPair(j *Judgement, ev *event.Event, t time.Time) {
 				" → " + endpoint(f.DstAsset, f.DstIP, f.DstZone) + service(f) + ", not seen since the baseline; confirm it is expected."
 		}
 	})
+}
+
+// occurrences is how many times an event happened: a relay's "message
+// repeated N times" (decode.AttrRepeatCount) stands for N.
+func occurrences(ev *event.Event) uint64 {
+	if v, ok := ev.Attr("repeat_count"); ok {
+		if n, err := strconv.ParseUint(v, 10, 32); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 1
 }

@@ -340,3 +340,20 @@ func TestStateIsBounded(t *testing.T) {
 		t.Fatalf("state not bounded: %+v", st)
 	}
 }
+
+// A relay's "message repeated N times" counts N times in the folded finding.
+func TestRepeatedMessagesCount(t *testing.T) {
+	lines := []scenarioLine{
+		{raw: `<164>Nov 23 2026 10:00:00 isa3000-c1 : message repeated 5 times: [ %ASA-4-106023: Deny tcp src zone-ops:10.30.1.77/40001 dst zone-bpcs:10.20.1.10/102 by access-group "OPS-to-BPCS" [0x0, 0x0]]`},
+		{raw: `<164>Nov 23 2026 10:00:01 isa3000-c1 : %ASA-4-106023: Deny tcp src zone-ops:10.30.1.77/40002 dst zone-bpcs:10.20.1.10/102 by access-group "OPS-to-BPCS" [0x0, 0x0]`},
+	}
+	var col Collector
+	eng := NewEngine(refinery(t), Config{Learn: -1}, col.Emit)
+	for _, ev := range parseLines(t, lines) {
+		eng.Process(&ev)
+	}
+	eng.Drain()
+	if len(col.Items) != 1 || col.Items[0].Type != "blocked" || col.Items[0].Count != 6 {
+		t.Errorf("findings %+v", col.Items)
+	}
+}

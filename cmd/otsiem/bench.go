@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 0, "lines per second (0: as fast as the pipeline accepts)")
 	dataDir := fs.String("data", "", "data directory (default: a fresh temporary one, removed afterwards)")
 	markerEvery := fs.Duration("marker-every", 250*time.Millisecond, "how often to send a line whose finding's storage is timed")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of sending to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -139,6 +142,19 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	sent, markerN := 0, 0
 	nextMarker := start
@@ -176,6 +192,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	sendTime := time.Since(start)
+	if *memProfile != "" {
+		if f, err := os.Create(*memProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 
 	var stored uint64
 	deadline := time.Now().Add(10 * time.Minute)
