@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"bufio"
-	"fmt"
 	"net/netip"
 	"os"
 	"reflect"
@@ -84,46 +83,23 @@ func parseLines(tb testing.TB, lines []scenarioLine) []event.Event {
 	return evs
 }
 
-// goEvents are the devices whose decoders are not merged yet: pa-c3 (PAN-OS,
-// monitor mode on C3 since 2026-10-01) and the passive sensors ids-z2
-// (Suricata) and ids-z3 (Zeek). Replace with raw lines in
-// testdata/refinery.log when those decoders land.
-func goEvents() []struct {
+// sensorEvents is the scenario of testdata/sensors.log: pa-c3 in monitor
+// mode and the passive sensors ids-z2 (Suricata) and ids-z3 (Zeek).
+func sensorEvents(tb testing.TB) []struct {
 	ev              event.Event
 	verdict, reason string
 } {
-	t := time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
-	a := netip.MustParseAddr
-	flow := func(dev string, act event.Action, src, dst string, port uint16, app string) event.Event {
-		return event.Event{ID: event.NewID(a("10.30.1.60"), dev, t, fmt.Appendf(nil, "%s %s %s %d", src, dst, act, port)), Time: t, Site: "refinery",
-			Kind: event.KindFlow, Device: dev, Action: act, SrcIP: a(src), DstIP: a(dst), Transport: "tcp",
-			DstPort: event.Some(port), AppProtocol: app}
-	}
-	write := flow("ids-z2", event.ActionAlert, "10.30.1.50", "10.20.1.10", 502, "modbus")
-	write.Kind, write.FunctionCode, write.Function = event.KindDPI, event.Some[int32](16), "write_multiple_registers"
-	early := flow("pa-c3", event.ActionAllow, "10.100.10.20", "172.16.1.30", 22, "ssh")
-	early.Time = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	early.ID[0] ^= 1
-	return []struct {
+	tb.Helper()
+	lines := readScenario(tb, "testdata/sensors.log")
+	evs := parseLines(tb, lines)
+	out := make([]struct {
 		ev              event.Event
 		verdict, reason string
-	}{
-		// PAN-OS in monitor mode: its allow of SSH from the enterprise is what enforcement would block
-		{flow("pa-c3", event.ActionAllow, "10.100.10.20", "172.16.1.30", 22, "ssh"), "would_block", "not_permitted"},
-		// ...its deny blocked nothing: still would_block
-		{flow("pa-c3", event.ActionDeny, "10.100.10.21", "172.16.1.30", 22, "ssh"), "would_block", "not_permitted"},
-		// ...and its deny of RDP to the jump server, which C3 allows: allowed, plus a would_false_block finding
-		{flow("pa-c3", event.ActionDeny, "10.100.10.20", "172.16.1.30", 3389, "rdp"), "allowed", ""},
-		{flow("pa-c3", event.ActionAllow, "10.100.10.20", "172.16.1.30", 443, "https"), "allowed", ""},
-		// before its mode took effect pa-c3's permits are observations
-		{early, "violation", "not_permitted"},
-		// the passive sensor in Z2 sees a Modbus write from Z3: violation
-		{write, "violation", "function_not_permitted"},
-		// Zeek in Z3 sees an OPC UA read from a PLC: allowed
-		{flow("ids-z3", event.ActionUnknown, "10.20.1.12", "10.30.1.51", 4840, "opcua"), "allowed", ""},
-		// a sensor's "drop" blocked nothing
-		{flow("ids-z3", event.ActionDrop, "10.20.1.12", "10.100.10.20", 443, "https"), "violation", "no_conduit"},
+	}, len(lines))
+	for i := range lines {
+		out[i].ev, out[i].verdict, out[i].reason = evs[i], lines[i].verdict, lines[i].reason
 	}
+	return out
 }
 
 func TestScenarioVerdicts(t *testing.T) {
@@ -141,7 +117,7 @@ func TestScenarioVerdicts(t *testing.T) {
 		}
 		seen[string(j.Verdict)], seen["reason:"+string(j.Reason)] = true, true
 	}
-	for _, c := range goEvents() {
+	for _, c := range sensorEvents(t) {
 		ev := c.ev
 		j := Enrich(m, &ev)
 		if string(j.Verdict) != c.verdict || string(j.Reason) != c.reason {
@@ -173,7 +149,7 @@ func replay(t *testing.T, cfg Config) []event.Finding {
 	for i := range evs {
 		e.Process(&evs[i])
 	}
-	for _, c := range goEvents() {
+	for _, c := range sensorEvents(t) {
 		ev := c.ev
 		e.Process(&ev)
 	}
@@ -225,7 +201,7 @@ func TestScenarioFindings(t *testing.T) {
 		want{"violation", "not_permitted", "medium", "open", 1, "10.100.10.20", 22},
 		want{"violation", "function_not_permitted", "high", "open", 1, "10.30.1.50", 502},
 		want{"new_pair", "", "info", "open", 1, "10.20.1.12", 4840},
-		want{"violation", "no_conduit", "high", "open", 1, "10.20.1.12", 443}, // no conduit: not a new pair
+		want{"violation", "no_conduit", "high", "open", 1, "10.30.1.52", 443}, // no conduit: not a new pair
 	)
 	if len(fs) != len(wants) {
 		for _, f := range fs {
@@ -294,7 +270,7 @@ func TestSnapshotRestoreContinues(t *testing.T) {
 	m := refinery(t)
 	lines := readScenario(t, "testdata/refinery.log")
 	evs := parseLines(t, lines)
-	for _, c := range goEvents() {
+	for _, c := range sensorEvents(t) {
 		evs = append(evs, c.ev)
 	}
 	for _, cut := range []int{1, 5, 20, 30, len(evs) - 3} {

@@ -50,7 +50,7 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	m := refinery(t)
 	lines := readScenario(t, "testdata/refinery.log")
 	evs := parseLines(t, lines)
-	for _, c := range goEvents() {
+	for _, c := range sensorEvents(t) {
 		evs = append(evs, c.ev)
 	}
 	// Publish as ingest does, a few events per batch message, in several rounds.
