@@ -101,33 +101,7 @@ func runCorrelateService(path string, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	b, err := s.openBus(ctx)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	defer b.Close()
-	st, err := s.startCorrelate(ctx, b)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	stopHTTP, err := s.serveHTTP(func() error { return nil })
-	if err != nil {
-		s.log.Error("start", "err", err)
-		st.close()
-		return 1
-	}
-	defer stopHTTP()
-	<-ctx.Done()
-	s.log.Info("shutting down")
-	if err := st.close(); err != nil {
-		s.log.Error("shutdown", "err", err)
-		return 1
-	}
-	return 0
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startCorrelate(ctx, b) }, nil)
 }
 
 // correlateStage is the running correlator.

@@ -20,33 +20,7 @@ func runIngest(args []string, _, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	b, err := s.openBus(ctx)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	defer b.Close()
-	in, err := s.startIngest(ctx, b)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	stopHTTP, err := s.serveHTTP(func() error { return nil })
-	if err != nil {
-		s.log.Error("start", "err", err)
-		in.close()
-		return 1
-	}
-	defer stopHTTP()
-	<-ctx.Done()
-	s.log.Info("shutting down")
-	if err := in.close(); err != nil {
-		s.log.Error("shutdown", "err", err)
-		return 1
-	}
-	return 0
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startIngest(ctx, b) }, nil)
 }
 
 // ingestStage is the running collector stack.

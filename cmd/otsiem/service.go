@@ -166,6 +166,47 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 	return b, nil
 }
 
+// stage is a running pipeline stage; close finishes the work in hand.
+type stage interface{ close() error }
+
+// runStage runs one stage as a service until SIGINT or SIGTERM: the bus,
+// the stage, /metrics and /healthz (healthy reports the stage's health,
+// nil for always healthy), then a graceful close.
+func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error), healthy func(stage) error) int {
+	ctx, cancel := signalContext()
+	defer cancel()
+	b, err := s.openBus(ctx)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	defer b.Close()
+	st, err := start(ctx, b)
+	if err != nil {
+		s.log.Error("start", "err", err)
+		return 1
+	}
+	stopHTTP, err := s.serveHTTP(func() error {
+		if healthy == nil {
+			return nil
+		}
+		return healthy(st)
+	})
+	if err != nil {
+		s.log.Error("start", "err", err)
+		st.close()
+		return 1
+	}
+	defer stopHTTP()
+	<-ctx.Done()
+	s.log.Info("shutting down")
+	if err := st.close(); err != nil {
+		s.log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
 // signalContext ends on SIGINT or SIGTERM.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
