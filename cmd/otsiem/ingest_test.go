@@ -61,20 +61,7 @@ func TestIngestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	stream, _ := b.JS.Stream(context.Background(), bus.StreamEvents)
-	info, _ := stream.Info(context.Background())
-	records := 0
-	msgs, _ := stream.GetMsg(context.Background(), info.State.FirstSeq)
-	if msgs != nil {
-		_ = bus.SplitRecords(msgs.Data, func([]byte) error { records++; return nil })
-	}
-	for seq := info.State.FirstSeq + 1; seq <= info.State.LastSeq; seq++ {
-		m, err := stream.GetMsg(context.Background(), seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = bus.SplitRecords(m.Data, func([]byte) error { records++; return nil })
-	}
+	records := countRecords(t, b, bus.StreamEvents, nil)
 	if records != 300 {
 		t.Errorf("%d events stored, want 300", records)
 	}
