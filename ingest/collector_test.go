@@ -329,8 +329,6 @@ func tlsDial(addr string, pki *testPKI) (net.Conn, error) {
 	return tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}})
 }
 
-type netipAddr = netip.Addr
-
 func testutilValue(c prometheus.Collector) float64 { return testutil.ToFloat64(c) }
 
 // Stopping the collector right after a sender finished still takes every

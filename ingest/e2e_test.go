@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,7 +40,7 @@ func startStack(t testing.TB, cfgs []ListenerConfig, maxPending int) *stack {
 	}
 	s := &stack{bus: b, pub: pub, batcher: bus.NewBatcher(pub, bus.BatcherConfig{Linger: 5 * time.Millisecond})}
 	s.pipeline = NewPipeline(PipelineConfig{Site: "refinery", Events: s.batcher, DeadLetters: pub, Registerer: reg,
-		SenderMatches: func(device string, sender netipAddr) bool { return device != "spoofed-fw" }})
+		SenderMatches: func(device string, sender netip.Addr) bool { return device != "spoofed-fw" }})
 	c, stopCollector := startCollector(t, cfgs, s.pipeline, Options{Registerer: reg})
 	s.c = c
 	var once atomic.Bool
