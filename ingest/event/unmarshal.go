@@ -321,12 +321,30 @@ func (d *scanner) number() (string, error) {
 	return d.s[start:d.i], nil
 }
 
-// str returns a JSON string value, unescaped.
+// plain marks the bytes that stand for themselves in a JSON string: all
+// but the quote, the backslash and control characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str returns a JSON string value, unescaped. The common string, without
+// escapes or control characters, takes one pass; others take the slow path.
 func (d *scanner) str() (string, error) {
 	if err := d.expect('"'); err != nil {
 		return "", err
 	}
 	start := d.i
+	i := start
+	for i < len(d.s) && plain[d.s[i]] {
+		i++
+	}
+	if i < len(d.s) && d.s[i] == '"' {
+		d.i = i + 1
+		return d.s[start:i], nil
+	}
 	end := strings.IndexByte(d.s[start:], '"')
 	if end < 0 {
 		return "", d.fail("unterminated string")
@@ -346,20 +364,28 @@ func (d *scanner) str() (string, error) {
 	return seg, nil
 }
 
+// unescape returns the string that starts at start and whose first
+// backslash is at d.i. It copies runs of plain bytes at once into a
+// builder sized to the escaped text, which the unescaped one never exceeds.
 func (d *scanner) unescape(start int) (string, error) {
-	buf := make([]byte, 0, d.i-start+16)
-	buf = append(buf, d.s[start:d.i]...)
+	var b strings.Builder
+	b.Grow(d.closing(d.i) - start)
+	b.WriteString(d.s[start:d.i])
 	for d.i < len(d.s) {
 		c := d.s[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			return string(buf), nil
+			return b.String(), nil
 		case c < 0x20:
 			return "", d.fail("control character in string")
 		case c != '\\':
-			buf = append(buf, c)
-			d.i++
+			j := d.i + 1
+			for j < len(d.s) && d.s[j] != '"' && d.s[j] != '\\' && d.s[j] >= 0x20 {
+				j++
+			}
+			b.WriteString(d.s[d.i:j])
+			d.i = j
 			continue
 		}
 		if d.i+1 >= len(d.s) {
@@ -369,17 +395,17 @@ func (d *scanner) unescape(start int) (string, error) {
 		d.i += 2
 		switch esc {
 		case '"', '\\', '/':
-			buf = append(buf, esc)
+			b.WriteByte(esc)
 		case 'b':
-			buf = append(buf, '\b')
+			b.WriteByte('\b')
 		case 'f':
-			buf = append(buf, '\f')
+			b.WriteByte('\f')
 		case 'n':
-			buf = append(buf, '\n')
+			b.WriteByte('\n')
 		case 'r':
-			buf = append(buf, '\r')
+			b.WriteByte('\r')
 		case 't':
-			buf = append(buf, '\t')
+			b.WriteByte('\t')
 		case 'u':
 			r, ok := d.hex4()
 			if !ok {
@@ -402,12 +428,32 @@ func (d *scanner) unescape(start int) (string, error) {
 				}
 				r = r2
 			}
-			buf = utf8.AppendRune(buf, r)
+			b.WriteRune(r)
 		default:
 			return "", d.fail("bad escape")
 		}
 	}
 	return "", d.fail("unterminated string")
+}
+
+// closing returns the offset of the first unescaped quote at or after i,
+// or len(d.s) when there is none.
+func (d *scanner) closing(i int) int {
+	for {
+		q := strings.IndexByte(d.s[i:], '"')
+		if q < 0 {
+			return len(d.s)
+		}
+		q += i
+		n := 0
+		for j := q - 1; j >= i && d.s[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
 
 func (d *scanner) hex4() (rune, bool) {
