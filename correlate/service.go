@@ -389,7 +389,8 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 			for msg := range batch.Messages() {
 				eng.SetModel(s.model.Load())
 				_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
-					if event.Decode(rec, &ev) == nil {
+					// The engine never reads the message: skip unescaping it.
+					if event.DecodeNoMessage(rec, &ev) == nil {
 						eng.Process(&ev)
 					}
 					return nil

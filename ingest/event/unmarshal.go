@@ -18,9 +18,16 @@ func (e *Event) UnmarshalJSON(b []byte) error { return Decode(b, e) }
 // using the same keys) into e, which it resets first. Unknown keys are
 // skipped and null means unknown. Strings without escapes share the memory
 // of one copy of b.
-func Decode(b []byte, e *Event) error {
+func Decode(b []byte, e *Event) error { return decode(b, e, false) }
+
+// DecodeNoMessage is Decode for readers that never use the message: it
+// leaves e.Message empty, and checks the value as Decode does without
+// unescaping it. It accepts exactly what Decode accepts.
+func DecodeNoMessage(b []byte, e *Event) error { return decode(b, e, true) }
+
+func decode(b []byte, e *Event, noMessage bool) error {
 	e.Reset()
-	d := scanner{s: string(b)}
+	d := scanner{s: string(b), noMessage: noMessage}
 	if err := d.object(e); err != nil {
 		return fmt.Errorf("event: %w", err)
 	}
@@ -40,6 +47,8 @@ var (
 type scanner struct {
 	s string
 	i int
+	// noMessage: check the message without building it.
+	noMessage bool
 }
 
 func (d *scanner) ws() {
@@ -219,7 +228,11 @@ func (d *scanner) object(e *Event) error {
 		case "diode_bps":
 			e.DiodeBPS, err = unumber[uint64](d, 1<<64-1)
 		case "message":
-			e.Message, err = d.str()
+			if d.noMessage {
+				_, err = d.scanStr(false)
+			} else {
+				e.Message, err = d.str()
+			}
 		case "attrs":
 			err = d.members(func(k string) error {
 				v, err := d.str()
@@ -332,7 +345,11 @@ var plain = func() (t [256]bool) {
 
 // str returns a JSON string value, unescaped. The common string, without
 // escapes or control characters, takes one pass; others take the slow path.
-func (d *scanner) str() (string, error) {
+func (d *scanner) str() (string, error) { return d.scanStr(true) }
+
+// scanStr is str; without build it returns "" for a string with escapes
+// (consumed and checked all the same).
+func (d *scanner) scanStr(build bool) (string, error) {
 	if err := d.expect('"'); err != nil {
 		return "", err
 	}
@@ -352,7 +369,7 @@ func (d *scanner) str() (string, error) {
 	seg := d.s[start : start+end]
 	if bs := strings.IndexByte(seg, '\\'); bs >= 0 {
 		d.i = start + bs
-		return d.unescape(start)
+		return d.unescape(start, build)
 	}
 	for i := 0; i < len(seg); i++ {
 		if seg[i] < 0x20 {
@@ -367,10 +384,13 @@ func (d *scanner) str() (string, error) {
 // unescape returns the string that starts at start and whose first
 // backslash is at d.i. It copies runs of plain bytes at once into a
 // builder sized to the escaped text, which the unescaped one never exceeds.
-func (d *scanner) unescape(start int) (string, error) {
+// Without build it only consumes and checks the string.
+func (d *scanner) unescape(start int, build bool) (string, error) {
 	var b strings.Builder
-	b.Grow(d.closing(d.i) - start)
-	b.WriteString(d.s[start:d.i])
+	if build {
+		b.Grow(d.closing(d.i) - start)
+		b.WriteString(d.s[start:d.i])
+	}
 	for d.i < len(d.s) {
 		c := d.s[d.i]
 		switch {
@@ -384,7 +404,9 @@ func (d *scanner) unescape(start int) (string, error) {
 			for j < len(d.s) && d.s[j] != '"' && d.s[j] != '\\' && d.s[j] >= 0x20 {
 				j++
 			}
-			b.WriteString(d.s[d.i:j])
+			if build {
+				b.WriteString(d.s[d.i:j])
+			}
 			d.i = j
 			continue
 		}
@@ -393,21 +415,23 @@ func (d *scanner) unescape(start int) (string, error) {
 		}
 		esc := d.s[d.i+1]
 		d.i += 2
+		var r rune
 		switch esc {
 		case '"', '\\', '/':
-			b.WriteByte(esc)
+			r = rune(esc)
 		case 'b':
-			b.WriteByte('\b')
+			r = '\b'
 		case 'f':
-			b.WriteByte('\f')
+			r = '\f'
 		case 'n':
-			b.WriteByte('\n')
+			r = '\n'
 		case 'r':
-			b.WriteByte('\r')
+			r = '\r'
 		case 't':
-			b.WriteByte('\t')
+			r = '\t'
 		case 'u':
-			r, ok := d.hex4()
+			var ok bool
+			r, ok = d.hex4()
 			if !ok {
 				return "", d.fail("bad \\u escape")
 			}
@@ -428,9 +452,11 @@ func (d *scanner) unescape(start int) (string, error) {
 				}
 				r = r2
 			}
-			b.WriteRune(r)
 		default:
 			return "", d.fail("bad escape")
+		}
+		if build {
+			b.WriteRune(r)
 		}
 	}
 	return "", d.fail("unterminated string")
