@@ -179,7 +179,10 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 			start := time.Now()
 			msgs = append(msgs, msg)
 			clear(outs)
+			rest := len(msg.Data()) // input bytes from the current record on
 			_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
+				size := rest
+				rest -= len(rec) + 1
 				if err := event.Decode(rec, &ev); err != nil {
 					s.m.undecodable.Inc()
 					return nil
@@ -189,7 +192,9 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 				subj := bus.SubjectEnriched + "." + bus.Token(ev.Site) + "." + verdictToken(j.Verdict)
 				o := outs[subj]
 				if o == nil {
-					o = &out{}
+					// Room for the rest of the input and the verdict
+					// fields, so that the buffer is seldom regrown.
+					o = &out{buf: make([]byte, 0, size+size/4)}
 					outs[subj] = o
 				}
 				o.buf = ev.AppendJSON(o.buf)
@@ -384,7 +389,8 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 			for msg := range batch.Messages() {
 				eng.SetModel(s.model.Load())
 				_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
-					if event.Decode(rec, &ev) == nil {
+					// The engine never reads the message: skip unescaping it.
+					if event.DecodeNoMessage(rec, &ev) == nil {
 						eng.Process(&ev)
 					}
 					return nil

@@ -191,6 +191,9 @@ func Token(s string) string {
 	if s == "" {
 		return "_"
 	}
+	if tokenSafe(s) {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case '.', ' ', '*', '>', '\t', '\r', '\n':
@@ -198,6 +201,19 @@ func Token(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// tokenSafe reports whether Token would return s unchanged, for the
+// common ASCII name without a byte to replace (strings.Map would also
+// replace invalid UTF-8).
+func tokenSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80, c == '.', c == ' ', c == '*', c == '>', c == '\t', c == '\r', c == '\n':
+			return false
+		}
+	}
+	return true
 }
 
 func startEmbedded(cfg EmbeddedConfig) (*server.Server, error) {

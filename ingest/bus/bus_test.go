@@ -97,6 +97,11 @@ func TestToken(t *testing.T) {
 	if Token("") != "_" {
 		t.Error("empty token")
 	}
+	for in, want := range map[string]string{"plant-a": "plant-a", "Ölraffinerie.1": "Ölraffinerie_1", "a\xffb": "a\ufffdb", "a\tb": "a_b"} {
+		if got := Token(in); got != want {
+			t.Errorf("Token(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestRedact(t *testing.T) {

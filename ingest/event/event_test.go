@@ -170,10 +170,21 @@ func FuzzDecode(f *testing.F) {
 	f.Add(s.AppendJSON(nil))
 	f.Add([]byte(`{"attrs":{"k":"v\u0000"},"function_code":-1}`))
 	f.Add([]byte(`{"message":"\ud800"}`))
+	f.Add([]byte(`{"message":"a\u00e9\"b\\","site":"s"}`))
+	f.Add([]byte(`{"message":"a\x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var e Event
-		if Decode(b, &e) != nil {
+		var e, lean Event
+		err := Decode(b, &e)
+		if errLean := DecodeNoMessage(b, &lean); (err == nil) != (errLean == nil) {
+			t.Fatalf("Decode: %v, DecodeNoMessage: %v", err, errLean)
+		}
+		if err != nil {
 			return
+		}
+		want := e
+		want.Message = ""
+		if !reflect.DeepEqual(want, lean) {
+			t.Fatalf("DecodeNoMessage = %+v, want %+v", lean, want)
 		}
 		out := e.AppendJSON(nil)
 		if !json.Valid(out) {
@@ -261,6 +272,16 @@ func BenchmarkDecode(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			if err := Decode(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("no_message", func(b *testing.B) {
+		var out Event
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if err := DecodeNoMessage(data, &out); err != nil {
 				b.Fatal(err)
 			}
 		}

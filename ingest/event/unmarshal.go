@@ -18,9 +18,16 @@ func (e *Event) UnmarshalJSON(b []byte) error { return Decode(b, e) }
 // using the same keys) into e, which it resets first. Unknown keys are
 // skipped and null means unknown. Strings without escapes share the memory
 // of one copy of b.
-func Decode(b []byte, e *Event) error {
+func Decode(b []byte, e *Event) error { return decode(b, e, false) }
+
+// DecodeNoMessage is Decode for readers that never use the message: it
+// leaves e.Message empty, and checks the value as Decode does without
+// unescaping it. It accepts exactly what Decode accepts.
+func DecodeNoMessage(b []byte, e *Event) error { return decode(b, e, true) }
+
+func decode(b []byte, e *Event, noMessage bool) error {
 	e.Reset()
-	d := scanner{s: string(b)}
+	d := scanner{s: string(b), noMessage: noMessage}
 	if err := d.object(e); err != nil {
 		return fmt.Errorf("event: %w", err)
 	}
@@ -40,6 +47,8 @@ var (
 type scanner struct {
 	s string
 	i int
+	// noMessage: check the message without building it.
+	noMessage bool
 }
 
 func (d *scanner) ws() {
@@ -219,7 +228,11 @@ func (d *scanner) object(e *Event) error {
 		case "diode_bps":
 			e.DiodeBPS, err = unumber[uint64](d, 1<<64-1)
 		case "message":
-			e.Message, err = d.str()
+			if d.noMessage {
+				_, err = d.scanStr(false)
+			} else {
+				e.Message, err = d.str()
+			}
 		case "attrs":
 			err = d.members(func(k string) error {
 				v, err := d.str()
@@ -321,12 +334,34 @@ func (d *scanner) number() (string, error) {
 	return d.s[start:d.i], nil
 }
 
-// str returns a JSON string value, unescaped.
-func (d *scanner) str() (string, error) {
+// plain marks the bytes that stand for themselves in a JSON string: all
+// but the quote, the backslash and control characters.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < len(t); c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str returns a JSON string value, unescaped. The common string, without
+// escapes or control characters, takes one pass; others take the slow path.
+func (d *scanner) str() (string, error) { return d.scanStr(true) }
+
+// scanStr is str; without build it returns "" for a string with escapes
+// (consumed and checked all the same).
+func (d *scanner) scanStr(build bool) (string, error) {
 	if err := d.expect('"'); err != nil {
 		return "", err
 	}
 	start := d.i
+	i := start
+	for i < len(d.s) && plain[d.s[i]] {
+		i++
+	}
+	if i < len(d.s) && d.s[i] == '"' {
+		d.i = i + 1
+		return d.s[start:i], nil
+	}
 	end := strings.IndexByte(d.s[start:], '"')
 	if end < 0 {
 		return "", d.fail("unterminated string")
@@ -334,7 +369,7 @@ func (d *scanner) str() (string, error) {
 	seg := d.s[start : start+end]
 	if bs := strings.IndexByte(seg, '\\'); bs >= 0 {
 		d.i = start + bs
-		return d.unescape(start)
+		return d.unescape(start, build)
 	}
 	for i := 0; i < len(seg); i++ {
 		if seg[i] < 0x20 {
@@ -346,20 +381,33 @@ func (d *scanner) str() (string, error) {
 	return seg, nil
 }
 
-func (d *scanner) unescape(start int) (string, error) {
-	buf := make([]byte, 0, d.i-start+16)
-	buf = append(buf, d.s[start:d.i]...)
+// unescape returns the string that starts at start and whose first
+// backslash is at d.i. It copies runs of plain bytes at once into a
+// builder sized to the escaped text, which the unescaped one never exceeds.
+// Without build it only consumes and checks the string.
+func (d *scanner) unescape(start int, build bool) (string, error) {
+	var b strings.Builder
+	if build {
+		b.Grow(d.closing(d.i) - start)
+		b.WriteString(d.s[start:d.i])
+	}
 	for d.i < len(d.s) {
 		c := d.s[d.i]
 		switch {
 		case c == '"':
 			d.i++
-			return string(buf), nil
+			return b.String(), nil
 		case c < 0x20:
 			return "", d.fail("control character in string")
 		case c != '\\':
-			buf = append(buf, c)
-			d.i++
+			j := d.i + 1
+			for j < len(d.s) && d.s[j] != '"' && d.s[j] != '\\' && d.s[j] >= 0x20 {
+				j++
+			}
+			if build {
+				b.WriteString(d.s[d.i:j])
+			}
+			d.i = j
 			continue
 		}
 		if d.i+1 >= len(d.s) {
@@ -367,21 +415,23 @@ func (d *scanner) unescape(start int) (string, error) {
 		}
 		esc := d.s[d.i+1]
 		d.i += 2
+		var r rune
 		switch esc {
 		case '"', '\\', '/':
-			buf = append(buf, esc)
+			r = rune(esc)
 		case 'b':
-			buf = append(buf, '\b')
+			r = '\b'
 		case 'f':
-			buf = append(buf, '\f')
+			r = '\f'
 		case 'n':
-			buf = append(buf, '\n')
+			r = '\n'
 		case 'r':
-			buf = append(buf, '\r')
+			r = '\r'
 		case 't':
-			buf = append(buf, '\t')
+			r = '\t'
 		case 'u':
-			r, ok := d.hex4()
+			var ok bool
+			r, ok = d.hex4()
 			if !ok {
 				return "", d.fail("bad \\u escape")
 			}
@@ -402,12 +452,34 @@ func (d *scanner) unescape(start int) (string, error) {
 				}
 				r = r2
 			}
-			buf = utf8.AppendRune(buf, r)
 		default:
 			return "", d.fail("bad escape")
 		}
+		if build {
+			b.WriteRune(r)
+		}
 	}
 	return "", d.fail("unterminated string")
+}
+
+// closing returns the offset of the first unescaped quote at or after i,
+// or len(d.s) when there is none.
+func (d *scanner) closing(i int) int {
+	for {
+		q := strings.IndexByte(d.s[i:], '"')
+		if q < 0 {
+			return len(d.s)
+		}
+		q += i
+		n := 0
+		for j := q - 1; j >= i && d.s[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
 
 func (d *scanner) hex4() (rune, bool) {
