@@ -136,9 +136,7 @@ func TestServiceStoresEventsFindingsDeadLetters(t *testing.T) {
 	waitFor(t, conn, "SELECT count() FROM events", 3000)
 	waitFor(t, conn, "SELECT count() FROM deadletter", 3)
 	waitFor(t, conn, "SELECT max(revision) FROM finding_revisions", 4)
-	if got := counts(t, conn); got != [4]uint64{3000, 3000, 3000, 3000} {
-		t.Errorf("counts (raw, distinct, flows, compliance) = %v", got)
-	}
+	waitCounts(t, conn, [4]uint64{3000, 3000, 3000, 3000})
 	var n, count uint64
 	if err := conn.QueryRow(t.Context(), "SELECT count(), max(count) FROM findings").Scan(&n, &count); err != nil || n != 1 || count != 40 {
 		t.Errorf("findings: %d rows, count %d (err %v), want 1 row with count 40", n, count, err)
@@ -369,9 +367,7 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 		}
 	}
 	// Diode events have no verdict (not in flows) and one zone, "".
-	if c := counts(t, conn); c != [4]uint64{410, 410, 400, 405} {
-		t.Errorf("counts (raw, distinct, flows, compliance) = %v", c)
-	}
+	waitCounts(t, conn, [4]uint64{410, 410, 400, 405})
 }
 
 // seedRest publishes seed's diode events, findings and dead letters.

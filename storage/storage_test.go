@@ -206,6 +206,20 @@ func counts(t *testing.T, conn driver.Conn) [4]uint64 {
 	return c
 }
 
+// waitCounts polls counts until they equal want: a table and the views it
+// feeds commit their parts one after the other, so a reader may see the
+// events of an insert before its rollups.
+func waitCounts(t *testing.T, conn driver.Conn, want [4]uint64) {
+	t.Helper()
+	var got [4]uint64
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = counts(t, conn); got == want {
+			return
+		}
+	}
+	t.Errorf("counts (raw, distinct, flows, compliance) = %v, want %v", got, want)
+}
+
 func TestRetriedBatchIsDeduplicated(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
