@@ -87,101 +87,57 @@ type Finding struct {
 
 // AppendJSON appends the finding as one JSON object (no newline) to dst.
 func (f *Finding) AppendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	first := true
-	key := func(k string) {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, '"')
-		dst = append(dst, k...)
-		dst = append(dst, '"', ':')
-	}
-	str := func(k, v string) {
-		if v != "" {
-			key(k)
-			dst = appendString(dst, v)
-		}
-	}
-	tim := func(k string, t time.Time) {
-		if !t.IsZero() {
-			key(k)
-			dst = append(dst, '"')
-			dst = t.UTC().AppendFormat(dst, timeLayout)
-			dst = append(dst, '"')
-		}
-	}
-	addr := func(k string, a netip.Addr) {
-		if a.IsValid() {
-			key(k)
-			dst = append(dst, '"')
-			dst = a.AppendTo(dst)
-			dst = append(dst, '"')
-		}
-	}
-	str("finding_id", f.FindingID)
+	o := &jsonObject{dst: append(dst, '{')}
+	o.str("finding_id", f.FindingID)
 	if f.Revision > 0 {
-		key("revision")
-		dst = strconv.AppendUint(dst, f.Revision, 10)
+		o.key("revision")
+		o.dst = strconv.AppendUint(o.dst, f.Revision, 10)
 	}
-	tim("time", f.Time)
-	tim("first_seen", f.FirstSeen)
-	tim("last_seen", f.LastSeen)
-	key("count")
-	dst = strconv.AppendUint(dst, f.Count, 10)
-	str("type", f.Type)
-	str("reason", f.Reason)
-	str("severity", string(f.Severity))
-	str("status", f.Status)
-	str("site", f.Site)
-	addr("src_ip", f.SrcIP)
-	str("src_zone", f.SrcZone)
-	str("src_asset", f.SrcAsset)
-	addr("dst_ip", f.DstIP)
-	str("dst_zone", f.DstZone)
-	str("dst_asset", f.DstAsset)
+	o.time("time", f.Time)
+	o.time("first_seen", f.FirstSeen)
+	o.time("last_seen", f.LastSeen)
+	o.key("count")
+	o.dst = strconv.AppendUint(o.dst, f.Count, 10)
+	o.str("type", f.Type)
+	o.str("reason", f.Reason)
+	o.str("severity", string(f.Severity))
+	o.str("status", f.Status)
+	o.str("site", f.Site)
+	o.addr("src_ip", f.SrcIP)
+	o.str("src_zone", f.SrcZone)
+	o.str("src_asset", f.SrcAsset)
+	o.addr("dst_ip", f.DstIP)
+	o.str("dst_zone", f.DstZone)
+	o.str("dst_asset", f.DstAsset)
 	if f.DstPort.OK {
-		key("dst_port")
-		dst = strconv.AppendUint(dst, uint64(f.DstPort.V), 10)
+		o.key("dst_port")
+		o.dst = strconv.AppendUint(o.dst, uint64(f.DstPort.V), 10)
 	}
-	str("transport", f.Transport)
-	str("app_protocol", f.AppProtocol)
+	o.str("transport", f.Transport)
+	o.str("app_protocol", f.AppProtocol)
 	if f.FunctionCode.OK {
-		key("function_code")
-		dst = strconv.AppendInt(dst, int64(f.FunctionCode.V), 10)
+		o.key("function_code")
+		o.dst = strconv.AppendInt(o.dst, int64(f.FunctionCode.V), 10)
 	}
-	str("conduit", f.Conduit)
-	str("device", f.Device)
-	str("mode", f.Mode)
-	str("rule", f.Rule)
-	str("diode_id", f.DiodeID)
-	str("summary", f.Summary)
-	key("event_ids")
-	dst = append(dst, '[')
+	o.str("conduit", f.Conduit)
+	o.str("device", f.Device)
+	o.str("mode", f.Mode)
+	o.str("rule", f.Rule)
+	o.str("diode_id", f.DiodeID)
+	o.str("summary", f.Summary)
+	o.key("event_ids")
+	o.dst = append(o.dst, '[')
 	for i, id := range f.EventIDs {
 		if i > 0 {
-			dst = append(dst, ',')
+			o.dst = append(o.dst, ',')
 		}
-		dst = append(dst, '"')
-		dst = appendHex(dst, id[:])
-		dst = append(dst, '"')
+		o.dst = append(o.dst, '"')
+		o.dst = appendHex(o.dst, id[:])
+		o.dst = append(o.dst, '"')
 	}
-	dst = append(dst, ']')
-	if len(f.Attrs) > 0 {
-		key("attrs")
-		dst = append(dst, '{')
-		for i, a := range f.Attrs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, a.Key)
-			dst = append(dst, ':')
-			dst = appendString(dst, a.Value)
-		}
-		dst = append(dst, '}')
-	}
-	return append(dst, '}')
+	o.dst = append(o.dst, ']')
+	o.attrs("attrs", f.Attrs)
+	return append(o.dst, '}')
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

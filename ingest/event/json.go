@@ -15,109 +15,125 @@ const timeLayout = time.RFC3339Nano
 // dst. Unknown fields are left out; times are written in UTC. Invalid UTF-8
 // in strings is replaced by U+FFFD, as encoding/json does.
 func (e *Event) AppendJSON(dst []byte) []byte {
-	dst = append(dst, '{')
-	first := true
-	key := func(k string) {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, '"')
-		dst = append(dst, k...)
-		dst = append(dst, '"', ':')
-	}
-	str := func(k, v string) {
-		if v != "" {
-			key(k)
-			dst = appendString(dst, v)
-		}
-	}
-	tim := func(k string, t time.Time) {
-		if !t.IsZero() {
-			key(k)
-			dst = append(dst, '"')
-			dst = t.UTC().AppendFormat(dst, timeLayout)
-			dst = append(dst, '"')
-		}
-	}
-	addr := func(k string, a netip.Addr) {
-		if a.IsValid() {
-			key(k)
-			dst = append(dst, '"')
-			dst = a.AppendTo(dst)
-			dst = append(dst, '"')
-		}
-	}
-	uint := func(k string, v uint64, ok bool) {
-		if ok {
-			key(k)
-			dst = strconv.AppendUint(dst, v, 10)
-		}
-	}
+	o := &jsonObject{dst: append(dst, '{')}
 	if !e.ID.IsZero() {
-		key("id")
-		dst = append(dst, '"')
-		dst = appendHex(dst, e.ID[:])
-		dst = append(dst, '"')
+		o.key("id")
+		o.dst = append(o.dst, '"')
+		o.dst = appendHex(o.dst, e.ID[:])
+		o.dst = append(o.dst, '"')
 	}
-	tim("time", e.Time)
-	tim("received_at", e.ReceivedAt)
-	str("site", e.Site)
-	str("kind", string(e.Kind))
-	str("vendor", e.Vendor)
-	str("product", e.Product)
-	str("device", e.Device)
-	addr("device_ip", e.DeviceIP)
-	str("message_id", e.MessageID)
-	uint("severity", uint64(e.Severity.V), e.Severity.OK)
-	str("action", string(e.Action))
-	addr("src_ip", e.SrcIP)
-	uint("src_port", uint64(e.SrcPort.V), e.SrcPort.OK)
-	addr("dst_ip", e.DstIP)
-	uint("dst_port", uint64(e.DstPort.V), e.DstPort.OK)
-	str("transport", e.Transport)
-	str("app_protocol", e.AppProtocol)
+	o.time("time", e.Time)
+	o.time("received_at", e.ReceivedAt)
+	o.str("site", e.Site)
+	o.str("kind", string(e.Kind))
+	o.str("vendor", e.Vendor)
+	o.str("product", e.Product)
+	o.str("device", e.Device)
+	o.addr("device_ip", e.DeviceIP)
+	o.str("message_id", e.MessageID)
+	o.uint("severity", uint64(e.Severity.V), e.Severity.OK)
+	o.str("action", string(e.Action))
+	o.addr("src_ip", e.SrcIP)
+	o.uint("src_port", uint64(e.SrcPort.V), e.SrcPort.OK)
+	o.addr("dst_ip", e.DstIP)
+	o.uint("dst_port", uint64(e.DstPort.V), e.DstPort.OK)
+	o.str("transport", e.Transport)
+	o.str("app_protocol", e.AppProtocol)
 	if e.FunctionCode.OK {
-		key("function_code")
-		dst = strconv.AppendInt(dst, int64(e.FunctionCode.V), 10)
+		o.key("function_code")
+		o.dst = strconv.AppendInt(o.dst, int64(e.FunctionCode.V), 10)
 	}
-	str("function", e.Function)
-	str("rule", e.Rule)
-	str("src_zone", e.SrcZone)
-	str("dst_zone", e.DstZone)
-	str("conduit", e.Conduit)
-	str("verdict", e.Verdict)
-	str("reason", e.Reason)
-	str("src_interface", e.SrcInterface)
-	str("dst_interface", e.DstInterface)
-	str("src_user", e.SrcUser)
-	str("dst_user", e.DstUser)
-	uint("bytes", e.Bytes.V, e.Bytes.OK)
-	uint("packets", e.Packets.V, e.Packets.OK)
-	str("signature", e.Signature)
-	str("signature_id", e.SignatureID)
-	str("diode_id", e.DiodeID)
-	str("diode_side", e.DiodeSide)
-	str("diode_status", e.DiodeStatus)
-	uint("diode_seq", e.DiodeSeq.V, e.DiodeSeq.OK)
-	uint("diode_lag_ms", e.DiodeLagMS.V, e.DiodeLagMS.OK)
-	uint("diode_bps", e.DiodeBPS.V, e.DiodeBPS.OK)
-	str("message", e.Message)
-	if len(e.Attrs) > 0 {
-		key("attrs")
-		dst = append(dst, '{')
-		for i, a := range e.Attrs {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, a.Key)
-			dst = append(dst, ':')
-			dst = appendString(dst, a.Value)
+	o.str("function", e.Function)
+	o.str("rule", e.Rule)
+	o.str("src_zone", e.SrcZone)
+	o.str("dst_zone", e.DstZone)
+	o.str("conduit", e.Conduit)
+	o.str("verdict", e.Verdict)
+	o.str("reason", e.Reason)
+	o.str("src_interface", e.SrcInterface)
+	o.str("dst_interface", e.DstInterface)
+	o.str("src_user", e.SrcUser)
+	o.str("dst_user", e.DstUser)
+	o.uint("bytes", e.Bytes.V, e.Bytes.OK)
+	o.uint("packets", e.Packets.V, e.Packets.OK)
+	o.str("signature", e.Signature)
+	o.str("signature_id", e.SignatureID)
+	o.str("diode_id", e.DiodeID)
+	o.str("diode_side", e.DiodeSide)
+	o.str("diode_status", e.DiodeStatus)
+	o.uint("diode_seq", e.DiodeSeq.V, e.DiodeSeq.OK)
+	o.uint("diode_lag_ms", e.DiodeLagMS.V, e.DiodeLagMS.OK)
+	o.uint("diode_bps", e.DiodeBPS.V, e.DiodeBPS.OK)
+	o.str("message", e.Message)
+	o.attrs("attrs", e.Attrs)
+	o.str("parse_error", e.ParseError)
+	return append(o.dst, '}')
+}
+
+// jsonObject appends the members of one JSON object, leaving out what is
+// unknown; the caller writes the braces.
+type jsonObject struct {
+	dst  []byte
+	some bool // a member was written
+}
+
+func (o *jsonObject) key(k string) {
+	if o.some {
+		o.dst = append(o.dst, ',')
+	}
+	o.some = true
+	o.dst = append(o.dst, '"')
+	o.dst = append(o.dst, k...)
+	o.dst = append(o.dst, '"', ':')
+}
+
+func (o *jsonObject) str(k, v string) {
+	if v != "" {
+		o.key(k)
+		o.dst = appendString(o.dst, v)
+	}
+}
+
+func (o *jsonObject) time(k string, t time.Time) {
+	if !t.IsZero() {
+		o.key(k)
+		o.dst = append(o.dst, '"')
+		o.dst = t.UTC().AppendFormat(o.dst, timeLayout)
+		o.dst = append(o.dst, '"')
+	}
+}
+
+func (o *jsonObject) addr(k string, a netip.Addr) {
+	if a.IsValid() {
+		o.key(k)
+		o.dst = append(o.dst, '"')
+		o.dst = a.AppendTo(o.dst)
+		o.dst = append(o.dst, '"')
+	}
+}
+
+func (o *jsonObject) uint(k string, v uint64, ok bool) {
+	if ok {
+		o.key(k)
+		o.dst = strconv.AppendUint(o.dst, v, 10)
+	}
+}
+
+func (o *jsonObject) attrs(k string, attrs []Attr) {
+	if len(attrs) == 0 {
+		return
+	}
+	o.key(k)
+	o.dst = append(o.dst, '{')
+	for i, a := range attrs {
+		if i > 0 {
+			o.dst = append(o.dst, ',')
 		}
-		dst = append(dst, '}')
+		o.dst = appendString(o.dst, a.Key)
+		o.dst = append(o.dst, ':')
+		o.dst = appendString(o.dst, a.Value)
 	}
-	str("parse_error", e.ParseError)
-	return append(dst, '}')
+	o.dst = append(o.dst, '}')
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.
