@@ -117,8 +117,10 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 }
 
 // Advance moves the watermark to t if it is later, closing folds whose
-// window passed and declaring diodes down whose heartbeats stopped. The
-// service calls it with the wall clock when the stream is idle.
+// window passed and declaring diodes down whose heartbeats stopped. Process
+// calls it with each event's time; the service does not yet call it on a
+// wall-clock tick, so on a stream with no events at all the watermark, and
+// with it diode_down, waits for the next event.
 func (e *Engine) Advance(t time.Time) {
 	if !t.After(e.watermark) {
 		return
