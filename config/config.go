@@ -292,19 +292,46 @@ func (c *Config) Check(name string) error {
 }
 
 // Bus returns the NATS settings for a connection named after its stage.
-func (c *Config) Bus(stage string) bus.Config {
+func (c *Config) Bus(stage string) (bus.Config, error) {
 	n := c.NATS
 	dir := n.Embedded.Dir
 	if dir == "" {
 		dir = filepath.Join(c.DataDir, "nats")
 	}
+	tc, err := n.TLS.load("nats.tls", false)
 	return bus.Config{
 		URL: n.URL, Name: "otsiem-" + stage, User: n.User, Password: n.Password, Token: n.Token,
-		CredsFile: n.CredsFile, NKeyFile: n.NKeyFile,
-		TLS:      bus.TLSConfig{CAFile: n.TLS.CAFile, CertFile: n.TLS.CertFile, KeyFile: n.TLS.KeyFile, ServerName: n.TLS.ServerName},
+		CredsFile: n.CredsFile, NKeyFile: n.NKeyFile, TLS: tc,
 		Embedded: bus.EmbeddedConfig{Dir: dir, Listen: n.Embedded.Listen},
 		Replicas: n.Replicas, MaxAge: n.MaxAge, MaxBytes: n.MaxBytes,
+	}, err
+}
+
+// load builds a client TLS configuration from the files; nil when TLS is
+// neither enabled nor configured. section names the keys in errors.
+func (t ClientTLS) load(section string, enabled bool) (*tls.Config, error) {
+	if !enabled && t.CAFile == "" && t.CertFile == "" && t.ServerName == "" {
+		return nil, nil
 	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s.ca_file: %w", section, err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s.ca_file %s: no certificates", section, t.CAFile)
+		}
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", section, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }
 
 // StorageConfig returns where the store is: the ClickHouse servers, or the
@@ -320,29 +347,9 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
 		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath},
 	}
-	t := s.ClickHouse.TLS
-	if s.ClickHouse.TLSEnabled || t.CAFile != "" || t.CertFile != "" || t.ServerName != "" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-		if t.CAFile != "" {
-			pem, err := os.ReadFile(t.CAFile)
-			if err != nil {
-				return out, fmt.Errorf("storage.clickhouse.tls.ca_file: %w", err)
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return out, fmt.Errorf("storage.clickhouse.tls.ca_file %s: no certificates", t.CAFile)
-			}
-		}
-		if t.CertFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-			if err != nil {
-				return out, fmt.Errorf("storage.clickhouse.tls: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		out.TLS = tc
-	}
-	return out, nil
+	var err error
+	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)
+	return out, err
 }
 
 // StoreService returns the store stage's writer settings (the caller adds

@@ -46,7 +46,10 @@ ingest:
 	if len(cfg.Ingest.Listeners) != 1 || cfg.Ingest.Listeners[0].IdleTimeout != 5*time.Minute {
 		t.Errorf("listeners replace the defaults: %+v", cfg.Ingest.Listeners)
 	}
-	b := cfg.Bus("ingest")
+	b, err := cfg.Bus("ingest")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if b.Password != "s3cret" || b.URL != "tls://nats.plant:4222" || b.Name != "otsiem-ingest" || b.Embedded.Dir != "data/nats" {
 		t.Errorf("bus %+v", b)
 	}
@@ -146,5 +149,22 @@ func TestDeployConfig(t *testing.T) {
 	}
 	if cfg.NATS.URL != "nats://nats:4222" || len(sc.Addrs) != 1 || len(cfg.Listeners()) != 2 {
 		t.Errorf("%+v", cfg)
+	}
+}
+
+// NATS and ClickHouse client TLS are read the same way, errors naming the key.
+func TestClientTLSFiles(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("nats:\n  tls: {ca_file: /no/such/ca.pem}\nstorage:\n  clickhouse:\n    tls: {ca_file: /no/such/ca.pem}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Bus("x"); err == nil || !strings.Contains(err.Error(), "nats.tls.ca_file") {
+		t.Errorf("nats: %v", err)
+	}
+	if _, err := cfg.StorageConfig(); err == nil || !strings.Contains(err.Error(), "storage.clickhouse.tls.ca_file") {
+		t.Errorf("storage: %v", err)
+	}
+	if b, err := Default().Bus("x"); err != nil || b.TLS != nil {
+		t.Errorf("default: %v %v", b.TLS, err)
 	}
 }

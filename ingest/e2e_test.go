@@ -199,26 +199,7 @@ func TestIngestBackpressureAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var written atomic.Int64
-	sent := make(chan error, 1)
-	go func() {
-		for _, l := range lines {
-			if _, err := conn.Write([]byte(l + "\n")); err != nil {
-				sent <- err
-				return
-			}
-			written.Add(1)
-		}
-		sent <- conn.Close()
-	}()
-	var last int64 = -1
-	waitFor(t, "sender to stall", func() bool {
-		time.Sleep(100 * time.Millisecond)
-		w := written.Load()
-		stalled := w == last
-		last = w
-		return stalled
-	})
+	last, sent := sendUntilStalled(t, conn, lines, 100*time.Millisecond)
 	if last >= n {
 		t.Fatalf("all %d lines written while JetStream was down", n)
 	}

@@ -56,7 +56,11 @@ func TestIngestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.Close()
-	b, err := bus.Open(context.Background(), s.cfg.Bus("check"))
+	bc, err := s.cfg.Bus("check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bus.Open(context.Background(), bc)
 	if err != nil {
 		t.Fatal(err)
 	}

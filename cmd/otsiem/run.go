@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/otsiem/otsiem/ingest/bus"
@@ -249,7 +250,7 @@ func (s *service) runSimulator(ctx context.Context, addr string, o runOptions) e
 // conduits, would-blocks per conduit and diode state. Findings come from
 // the findings subject, counts from the metrics.
 type console struct {
-	reg      metricsGatherer
+	reg      prometheus.Gatherer
 	sub      *nats.Subscription
 	mu       sync.Mutex
 	findings map[string]event.Finding // latest revision per finding id
@@ -257,11 +258,7 @@ type console struct {
 	lastAt   time.Time
 }
 
-type metricsGatherer interface {
-	Gather() ([]*dto.MetricFamily, error)
-}
-
-func newConsole(nc *nats.Conn, reg metricsGatherer) *console {
+func newConsole(nc *nats.Conn, reg prometheus.Gatherer) *console {
 	c := &console{reg: reg, findings: map[string]event.Finding{}, lastAt: time.Now()}
 	c.sub, _ = nc.Subscribe(bus.SubjectFindings+".>", func(m *nats.Msg) {
 		_ = bus.SplitRecords(m.Data, func(r []byte) error {
@@ -300,7 +297,7 @@ func (c *console) loop(ctx context.Context, w io.Writer, every time.Duration) {
 
 func (c *console) print(w io.Writer) {
 	fams, _ := c.reg.Gather()
-	events := sumMetric(fams, "otsiem_ingest_events_total", nil)
+	events := sumMetric(fams, "otsiem_ingest_events_total")
 	now := time.Now()
 	rate := (events - c.last) / now.Sub(c.lastAt).Seconds()
 	c.last, c.lastAt = events, now
@@ -363,13 +360,9 @@ func forEach(fams []*dto.MetricFamily, name string, f func(labels map[string]str
 	}
 }
 
-func sumMetric(fams []*dto.MetricFamily, name string, match func(map[string]string) bool) float64 {
+func sumMetric(fams []*dto.MetricFamily, name string) float64 {
 	var sum float64
-	forEach(fams, name, func(l map[string]string, v float64) {
-		if match == nil || match(l) {
-			sum += v
-		}
-	})
+	forEach(fams, name, func(_ map[string]string, v float64) { sum += v })
 	return sum
 }
 

@@ -156,12 +156,16 @@ func modelStamp(path string) string {
 
 // openBus connects to NATS, or starts the embedded server.
 func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
-	b, err := bus.Open(ctx, s.cfg.Bus(s.name))
+	bc, err := s.cfg.Bus(s.name)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bus.Open(ctx, bc)
 	if err != nil {
 		return nil, err
 	}
 	if b.Embedded() {
-		s.log.Info("embedded NATS JetStream", "dir", s.cfg.Bus(s.name).Embedded.Dir, "listen", b.ClientURL())
+		s.log.Info("embedded NATS JetStream", "dir", bc.Embedded.Dir, "listen", b.ClientURL())
 	}
 	return b, nil
 }

@@ -6,7 +6,6 @@ package bus
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -44,9 +43,9 @@ type Config struct {
 
 	User, Password string
 	Token          string
-	CredsFile      string // NATS decentralized-auth credentials
-	NKeyFile       string // NKey seed file
-	TLS            TLSConfig
+	CredsFile      string      // NATS decentralized-auth credentials
+	NKeyFile       string      // NKey seed file
+	TLS            *tls.Config // client TLS; nil for none
 
 	Embedded EmbeddedConfig
 
@@ -58,12 +57,6 @@ type Config struct {
 	// DuplicateWindow is how long a message id is remembered for
 	// deduplication (0: 2 minutes).
 	DuplicateWindow time.Duration
-}
-
-// TLSConfig holds client TLS options for NATS.
-type TLSConfig struct {
-	CAFile, CertFile, KeyFile string
-	ServerName                string
 }
 
 // EmbeddedConfig configures the in-process server.
@@ -264,26 +257,8 @@ func clientOptions(cfg Config) ([]nats.Option, error) {
 	case cfg.Token != "":
 		opts = append(opts, nats.Token(cfg.Token))
 	}
-	if t := cfg.TLS; t.CAFile != "" || t.CertFile != "" || t.ServerName != "" {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-		if t.CAFile != "" {
-			pem, err := os.ReadFile(t.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("nats tls ca: %w", err)
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("nats tls ca %s: no certificates", t.CAFile)
-			}
-		}
-		if t.CertFile != "" {
-			cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-			if err != nil {
-				return nil, fmt.Errorf("nats tls client certificate: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		opts = append(opts, nats.Secure(tc))
+	if cfg.TLS != nil {
+		opts = append(opts, nats.Secure(cfg.TLS))
 	}
 	return opts, nil
 }

@@ -109,16 +109,10 @@ func (f *Finding) AppendJSON(dst []byte) []byte {
 	o.addr("dst_ip", f.DstIP)
 	o.str("dst_zone", f.DstZone)
 	o.str("dst_asset", f.DstAsset)
-	if f.DstPort.OK {
-		o.key("dst_port")
-		o.dst = strconv.AppendUint(o.dst, uint64(f.DstPort.V), 10)
-	}
+	o.uint("dst_port", uint64(f.DstPort.V), f.DstPort.OK)
 	o.str("transport", f.Transport)
 	o.str("app_protocol", f.AppProtocol)
-	if f.FunctionCode.OK {
-		o.key("function_code")
-		o.dst = strconv.AppendInt(o.dst, int64(f.FunctionCode.V), 10)
-	}
+	o.int("function_code", int64(f.FunctionCode.V), f.FunctionCode.OK)
 	o.str("conduit", f.Conduit)
 	o.str("device", f.Device)
 	o.str("mode", f.Mode)

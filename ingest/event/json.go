@@ -39,10 +39,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	o.uint("dst_port", uint64(e.DstPort.V), e.DstPort.OK)
 	o.str("transport", e.Transport)
 	o.str("app_protocol", e.AppProtocol)
-	if e.FunctionCode.OK {
-		o.key("function_code")
-		o.dst = strconv.AppendInt(o.dst, int64(e.FunctionCode.V), 10)
-	}
+	o.int("function_code", int64(e.FunctionCode.V), e.FunctionCode.OK)
 	o.str("function", e.Function)
 	o.str("rule", e.Rule)
 	o.str("src_zone", e.SrcZone)
@@ -116,6 +113,13 @@ func (o *jsonObject) uint(k string, v uint64, ok bool) {
 	if ok {
 		o.key(k)
 		o.dst = strconv.AppendUint(o.dst, v, 10)
+	}
+}
+
+func (o *jsonObject) int(k string, v int64, ok bool) {
+	if ok {
+		o.key(k)
+		o.dst = strconv.AppendInt(o.dst, v, 10)
 	}
 }
 
