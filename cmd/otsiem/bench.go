@@ -93,8 +93,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	// Watch the markers' findings land, from the first one sent.
-	var allDone atomic.Bool
-	var doneAt atomic.Value
+	var doneAt atomic.Int64 // when every event was stored (UnixNano), 0 before
 	pollDone := make(chan struct{})
 	go func() {
 		defer close(pollDone)
@@ -108,7 +107,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			}
 			mu.Unlock()
 			if len(open) == 0 {
-				if allDone.Load() {
+				if doneAt.Load() != 0 {
 					return
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -136,7 +135,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 				}
 				rows.Close()
 			}
-			if allDone.Load() && time.Since(doneAt.Load().(time.Time)) > 30*time.Second {
+			if d := doneAt.Load(); d != 0 && time.Since(time.Unix(0, d)) > 30*time.Second {
 				return // a marker that never arrives is reported as missing
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -208,8 +207,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		time.Sleep(100 * time.Millisecond)
 	}
 	allStored := time.Since(start)
-	doneAt.Store(time.Now())
-	allDone.Store(true)
+	doneAt.Store(time.Now().UnixNano())
 	<-pollDone
 	var dead uint64
 	_ = db.Conn.QueryRow(ctx, "SELECT count() FROM deadletter").Scan(&dead)
