@@ -20,8 +20,18 @@ type Query struct {
 	SQL  string
 }
 
-// verdicts that break the declared policy, for the top-violated query.
-const violating = "('violation', 'policy_drift', 'would_block', 'diode_reverse')"
+// PolicyBreaking is the one definition of "policy-breaking" that every
+// query, the console, the dashboards and the reports use, as a SQL
+// predicate on a table with a verdict column: traffic that got through,
+// or would get through once enforced, against the declared zone and
+// conduit design. That is the verdicts violation (seen by a sensor or an
+// off-path device), policy_drift (an enforcing firewall let it through)
+// and would_block (a monitor-mode firewall let it through). Every reason
+// counts under these verdicts, air_gap and diode_reverse included; a
+// reason alone never makes an event policy-breaking. blocked (enforcement
+// worked) and false_block (enforcement broke legitimate traffic) are
+// enforcement outcomes, counted apart.
+const PolicyBreaking = "verdict IN ('violation', 'policy_drift', 'would_block')"
 
 // The named queries.
 var (
@@ -59,7 +69,7 @@ SELECT conduit, sum(events) AS total, sumIf(events, verdict = 'violation') AS vi
        sumIf(events, verdict = 'policy_drift') AS policy_drift, sumIf(events, verdict = 'would_block') AS would_block,
        max(last_seen) AS last_seen
 FROM flows_hourly
-WHERE verdict IN ` + violating + ` AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
+WHERE ` + PolicyBreaking + ` AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
 GROUP BY conduit
 ORDER BY total DESC, conduit
 LIMIT {limit:UInt32}`}
