@@ -46,7 +46,7 @@ func seed(t *testing.T, conn driver.Conn) {
 // window is the parameters every named query takes, over the seeded day.
 func window() []any {
 	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
-		clickhouse.Named("bucket", uint32(3600)))
+		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("device", "FW1"))
 }
 
 // render runs every named query and prints its rows, one query per block.
@@ -83,6 +83,10 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 		"compliance_daily":       {"Z2-BPCS C1-BPCS-OPS 400 100 100 map[not_permitted:100] 100 100 0 0 0 0", "Z3-OPS C1-BPCS-OPS 400 100 100", " 10 8"},
 		"new_pairs":              {"Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus C1-BPCS-OPS 2026-03-01 10:00:00 +0000 UTC 400"},
 		"dead_letters_by_reason": {"oversize syslog-tcp 2 "},
+		"device_days":            {"2026-03-01 00:00:00 +0000 UTC 400 2026-03-01 10:00:00 +0000 UTC 2026-03-01 10:06:39 +0000 UTC"},
+		"would_false_block":      {"fw1 Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 C1-BPCS-OPS tcp 502 modbus 6 write_single_register  deny acl-ops 100 "},
+		"device_would_block":     {"fw1 Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 C1-BPCS-OPS tcp 502 modbus 6 write_single_register not_permitted deny acl-ops 100 "},
+		"baseline_flows":         {"10.1.0.5 10.2.0.7 tcp 502 modbus 6 write_single_register 300 "},
 	} {
 		for _, w := range want {
 			if !strings.Contains(got[name], w) {
