@@ -233,6 +233,8 @@ ORDER BY letters DESC, reason, source`}
 // Queries lists every named query.
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
 	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
+	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
+	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge,
 	QueryDeviceDays, QueryWouldFalseBlock, QueryDeviceWouldBlock, QueryBaselineFlows}
 
 // Table is a query result: column names and types, and rows of Go
