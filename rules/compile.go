@@ -28,6 +28,8 @@ func compile(doc *document, d *diags) *Model {
 		deviceByAddr:   map[netip.Addr]*Device{},
 		diodeByID:      map[string]*Diode{},
 		assetByAddr:    map[netip.Addr]*Asset{},
+		serviceByAddr:  map[netip.Addr][]*Service{},
+		reporterAddr:   map[netip.Addr]bool{},
 	}}
 	if c.m.Site == "" {
 		c.m.Site = siteName(c.m.Facility)
@@ -40,6 +42,7 @@ func compile(doc *document, d *diags) *Model {
 	c.assets()
 	c.devices()
 	c.diodes()
+	c.services()
 	n := len(c.m.zones)
 	c.m.between = make([][]*Conduit, n*n)
 	for _, cd := range c.m.conduits {
@@ -650,5 +653,108 @@ func (c *compiler) diodes() {
 		}
 		c.m.diodeByID[dg.ID] = dg
 		c.m.diodes = append(c.m.diodes, dg)
+	}
+}
+
+// collectorPorts are where a collector receives syslog unless its ports
+// are given: UDP and TCP 514 (RFC 5426, RFC 6587) and TLS 6514 (RFC 5425).
+var collectorPorts = []ServicePort{{"udp", PortRange{514, 514}}, {"tcp", PortRange{514, 514}}, {"tcp", PortRange{6514, 6514}}}
+
+// services compiles the infrastructure list, and collects the addresses
+// monitoring traffic comes from: every declared device's and diode side's.
+func (c *compiler) services() {
+	for _, dv := range c.m.devices {
+		for _, a := range dv.Addresses {
+			c.m.reporterAddr[a] = true
+		}
+	}
+	for _, dg := range c.m.diodes {
+		for _, a := range [...]netip.Addr{dg.TX, dg.RX} {
+			if a.IsValid() {
+				c.m.reporterAddr[a] = true
+			}
+		}
+	}
+	names := map[string]*Service{}
+	for _, sd := range c.doc.services {
+		if sd.name.s == "" {
+			continue
+		}
+		if prev := names[sd.name.s]; prev != nil {
+			c.d.errorf(sd.name.pos, "duplicate-id", "infrastructure service %q is defined twice (first at %s)", sd.name.s, prev.Pos)
+			continue
+		}
+		s := &Service{Name: sd.name.s, Pos: sd.name.pos}
+		switch strings.ToLower(sd.role.s) {
+		case "collector":
+			s.Collector = true
+		case "", "service":
+		default:
+			c.d.errorf(sd.role.pos, "value", "infrastructure service %q: role %q: want collector or service", s.Name, sd.role.s)
+			continue
+		}
+		proto := sd.protocol.s
+		if proto == "" && s.Collector {
+			proto = "syslog"
+		}
+		transport := strings.ToLower(sd.transport.s)
+		var defaults []ServicePort
+		switch p := lookupProtocol(proto); {
+		case p != nil:
+			s.App = p.name
+			if transport == "" {
+				transport = p.transport
+			}
+			for _, port := range p.ports {
+				defaults = append(defaults, ServicePort{transport, PortRange{port, port}})
+			}
+		case proto != "":
+			s.App = strings.ToLower(proto)
+			if transport == "" || len(sd.ports) == 0 {
+				c.d.errorf(sd.protocol.pos, "unknown-protocol", "infrastructure service %q: unknown protocol %q: give its transport and ports explicitly", s.Name, proto)
+			}
+		case len(sd.ports) == 0:
+			c.d.errorf(sd.pos, "missing", "infrastructure service %q: give its protocol (NTP, syslog, …) or its ports", s.Name)
+		}
+		if s.Collector && sd.protocol.s == "" && sd.transport.s == "" {
+			defaults = collectorPorts
+		}
+		for _, t := range sd.ports {
+			tr, ports, hasTransport := strings.Cut(t.s, "/")
+			if !hasTransport {
+				tr, ports = transport, t.s
+			}
+			tr = strings.ToLower(tr)
+			pr, ok := parsePortRange(ports)
+			switch {
+			case !ok:
+				c.d.errorf(t.pos, "value", "infrastructure service %q: port %q: want a port or range, optionally after a transport (udp/514, tcp/6514)", s.Name, t.s)
+			case tr != "tcp" && tr != "udp" && tr != "sctp" && tr != "any":
+				c.d.errorf(t.pos, "value", "infrastructure service %q: port %q: the transport must be tcp, udp, sctp or any", s.Name, t.s)
+			default:
+				s.Ports = append(s.Ports, ServicePort{tr, pr})
+			}
+		}
+		if len(sd.ports) == 0 {
+			s.Ports = defaults
+		}
+		if len(sd.addresses) == 0 {
+			c.d.errorf(sd.pos, "missing", "infrastructure service %q has no address", s.Name)
+		}
+		for _, t := range sd.addresses {
+			a, err := netip.ParseAddr(t.s)
+			if err != nil || a.Zone() != "" {
+				c.d.errorf(t.pos, "value", "infrastructure service %q: %q is not an IP address", s.Name, t.s)
+				continue
+			}
+			a = a.Unmap()
+			if c.m.ZoneOf(a) == nil {
+				c.d.errorf(t.pos, "asset-zone", "infrastructure service %q: address %s is in no zone", s.Name, a)
+			}
+			s.Addresses = append(s.Addresses, a)
+			c.m.serviceByAddr[a] = append(c.m.serviceByAddr[a], s)
+		}
+		names[s.Name] = s
+		c.m.services = append(c.m.services, s)
 	}
 }
