@@ -37,23 +37,56 @@ func ServicePort(p uint16) bool {
 }
 
 // OrientByPorts puts the initiator first in a record that does not say who
-// opened its flow (an ASA teardown, a sensor's flow record picked up in the
-// middle), judging from the ports alone: a side on a service port with the
-// other on an ephemeral port is the responder. It swaps the endpoints when
-// the source is that responder and sets event.AttrInitiator to
-// event.InitiatorPorts when the ports told, event.InitiatorUnknown when
-// they did not (both or neither on a service port, or a port unknown): the
-// order is then the device's.
+// opened its flow (an ASA teardown, a packet of a connection the firewall
+// no longer tracked), judging from the ports alone: a side on a service
+// port with the other on an ephemeral port is the responder. It swaps the
+// endpoints when the source is that responder and sets
+// event.AttrInitiator to event.InitiatorPorts when the ports told,
+// event.InitiatorUnknown when they did not (both or neither on a service
+// port, or a port unknown): the order is then the device's.
 func OrientByPorts(ev *event.Event) {
+	switch byPorts(ev) {
+	case sourceResponds:
+		ev.SwapEndpoints()
+		ev.SetAttr(event.AttrInitiator, event.InitiatorPorts)
+	case sourceInitiates:
+		ev.SetAttr(event.AttrInitiator, event.InitiatorPorts)
+	default:
+		ev.SetAttr(event.AttrInitiator, event.InitiatorUnknown)
+	}
+}
+
+// ReverseIfResponder swaps the endpoints of a sensor's record whose source
+// is, by its ports, the responder (a service port talking to an ephemeral
+// one): a flow the sensor picked up from the server's side, or a DPI
+// record that follows such a flow. It marks the record
+// (event.AttrInitiator = event.InitiatorPorts) and reports whether it
+// swapped; any other record is left as the sensor wrote it.
+func ReverseIfResponder(ev *event.Event) bool {
+	if byPorts(ev) != sourceResponds {
+		return false
+	}
+	ev.SwapEndpoints()
+	ev.SetAttr(event.AttrInitiator, event.InitiatorPorts)
+	return true
+}
+
+type portsSay uint8
+
+const (
+	portsUndecided portsSay = iota
+	sourceInitiates
+	sourceResponds
+)
+
+func byPorts(ev *event.Event) portsSay {
 	s, sok := ev.SrcPort.Get()
 	d, dok := ev.DstPort.Get()
 	switch {
-	case !sok || !dok || ServicePort(s) == ServicePort(d) || s == 0 || d == 0:
-		ev.SetAttr(event.AttrInitiator, event.InitiatorUnknown)
+	case !sok || !dok || s == 0 || d == 0 || ServicePort(s) == ServicePort(d):
+		return portsUndecided
 	case ServicePort(s):
-		ev.SwapEndpoints()
-		ev.SetAttr(event.AttrInitiator, event.InitiatorPorts)
-	default:
-		ev.SetAttr(event.AttrInitiator, event.InitiatorPorts)
+		return sourceResponds
 	}
+	return sourceInitiates
 }

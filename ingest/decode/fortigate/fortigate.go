@@ -32,6 +32,10 @@ func (Decoder) Detect(h *syslog.Header) bool {
 
 var errNoType = errors.New("no type field")
 
+// threatSeverities map FortiGuard's attack severities to syslog
+// severities, as PAN-OS threat severities are.
+var threatSeverities = map[string]uint8{"critical": 2, "high": 3, "medium": 4, "low": 5, "info": 6}
+
 var levels = map[string]uint8{"emergency": 0, "alert": 1, "critical": 2, "error": 3, "warning": 4,
 	"notice": 5, "information": 6, "debug": 7}
 
@@ -129,6 +133,13 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 			ev.Kind = event.KindDPI
 		}
 		ev.Action = utmAction(action)
+		// An IPS or anomaly entry's own severity ranks the attack; the
+		// log level only says how loud the entry is.
+		if sev, ok := ev.Attr("severity"); ok {
+			if s, ok := threatSeverities[sev]; ok {
+				ev.Severity = event.Some(s)
+			}
+		}
 	case "event":
 		ev.Kind = event.KindSystem
 		ev.Action = event.Action("")
