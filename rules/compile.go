@@ -325,6 +325,17 @@ func newFunctionSet(cat *functionCatalog, names []string, codes []int) FunctionS
 	return fs
 }
 
+// addr reads an IP address (IPv4-mapped IPv6 as IPv4), reporting text
+// that is none as "<owner>: "x" is not an IP address".
+func (c *compiler) addr(t text, owner string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(t.s)
+	if err != nil || a.Zone() != "" {
+		c.d.errorf(t.pos, "value", "%s: %q is not an IP address", owner, t.s)
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
 func parsePortRange(s string) (PortRange, bool) {
 	lo, hi, isRange := strings.Cut(strings.ReplaceAll(s, " ", ""), "-")
 	a, err := strconv.Atoi(lo)
@@ -470,12 +481,10 @@ func (c *compiler) assets() {
 			c.d.errorf(ad.pos, "missing", "asset %q has no address", a.Name)
 		}
 		for _, t := range ad.addresses {
-			addr, err := netip.ParseAddr(t.s)
-			if err != nil || addr.Zone() != "" {
-				c.d.errorf(t.pos, "value", "asset %q: %q is not an IP address", a.Name, t.s)
+			addr, ok := c.addr(t, fmt.Sprintf("asset %q", a.Name))
+			if !ok {
 				continue
 			}
-			addr = addr.Unmap()
 			netZone := c.m.addrs.lookup(addr)
 			switch {
 			case a.Zone == nil && netZone == nil:
@@ -553,12 +562,10 @@ func (c *compiler) devices() {
 			dv.Since = t
 		}
 		for _, t := range dd.addresses {
-			addr, err := netip.ParseAddr(t.s)
-			if err != nil {
-				c.d.errorf(t.pos, "value", "device %q: %q is not an IP address", dv.Hostname, t.s)
+			addr, ok := c.addr(t, fmt.Sprintf("device %q", dv.Hostname))
+			if !ok {
 				continue
 			}
-			addr = addr.Unmap()
 			if other := c.m.deviceByAddr[addr]; other != nil {
 				c.d.errorf(t.pos, "duplicate-address", "device %q: address %s already belongs to device %q", dv.Hostname, addr, other.Hostname)
 				continue
@@ -604,12 +611,10 @@ func (c *compiler) diodes() {
 		}
 		dg := &Diode{ID: dd.id.s, Name: dd.name, Vendor: dd.vendor, Heartbeat: 10 * time.Second, Pos: dd.id.pos}
 		addr := func(t text, side string) (netip.Addr, *Zone) {
-			a, err := netip.ParseAddr(t.s)
-			if err != nil {
-				c.d.errorf(t.pos, "value", "diode %q: %s %q is not an IP address", dg.ID, side, t.s)
+			a, ok := c.addr(t, fmt.Sprintf("diode %q: %s", dg.ID, side))
+			if !ok {
 				return a, nil
 			}
-			a = a.Unmap()
 			z := c.m.ZoneOf(a)
 			if z == nil {
 				c.d.errorf(t.pos, "asset-zone", "diode %q: %s address %s is in no zone", dg.ID, side, a)
@@ -742,12 +747,10 @@ func (c *compiler) services() {
 			c.d.errorf(sd.pos, "missing", "infrastructure service %q has no address", s.Name)
 		}
 		for _, t := range sd.addresses {
-			a, err := netip.ParseAddr(t.s)
-			if err != nil || a.Zone() != "" {
-				c.d.errorf(t.pos, "value", "infrastructure service %q: %q is not an IP address", s.Name, t.s)
+			a, ok := c.addr(t, fmt.Sprintf("infrastructure service %q", s.Name))
+			if !ok {
 				continue
 			}
-			a = a.Unmap()
 			if c.m.ZoneOf(a) == nil {
 				c.d.errorf(t.pos, "asset-zone", "infrastructure service %q: address %s is in no zone", s.Name, a)
 			}
