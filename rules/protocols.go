@@ -337,34 +337,37 @@ const (
 )
 
 // identify finds a flow's function in the catalogue. See Flow for how a
-// record says what function it performs.
+// record says what function it performs. A name the catalogue knows
+// decides over the code it rides on (a UMAS sub-function of Modbus
+// function 90, a CIP service named for the object it addressed); else the
+// code decides, except the codes whose meaning depends on the object
+// (byObject) and the carriers, which alone are unknown.
 func (c *functionCatalog) identify(f *Flow) function {
 	if c == nil || c.envelope != "" && f.App == c.envelope {
 		return function{state: functionNone, code: -1}
 	}
-	if code := f.FunctionCode; code >= 0 {
+	if f.Function != "" {
+		if key, code, ok := c.lookup(f.Function); ok {
+			switch {
+			case c.isCarrier(key):
+				return function{state: functionUnidentified, code: -1}
+			case code >= 0 && !c.named:
+				return function{state: functionKnown, code: code}
+			default:
+				return function{state: functionKnown, code: -1, name: key}
+			}
+		}
+	}
+	if code := f.FunctionCode; code >= 0 && f.Function == "" || code >= 0 && !c.named {
 		if c.exception != 0 && code < 256 && code&c.exception != 0 {
 			code &^= c.exception // an exception response: the function it answers
 		}
-		if !c.named && (c.byObject == nil || !c.byObject(code)) {
-			if c.carrierCode(code) {
-				return function{state: functionUnidentified, code: -1}
-			}
+		if !c.named && (c.byObject == nil || !c.byObject(code)) && !c.carrierCode(code) {
 			return function{state: functionKnown, code: code}
 		}
+		return function{state: functionUnidentified, code: -1}
 	}
-	if f.Function != "" {
-		key, code, ok := c.lookup(f.Function)
-		switch {
-		case !ok || c.isCarrier(key):
-			return function{state: functionUnidentified, code: -1}
-		case code >= 0 && !c.named:
-			return function{state: functionKnown, code: code}
-		default:
-			return function{state: functionKnown, code: -1, name: key}
-		}
-	}
-	if f.Transaction || f.FunctionCode >= 0 {
+	if f.Transaction || f.Function != "" {
 		return function{state: functionUnidentified, code: -1}
 	}
 	return function{state: functionNone, code: -1}
