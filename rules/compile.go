@@ -28,7 +28,6 @@ func compile(doc *document, d *diags) *Model {
 		deviceByAddr:   map[netip.Addr]*Device{},
 		diodeByID:      map[string]*Diode{},
 		assetByAddr:    map[netip.Addr]*Asset{},
-		serviceByAddr:  map[netip.Addr][]*Service{},
 		reporterAddr:   map[netip.Addr]bool{},
 	}}
 	if c.m.Site == "" {
@@ -755,7 +754,6 @@ func (c *compiler) services() {
 				c.d.errorf(t.pos, "asset-zone", "infrastructure service %q: address %s is in no zone", s.Name, a)
 			}
 			s.Addresses = append(s.Addresses, a)
-			c.m.serviceByAddr[a] = append(c.m.serviceByAddr[a], s)
 		}
 		names[s.Name] = s
 		c.m.services = append(c.m.services, s)

@@ -106,17 +106,25 @@ type Decision struct {
 //     diode_bypass, wrong_direction (diode_reverse for a diode rule),
 //     not_permitted.
 func (m *Model) Evaluate(f Flow) Decision {
+	d := m.evaluate(&f)
+	if !d.Allowed && f.App != "" {
+		// Only what the policy forbids needs its consequence weighed.
+		if p := protocolByName[f.App]; p != nil && p.functions != nil {
+			d.Writes = p.functions.writes(p.functions.identify(&f))
+		}
+	}
+	return d
+}
+
+func (m *Model) evaluate(f *Flow) Decision {
 	var d Decision
 	src, dst := f.Src.Unmap(), f.Dst.Unmap()
 	d.SrcAsset, d.DstAsset = m.assetByAddr[src], m.assetByAddr[dst]
 	d.SrcZone, d.DstZone = m.zoneOf(src, d.SrcAsset), m.zoneOf(dst, d.DstAsset)
 	if localScope(src) || localScope(dst) {
-		m.segment(&d, &f, src, dst)
+		m.segment(&d, f, src, dst)
 	}
 	sz, dz := d.SrcZone, d.DstZone
-	if p := protocolByName[f.App]; p != nil && p.functions != nil {
-		d.Writes = p.functions.writes(p.functions.identify(&f))
-	}
 	switch {
 	case sz != dz && (sz != nil && sz.AirGapped() || dz != nil && dz.AirGapped()):
 		d.Reason = AirGap
@@ -131,7 +139,7 @@ func (m *Model) Evaluate(f Flow) Decision {
 		d.Allowed, d.Reason = true, IntraZone
 		return d
 	}
-	d.Monitoring = m.monitoring(&f, src, dst)
+	d.Monitoring = len(m.services) > 0 && m.monitoring(f, src, dst)
 	if !d.Monitoring {
 		for _, dg := range m.diodes {
 			if dg.RXZone == sz && dg.TXZone == dz && (dst == dg.TX || src == dg.RX) {
@@ -157,7 +165,7 @@ func (m *Model) Evaluate(f Flow) Decision {
 				c.conduit = cd
 			}
 			for _, r := range cd.Rules {
-				if r := m.judgeRule(&c, r, &f, sz, dz, src, dst); r != nil {
+				if r := m.judgeRule(&c, r, f, sz, dz, src, dst); r != nil {
 					d.Allowed, d.Conduit, d.Rule = true, cd, r
 					return d
 				}
@@ -208,34 +216,39 @@ func (m *Model) judgeRule(c *candidates, r *Rule, f *Flow, sz, dz *Zone, src, ds
 	if !r.matchesService(f) {
 		return nil
 	}
-	note := func(p **Rule) {
-		if *p == nil {
-			*p = r
-		}
-	}
 	if !r.allowsDirection(sz, dz) {
-		note(&c.reverse)
+		c.reverse = first(c.reverse, r)
 		return nil
 	}
 	if r.Diode {
 		if dg := m.diodeOf(r); dg != nil && (src != dg.TX || dst != dg.RX) {
-			note(&c.bypass)
+			c.bypass = first(c.bypass, r)
 			return nil
 		}
 	}
+	if r.Functions.All() {
+		return r
+	}
 	fv := r.Functions.judge(r.Functions.cat.identify(f))
-	if fv == functionAllowed && !r.Functions.All() && f.App != "" && protocolByName[f.App] == nil {
+	if fv == functionAllowed && f.App != "" && protocolByName[f.App] == nil {
 		fv = functionUnknown // a DPI name otsiem cannot map, under a function restriction
 	}
 	switch fv {
 	case functionAllowed:
 		return r
 	case functionDenied:
-		note(&c.fnDenied)
+		c.fnDenied = first(c.fnDenied, r)
 	default:
-		note(&c.fnUnknown)
+		c.fnUnknown = first(c.fnUnknown, r)
 	}
 	return nil
+}
+
+func first(have, r *Rule) *Rule {
+	if have != nil {
+		return have
+	}
+	return r
 }
 
 func pickReason(cond bool, yes, no Reason) Reason {
@@ -256,8 +269,13 @@ func (m *Model) zoneOf(a netip.Addr, as *Asset) *Zone {
 // limited broadcast, multicast, link-local and unspecified addresses
 // (RFC 919, RFC 5771, RFC 3927, RFC 4291).
 func localScope(a netip.Addr) bool {
-	return a.IsMulticast() || a.IsLinkLocalUnicast() || a.IsUnspecified() ||
-		a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	if a.Is4() {
+		b := a.As4()
+		return b[0] >= 224 && b[0] <= 239 || b[0] == 169 && b[1] == 254 ||
+			b == [4]byte{} || b == [4]byte{255, 255, 255, 255}
+	}
+	b := a.As16()
+	return b[0] == 0xff || b[0] == 0xfe && b[1]&0xc0 == 0x80 || a.IsUnspecified()
 }
 
 // segment puts the link-local endpoints of a flow in the zone of the
@@ -287,12 +305,11 @@ func (m *Model) segment(d *Decision, f *Flow, src, dst netip.Addr) {
 // diode's side) to a declared collector or infrastructure service on one
 // of its ports.
 func (m *Model) monitoring(f *Flow, src, dst netip.Addr) bool {
-	if !m.reporterAddr[src] {
-		return false
-	}
-	for _, s := range m.serviceByAddr[dst] {
-		if s.serves(f) {
-			return true
+	for _, s := range m.services { // a handful: cheaper than hashing dst
+		for _, a := range s.Addresses {
+			if a == dst && s.serves(f) && m.reporterAddr[src] {
+				return true
+			}
 		}
 	}
 	return false

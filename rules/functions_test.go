@@ -179,17 +179,6 @@ func TestWrites(t *testing.T) {
 	}
 }
 
-func TestTrimNameSuffix(t *testing.T) {
-	for _, tt := range []struct{ in, suf, want string }{
-		{"WriteRequest", "request", "Write"}, {"write_request", "request", "write_"}, {"Request", "request", "Request"},
-		{"READ_COILS_EXCEPTION", "exception", "READ_COILS_"}, {"Write", "request", "Write"},
-	} {
-		if got, _ := trimNameSuffix(tt.in, tt.suf); got != tt.want {
-			t.Errorf("trimNameSuffix(%q, %q) = %q, want %q", tt.in, tt.suf, got, tt.want)
-		}
-	}
-}
-
 // refinerySources reads examples/refinery's files, for tests that vary
 // the model.
 func refinerySources(tb testing.TB) []Source {

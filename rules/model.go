@@ -33,13 +33,11 @@ type Model struct {
 	deviceByAddr map[netip.Addr]*Device
 	diodeByID    map[string]*Diode
 	assetByAddr  map[netip.Addr]*Asset
-	// serviceByAddr: the declared collectors and infrastructure services
-	// at an address; reporterAddr: the addresses of declared devices and
-	// diode sides (the sources of monitoring traffic).
-	serviceByAddr map[netip.Addr][]*Service
-	reporterAddr  map[netip.Addr]bool
-	addrs         addrTable
-	between       [][]*Conduit // zone index i*len(zones)+j → conduits joining them
+	// reporterAddr: the addresses of declared devices and diode sides
+	// (the sources of monitoring traffic).
+	reporterAddr map[netip.Addr]bool
+	addrs        addrTable
+	between      [][]*Conduit // zone index i*len(zones)+j → conduits joining them
 
 	diagnostics []Diagnostic
 	hash        string

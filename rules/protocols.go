@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // protocol describes an application protocol the model can name: its
 // canonical name (the event's app_protocol), default transport and ports,
@@ -18,10 +21,11 @@ type protocol struct {
 // function codes, CIP services, S7 functions, IEC 104 type ids, BACnet
 // services) fit in a byte; OPC UA services are known by name only.
 type functionCatalog struct {
-	byName   map[string]int // normalized name → code (-1 when named only)
-	readOnly []string       // function names that only read
-	readCode []int          // function codes that only read, besides readOnly
-	named    bool           // functions are compared by name, not code
+	byName   map[string]int    // normalized name → code (-1 when named only)
+	keys     map[string]string // normalized name → itself, to return it without allocating
+	readOnly []string          // function names that only read
+	readCode []int             // function codes that only read, besides readOnly
+	named    bool              // functions are compared by name, not code
 	// exception is the bit a response sets on the request's code to say it
 	// failed (Modbus: 0x80, "FC 3" answered by 0x83): an exception response
 	// is judged as the function it answers. 0 when the protocol has none.
@@ -58,9 +62,10 @@ type functionCatalog struct {
 }
 
 func catalog(named bool, readOnly []string, readCodes []int, fns ...any) *functionCatalog {
-	c := &functionCatalog{byName: map[string]int{}, readOnly: readOnly, readCode: readCodes, named: named}
+	c := &functionCatalog{byName: map[string]int{}, keys: map[string]string{}, readOnly: readOnly, readCode: readCodes, named: named}
 	for i := 0; i+1 < len(fns); i += 2 {
-		c.byName[normName(fns[i].(string))] = fns[i+1].(int)
+		k := normName(fns[i].(string))
+		c.byName[k], c.keys[k] = fns[i+1].(int), k
 	}
 	return c
 }
@@ -377,17 +382,23 @@ func (c *functionCatalog) identify(f *Flow) function {
 // catalogue's suffixes, without allocating; key is the catalogue's
 // normalized name.
 func (c *functionCatalog) lookup(name string) (key string, code int, ok bool) {
-	for n, v := range c.byName {
-		if sameName(n, name) {
-			return n, v, true
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; isAlnum(ch) {
+			if len(b) == len(buf) {
+				return "", -1, false // longer than any function's name
+			}
+			b = append(b, lower(ch))
 		}
 	}
+	if key, ok = c.keys[string(b)]; ok {
+		return key, c.byName[key], true
+	}
 	for _, suf := range c.suffixes {
-		if base, cut := trimNameSuffix(name, suf); cut {
-			for n, v := range c.byName {
-				if sameName(n, base) {
-					return n, v, true
-				}
+		if base, cut := bytes.CutSuffix(b, []byte(suf)); cut && len(base) > 0 {
+			if key, ok = c.keys[string(base)]; ok {
+				return key, c.byName[key], true
 			}
 		}
 	}
@@ -427,31 +438,6 @@ func init() {
 // known and not one of the catalogue's reads.
 func (c *functionCatalog) writes(id function) bool {
 	return id.state == functionKnown && !c.reads.has(id)
-}
-
-// trimNameSuffix removes suffix (normalized: lowercase letters and digits)
-// from the end of name as normName would see it, so "WriteRequest" less
-// "request" is "Write". It reports whether name ended with the suffix and
-// had more before it.
-func trimNameSuffix(name, suffix string) (string, bool) {
-	i, j := len(name), len(suffix)
-	for j > 0 {
-		for i > 0 && !isAlnum(name[i-1]) {
-			i--
-		}
-		if i == 0 || lower(name[i-1]) != suffix[j-1] {
-			return name, false
-		}
-		i--
-		j--
-	}
-	base := name[:i]
-	for k := 0; k < len(base); k++ {
-		if isAlnum(base[k]) {
-			return base, true
-		}
-	}
-	return name, false
 }
 
 // FunctionCatalogue reports whether otsiem has a function catalogue for an
