@@ -553,6 +553,11 @@ func icmpDenied(text string, ev *event.Event) bool {
 			setDst(ev, b)
 		}
 	}
+	if !ev.DstIP.IsValid() {
+		// ICMP to the ASA's own interface: the device's report, no flow
+		// between two hosts.
+		ev.Kind = event.KindSystem
+	}
 	if r, ok := after(text, ": "); ok && ev.DstIP.IsValid() {
 		ev.SetAttr("reason", r)
 	}
@@ -642,7 +647,7 @@ func ips(text string, ev *event.Event) bool {
 // R per second, max configured rate is M; Current average rate is ...;
 // Cumulative total count is T".
 func threatRate(text string, ev *event.Event) bool {
-	ev.Kind = event.KindAlert
+	ev.Kind = event.KindSystem // a rate, no hosts
 	ev.Action = event.ActionAlert
 	if open := strings.IndexByte(text, '['); open >= 0 {
 		if end := strings.IndexByte(text[open:], ']'); end > 0 {
@@ -672,7 +677,7 @@ func threatCounts(text string, ev *event.Event) {
 // 733102 "Threat-detection adds host A to shun list", 733103 "...
 // removes host A from shun list".
 func threatHost(text string, ev *event.Event) bool {
-	ev.Kind = event.KindAlert
+	ev.Kind = event.KindSystem // one host: the device's report, not a flow to judge
 	ev.Action = event.ActionAlert
 	ev.Signature = "threat-detection"
 	var addr string

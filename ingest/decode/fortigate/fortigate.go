@@ -143,14 +143,14 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	if attack != "" {
 		ev.Signature = attack
 	}
-	// Application protocol and function, from the most specific name.
-	for _, name := range [...]string{app, attack, service} {
-		if name == "" {
-			continue
-		}
-		if decode.SetOTApp(ev, name) {
-			break
-		}
+	// Application protocol and function, from the most specific name: an
+	// application control signature names a function, an IPS signature an
+	// attack (its function only when it names a known one).
+	switch {
+	case app != "" && decode.SetOTApp(ev, app):
+	case attack != "" && decode.SetOTSignature(ev, attack):
+	case service != "":
+		decode.SetOTApp(ev, service)
 	}
 	if ev.AppProtocol == "" {
 		for _, name := range [...]string{service, app} {

@@ -372,11 +372,13 @@ func threat(ev *event.Event, s string) {
 		name, ev.SignatureID = strings.TrimRight(s[:open], " "), s[open+1:len(s)-1]
 	}
 	ev.Signature = name
-	if ev.FunctionCode.OK {
+	if ev.FunctionCode.OK || ev.Function != "" {
 		return
 	}
-	if proto, _, _, _, ok := decode.OTApp(name); ok && (ev.AppProtocol == "" || ev.AppProtocol == proto) {
-		decode.SetOTApp(ev, name)
+	app := ev.AppProtocol
+	if decode.SetOTSignature(ev, name) && app != "" && ev.AppProtocol != app {
+		// The signature's protocol is not the App-ID's: keep the App-ID's.
+		ev.AppProtocol, ev.FunctionCode, ev.Function = app, event.Opt[int32]{}, ""
 	}
 }
 
