@@ -43,10 +43,10 @@ var modbusCatalog = newCatalog(map[int32]string{
 	"write_coil": "write_single_coil", "write_registers": "write_multiple_registers",
 	"write_coils": "write_multiple_coils", "read_write_registers": "read_write_multiple_registers",
 	// Zeek, Suricata, PAN-OS App-IDs and FortiGuard.
-	"encap_interface_transport": "encapsulated_interface_transport",
-	"encapsulated_transport":    "encapsulated_interface_transport",
+	"encap_interface_transport":  "encapsulated_interface_transport",
+	"encapsulated_transport":     "encapsulated_interface_transport",
 	"read_device_identification": "encapsulated_interface_transport",
-	"mei": "encapsulated_interface_transport", "read_write_register": "read_write_multiple_registers",
+	"mei":                        "encapsulated_interface_transport", "read_write_register": "read_write_multiple_registers",
 	"diagnostic": "diagnostics", "rd_coils": "read_coils", "rd_discrete_inputs": "read_discrete_inputs",
 	"rd_hold_regs": "read_holding_registers", "rd_input_regs": "read_input_registers",
 	"wr_single_coil": "write_single_coil", "wr_single_reg": "write_single_register",
