@@ -155,26 +155,24 @@ type FunctionSet struct {
 func (s *FunctionSet) All() bool { return !s.limited }
 
 // Allows reports whether a function, given by code (-1 when unknown) or name
-// ("" when unknown), is in the set. A function the event does not identify
-// cannot be judged and is allowed: the flow is then judged on transport and
-// port alone.
+// ("" when unknown), is in the set. A name the catalogue knows decides: it
+// is more specific than the code it rides on (a UMAS sub-function of Modbus
+// function 90, CIP's 0x4E as Read-Modify-Write on a tag rather than
+// Forward_Close). A function the event does not identify cannot be judged
+// and is allowed: the flow is then judged on transport and port alone.
 func (s *FunctionSet) Allows(code int, name string) bool {
 	if !s.limited {
 		return true
 	}
-	if s.cat != nil && s.cat.named {
-		if name == "" {
-			return true
+	if s.cat != nil && name != "" {
+		if v, ok := s.cat.lookup(name); ok && (s.cat.named || v < 0) {
+			return s.hasName(name)
+		} else if ok {
+			code = v
 		}
-		for _, n := range s.names {
-			if sameName(n, name) {
-				return true
-			}
-		}
-		return false
 	}
-	if code < 0 && name != "" && s.cat != nil {
-		code = s.cat.code(name)
+	if s.cat != nil && s.cat.named {
+		return name == "" || s.hasName(name)
 	}
 	if code < 0 {
 		return true
@@ -182,14 +180,28 @@ func (s *FunctionSet) Allows(code int, name string) bool {
 	return code < 256 && s.codes[code>>6]&(1<<(code&63)) != 0
 }
 
-// code finds a function's code by name without allocating; -1 when unknown.
-func (c *functionCatalog) code(name string) int {
-	for n, v := range c.byName {
+// hasName reports whether the set lists the function named name.
+func (s *FunctionSet) hasName(name string) bool {
+	for _, n := range s.names {
 		if sameName(n, name) {
-			return v
+			return true
 		}
 	}
-	return -1
+	return false
+}
+
+// lookup finds a function by any of its names without allocating: its code,
+// -1 for a function known by name only, and whether the catalogue knows it.
+func (c *functionCatalog) lookup(name string) (int, bool) {
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name) && len(b) < len(buf); i++ {
+		if ch := name[i]; isAlnum(ch) {
+			b = append(b, lower(ch))
+		}
+	}
+	v, ok := c.byName[string(b)]
+	return v, ok
 }
 
 // Codes lists the allowed function codes, nil when all are allowed or the

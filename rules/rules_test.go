@@ -172,6 +172,13 @@ func TestEvaluateRefinery(t *testing.T) {
 		{"tls app name to historian", "10.100.7.7", "172.16.1.10", "tcp", 443, "ssl", -1, "", true, "", "Z5-ENT", "Z4-DMZ", "C3-DMZ-ENT", "C3-DMZ-ENT#1"},
 		{"unmanaged address", "192.168.50.4", "10.30.1.50", "tcp", 443, "", -1, "", false, UnknownZone, "", "Z3-OPS", "", ""},
 		{"within control", "10.20.2.10", "10.20.1.10", "tcp", 44818, "enip", 0x4d, "", true, IntraZone, "Z2-BPCS", "Z2-BPCS", "", ""},
+		// A name the catalogue knows is more specific than its code.
+		{"umas program download", "10.30.1.50", "10.20.1.10", "tcp", 502, "modbus", 90, "umas_download_block", false, FunctionNotPermitted, "Z3-OPS", "Z2-BPCS", "C1-BPCS-OPS", "C1-BPCS-OPS#2"},
+		{"umas read, but FC 3/4 only", "10.30.1.50", "10.20.1.10", "tcp", 502, "modbus", 90, "umas_read_variables", false, FunctionNotPermitted, "Z3-OPS", "Z2-BPCS", "C1-BPCS-OPS", "C1-BPCS-OPS#2"},
+		{"modbus exception of a read", "10.30.1.50", "10.20.1.10", "tcp", 502, "modbus", 3, "read_holding_registers", true, "", "Z3-OPS", "Z2-BPCS", "C1-BPCS-OPS", "C1-BPCS-OPS#2"},
+		{"opc ua write as sensors name it", "10.20.1.10", "10.30.1.50", "tcp", 4840, "opcua", 673, "write", false, FunctionNotPermitted, "Z2-BPCS", "Z3-OPS", "C1-BPCS-OPS", "C1-BPCS-OPS#1"},
+		{"opc ua read response", "10.20.1.10", "10.30.1.50", "tcp", 4840, "opcua", 631, "read", true, "", "Z2-BPCS", "Z3-OPS", "C1-BPCS-OPS", "C1-BPCS-OPS#1"},
+		{"opc ua hello", "10.20.1.10", "10.30.1.50", "tcp", 4840, "opcua", -1, "hello", true, "", "Z2-BPCS", "Z3-OPS", "C1-BPCS-OPS", "C1-BPCS-OPS#1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +217,8 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		{Src: netip.MustParseAddr("10.30.1.50"), Dst: netip.MustParseAddr("10.20.1.10"), Transport: "tcp", Port: 502, App: "modbus", FunctionCode: 6},
 		{Src: netip.MustParseAddr("10.20.1.10"), Dst: netip.MustParseAddr("10.30.1.50"), Transport: "tcp", Port: 4840, App: "opcua", FunctionCode: -1, Function: "Write"},
 		{Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("10.30.1.50"), Transport: "tcp", Port: 443, FunctionCode: -1},
+		{Src: netip.MustParseAddr("10.30.1.50"), Dst: netip.MustParseAddr("10.20.1.10"), Transport: "tcp", Port: 502, App: "modbus", FunctionCode: 90, Function: "umas_download_block"},
+		{Src: netip.MustParseAddr("10.30.1.50"), Dst: netip.MustParseAddr("10.20.1.10"), Transport: "tcp", Port: 502, App: "modbus", FunctionCode: 3, Function: "read_holding_registers"},
 	}
 	for _, f := range flows {
 		if n := testing.AllocsPerRun(100, func() { _ = m.Evaluate(f) }); n != 0 {
@@ -419,4 +428,34 @@ func FuzzCompile(f *testing.F) {
 			t.Fatal("nil model without error")
 		}
 	})
+}
+
+// Read-only rules on the protocols whose functions are known by name.
+func TestReadOnlyByName(t *testing.T) {
+	for _, tc := range []struct {
+		proto, fn string
+		code      int
+		allowed   bool
+	}{
+		{"modbus", "umas_read_variables", 90, true}, {"modbus", "umas_download_block", 90, false},
+		{"modbus", "umas_stop_plc", 90, false}, {"modbus", "umas", 90, false},
+		{"enip", "read_modify_write_tag", 0x4e, false}, {"enip", "forward_close", 0x4e, true},
+		{"enip", "", 0x4e, true}, {"enip", "unconnected_send", 0x52, false}, {"enip", "read_tag_fragmented", 0x52, true},
+		{"enip", "register_session", 0x65, true}, {"enip", "send_rr_data", 0x6f, false},
+		{"enip", "initiate_download", 0x4c, false},
+		{"s7", "read_var", 4, true}, {"s7", "write_var", 5, false}, {"s7", "download_block", 0x1b, false},
+		{"s7", "plc_stop", 0x29, false}, {"s7", "read_szl", -1, true}, {"s7", "plc_password", -1, false},
+		{"s7", "get_multi_variables", 0x054c, true}, {"s7", "set_multi_variables", 0x0542, false},
+		{"opcua", "write", 673, false}, {"opcua", "call", 712, false}, {"opcua", "browse", 527, true},
+		{"bacnet", "who_is", -1, true}, {"bacnet", "write_property", 15, false}, {"bacnet", "time_synchronization", -1, false},
+		{"iec104", "asdu_process_info_control", -1, false}, {"iec104", "asdu_process_info_monitor", -1, true},
+		{"iec104", "single_command", 45, false}, {"iec104", "m_me_nc_1", 13, true},
+		{"dnp3", "save_configuration", 19, false}, {"dnp3", "response", 129, true},
+	} {
+		p := lookupProtocol(tc.proto)
+		fs := newFunctionSet(p.functions, p.functions.readOnly, p.functions.readCode)
+		if got := fs.Allows(tc.code, tc.fn); got != tc.allowed {
+			t.Errorf("%s %s (%d) under read-only: allowed %v, want %v", tc.proto, tc.fn, tc.code, got, tc.allowed)
+		}
+	}
 }
