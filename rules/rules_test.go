@@ -458,6 +458,7 @@ func TestReadOnlyByName(t *testing.T) {
 			t.Errorf("%s %s (%d) under read-only: allowed %v, want %v", tc.proto, tc.fn, tc.code, got, tc.allowed)
 		}
 	}
+}
 
 // The hash names the files' content, not where they live: a copy of the
 // model elsewhere hashes alike, any edit (a comment too) does not.
