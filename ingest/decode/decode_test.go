@@ -106,9 +106,17 @@ func TestKV(t *testing.T) {
 	for k, v := range decode.KV(`date=2026-04-15 devname="fgr-c2" msg="a \"quoted\" = value" empty= bare x=1, y=2,z=3 last="unterminated`) {
 		got = append(got, k+"|"+v)
 	}
-	want := `date|2026-04-15 devname|fgr-c2 msg|a \"quoted\" = value empty| x|1 y|2,z=3 last|unterminated`
+	want := `date|2026-04-15 devname|fgr-c2 msg|a \"quoted\" = value empty| x|1 y|2 z|3 last|unterminated`
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
+	}
+	// FortiOS's CSV format; a comma inside an unquoted value stays.
+	got = got[:0]
+	for k, v := range decode.KV(`date=2026-03-03,time=10:15:22,devname="fgr-c2",msg="a, b",list=a,b,c=1`) {
+		got = append(got, k+"|"+v)
+	}
+	if want := `date|2026-03-03 time|10:15:22 devname|fgr-c2 msg|a, b list|a,b c|1`; strings.Join(got, " ") != want {
+		t.Errorf("csv: got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
 

@@ -29,7 +29,10 @@ func (Decoder) Detect(h *syslog.Header) bool {
 	return ok
 }
 
-// splitTag splits "%ASA-4-106023: text" into product, level, id and text.
+// splitTag splits a message tag and its text: "%ASA-4-106023: text", with
+// a message class ("%ASA-session-6-106100:", "%FTD-auth-4-…", as ASA 9.x
+// and FTD print with "logging message class"), and without the colon
+// after the id ("%ASA-6-302013 Built …").
 func splitTag(b string) (product string, level byte, id, text string, ok bool) {
 	if len(b) < 8 || b[0] != '%' {
 		return
@@ -44,20 +47,36 @@ func splitTag(b string) (product string, level byte, id, text string, ok bool) {
 		return
 	}
 	rest := b[dash+1:]
+	// An optional message class: lowercase letters and a dash.
+	if c := classLen(rest); c > 0 {
+		rest = rest[c+1:]
+	}
 	if len(rest) < 3 || rest[0] < '0' || rest[0] > '7' || rest[1] != '-' {
 		return
 	}
-	colon := strings.IndexByte(rest, ':')
-	if colon < 3 {
+	i := 2
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i < 5 || i > 8 || i < len(rest) && rest[i] != ':' && rest[i] != ' ' {
 		return
 	}
-	id = rest[2:colon]
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return
-		}
+	id, text = rest[2:i], rest[i:]
+	text = strings.TrimLeft(strings.TrimPrefix(text, ":"), " ")
+	return b[1:dash], rest[0], id, text, true
+}
+
+// classLen returns the length of a message class ("session", "auth",
+// "vpn") at the start of s when a dash follows it, else 0.
+func classLen(s string) int {
+	i := 0
+	for i < len(s) && i < 16 && s[i] >= 'a' && s[i] <= 'z' {
+		i++
 	}
-	return b[1:dash], rest[0], id, strings.TrimLeft(rest[colon+1:], " "), true
+	if i == 0 || i >= len(s) || s[i] != '-' {
+		return 0
+	}
+	return i
 }
 
 var (
@@ -74,9 +93,8 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	ev.Vendor = "cisco"
 	ev.Product = products[product]
 	ev.MessageID = id
-	if !ev.Severity.OK {
-		ev.Severity = event.Some(level - '0')
-	}
+	// The message's own level, also when a relay's PRI says otherwise.
+	ev.Severity = event.Some(level - '0')
 	ev.Kind = event.KindFlow
 	n, _ := strconv.Atoi(id)
 	h2 := handlers[n]
@@ -92,6 +110,9 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	if !h2(text, ev) {
 		return errPattern
+	}
+	if ev.Transport == "icmp" && (ev.SrcIP.Is6() && !ev.SrcIP.Is4In6() || ev.DstIP.Is6() && !ev.DstIP.Is4In6()) {
+		ev.Transport = "icmp6" // ICMP between IPv6 addresses is ICMPv6
 	}
 	return nil
 }
@@ -414,7 +435,7 @@ func connEndpoint(s string) (endpoint, bool) {
 		if part == "" {
 			continue
 		}
-		if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ")) {
+		if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ") && !isNamePort(part)) {
 			e.user = part
 		}
 		if strings.Contains(part, " ") { // "duration ..." etc. ends the endpoint
