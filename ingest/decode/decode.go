@@ -184,20 +184,6 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 	ev.ID = event.NewID(sender, ev.Device, received, line)
 }
 
-// Attributes the Parser sets.
-const (
-	// AttrDeviceTime keeps, in RFC 3339, an event time the device gave that
-	// was not plausible (see Plausible); the event's time is then the
-	// receive time.
-	AttrDeviceTime = "device_time"
-	// AttrSrcHost and AttrDstHost keep a host name a device printed in
-	// place of an address (Cisco's "names", object names): the endpoint is
-	// known by name only, and the correlator resolves the name against the
-	// model's assets.
-	AttrSrcHost = "src_host"
-	AttrDstHost = "dst_host"
-)
-
 // Plausible reports whether t can be the time a device logged an event
 // received at received: not zero, not more than maxPast before it (a
 // clock reset to 1970 or to its firmware's date, a millisecond count read
@@ -207,7 +193,7 @@ func Plausible(t, received time.Time, maxPast, maxAhead time.Duration) bool {
 }
 
 // plausibleTime replaces an implausible device time by the receive time,
-// keeping what the device said in AttrDeviceTime. A zero time (no time in
+// keeping what the device said in event.AttrDeviceTime. A zero time (no time in
 // the line at all) is left for the pipeline to fill.
 func (p *Parser) plausibleTime(ev *event.Event, received time.Time) {
 	if ev.Time.IsZero() || received.IsZero() {
@@ -224,7 +210,7 @@ func (p *Parser) plausibleTime(ev *event.Event, received time.Time) {
 		return
 	}
 	var buf [40]byte
-	ev.SetAttr(AttrDeviceTime, string(deviceTime(buf[:0], ev.Time)))
+	ev.SetAttr(event.AttrDeviceTime, string(deviceTime(buf[:0], ev.Time)))
 	ev.Time = received.UTC()
 }
 
@@ -244,8 +230,8 @@ var (
 )
 
 // Complete checks that an event has what its kind requires: a flow, dpi or
-// alert event names both endpoints, by address or (AttrSrcHost,
-// AttrDstHost) by host name. An event that lacks one is a decode error,
+// alert event names both endpoints, by address or (event.AttrSrcHost,
+// event.AttrDstHost) by host name. An event that lacks one is a decode error,
 // never a silent success: it would be judged by nothing.
 func Complete(ev *event.Event) error {
 	switch ev.Kind {
@@ -253,10 +239,10 @@ func Complete(ev *event.Event) error {
 	default:
 		return nil
 	}
-	if !ev.SrcIP.IsValid() && !hasAttr(ev, AttrSrcHost) {
+	if !ev.SrcIP.IsValid() && !hasAttr(ev, event.AttrSrcHost) {
 		return fmt.Errorf("%s event: %w", ev.Kind, ErrNoSource)
 	}
-	if !ev.DstIP.IsValid() && !hasAttr(ev, AttrDstHost) {
+	if !ev.DstIP.IsValid() && !hasAttr(ev, event.AttrDstHost) {
 		return fmt.Errorf("%s event: %w", ev.Kind, ErrNoDestination)
 	}
 	return nil

@@ -37,7 +37,7 @@ func (s stub) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	if strings.Contains(h.Body, "named") {
 		ev.SrcIP = netip.Addr{}
-		ev.SetAttr(decode.AttrSrcHost, "hist-01")
+		ev.SetAttr(event.AttrSrcHost, "hist-01")
 	}
 	if strings.Contains(h.Body, "year") {
 		ev.Time = time.Date(33658, 9, 27, 1, 46, 40, 0, time.UTC)
@@ -236,7 +236,7 @@ func TestImplausibleTime(t *testing.T) {
 		{"<14>1999-01-01T00:00:00Z fw-1 nothing", "2026-04-15T13:40:00Z", "1999-01-01T00:00:00Z"},
 	} {
 		p.Parse([]byte(tc.line), sender, recv, &ev)
-		dt, _ := ev.Attr(decode.AttrDeviceTime)
+		dt, _ := ev.Attr(event.AttrDeviceTime)
 		if got := ev.Time.Format(time.RFC3339); got != tc.time || dt != tc.device {
 			t.Errorf("%q: time %s device_time %q, want %s %q", tc.line, got, dt, tc.time, tc.device)
 		}

@@ -204,3 +204,18 @@ func (e *Event) Reset() {
 	attrs := e.Attrs[:0]
 	*e = Event{Attrs: attrs}
 }
+
+// Attribute keys of the event contract that decoders set and later stages
+// read.
+const (
+	// AttrSrcHost and AttrDstHost keep a host name a device printed in
+	// place of an address (Cisco's "names", object names): the endpoint is
+	// known by name only until the correlator resolves the name against
+	// the model's assets.
+	AttrSrcHost = "src_host"
+	AttrDstHost = "dst_host"
+	// AttrDeviceTime keeps, in RFC 3339 (or epoch seconds past year 9999),
+	// an event time the device gave that was not plausible; the event's
+	// time is then the receive time.
+	AttrDeviceTime = "device_time"
+)

@@ -245,7 +245,7 @@ func setSrc(ev *event.Event, e endpoint) {
 	if e.iface != "" {
 		ev.SrcInterface = e.iface
 	}
-	e.attrs(ev, decode.AttrSrcHost, "src_context", "src_fqdn", "src_sgt", "src_sg_name")
+	e.attrs(ev, event.AttrSrcHost, "src_context", "src_fqdn", "src_sgt", "src_sg_name")
 }
 
 func setDst(ev *event.Event, e endpoint) {
@@ -253,7 +253,7 @@ func setDst(ev *event.Event, e endpoint) {
 	if e.iface != "" {
 		ev.DstInterface = e.iface
 	}
-	e.attrs(ev, decode.AttrDstHost, "dst_context", "dst_fqdn", "dst_sgt", "dst_sg_name")
+	e.attrs(ev, event.AttrDstHost, "dst_context", "dst_fqdn", "dst_sgt", "dst_sg_name")
 }
 
 // attrs keeps the endpoint's name and annotations under the given keys.
