@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // protocol describes an application protocol the model can name: its
 // canonical name (the event's app_protocol), default transport and ports,
@@ -16,25 +19,60 @@ type protocol struct {
 // functionCatalog names a protocol's functions and says which of them only
 // read. Protocols whose functions are numbered (Modbus function codes, DNP3
 // function codes, CIP services, S7 functions, IEC 104 type ids, BACnet
-// services) fit in a byte; OPC UA services are known by name only. A
-// numbered catalogue may also know functions by name only (code -1): those
-// a code alone does not tell apart, such as the UMAS sub-functions of
-// Modbus function 90, S7 user-data and S7comm-plus functions, BACnet's
-// unconfirmed services, CIP services whose meaning depends on the object
-// class, EtherNet/IP encapsulation commands. Decoders name functions the
-// same way (package ingest/decode's catalogue; a test checks both agree).
+// services) fit in a byte; OPC UA services are known by name only.
 type functionCatalog struct {
-	byName   map[string]int // normalized name → code (-1 when named only)
-	readOnly []string       // function names that only read
-	readCode []int          // function codes that only read, besides readOnly
-	named    bool           // functions are compared by name, not code
+	byName   map[string]int    // normalized name → code (-1 when named only)
+	keys     map[string]string // normalized name → itself, to return it without allocating
+	readOnly []string          // function names that only read
+	readCode []int             // function codes that only read, besides readOnly
+	named    bool              // functions are compared by name, not code
+	// exception is the bit a response sets on the request's code to say it
+	// failed (Modbus: 0x80, "FC 3" answered by 0x83): an exception response
+	// is judged as the function it answers. 0 when the protocol has none.
+	exception int
+	// byObject marks codes whose meaning depends on the object addressed
+	// (CIP's object-specific services 0x4B-0x63: 0x4E is Forward_Close on
+	// the Connection Manager and Read_Modify_Write on a Logix tag): the
+	// name decides, and a code without a name the catalogue knows is an
+	// unknown function.
+	byObject func(code int) bool
+	// carriers are functions that carry other requests (CIP
+	// Multiple_Service_Packet, Unconnected_Send): what they do is the
+	// carried request's, so, alone, they are an unknown function.
+	carriers []string
+	// envelope is the app_protocol of records of the protocol's
+	// encapsulation layer (EtherNet/IP's "enip": RegisterSession,
+	// SendRRData): their function fields are encapsulation commands, not
+	// functions of the catalogue, so such records are judged like
+	// connection records; the CIP records the same sensors log of what
+	// they carry ("cip") are judged by function.
+	envelope string
+	// suffixes are endings of names some sensors add to a service name
+	// ("WriteRequest", "ReadResponse" in OPC UA), ignored when matching.
+	suffixes []string
+	// decoded says that some decoder of otsiem yields this protocol's
+	// functions (codes or names this catalogue maps). Under a rule that
+	// restricts such a protocol's functions, validate warns when it is
+	// false: every transaction would then be function_unverified. The
+	// correlate package's TestFunctionCataloguesMatchDecoders keeps it true
+	// to the decoders' golden files.
+	decoded bool
+
+	reads FunctionSet // readOnly and readCode as a set, set by init
 }
 
 func catalog(named bool, readOnly []string, readCodes []int, fns ...any) *functionCatalog {
-	c := &functionCatalog{byName: map[string]int{}, readOnly: readOnly, readCode: readCodes, named: named}
+	c := &functionCatalog{byName: map[string]int{}, keys: map[string]string{}, readOnly: readOnly, readCode: readCodes, named: named}
 	for i := 0; i+1 < len(fns); i += 2 {
-		c.byName[normName(fns[i].(string))] = fns[i+1].(int)
+		k := normName(fns[i].(string))
+		c.byName[k], c.keys[k] = fns[i+1].(int), k
 	}
+	return c
+}
+
+// withOptions sets a catalogue's options beyond names and read-only sets.
+func withOptions(c *functionCatalog, set func(*functionCatalog)) *functionCatalog {
+	set(c)
 	return c
 }
 
@@ -47,8 +85,8 @@ func catalog(named bool, readOnly []string, readCodes []int, fns ...any) *functi
 // Function 90 is Schneider Electric's UMAS; its sub-functions (public
 // analyses of the protocol) are known by name, and those that only read
 // are read-only. Reservations, uploads and downloads of the program, start
-// and stop are not.
-var modbusFunctions = catalog(false,
+// and stop are not; nor is a bare function 90.
+var modbusFunctions = withOptions(catalog(false,
 	[]string{"read-coils", "read-discrete-inputs", "read-holding-registers", "read-input-registers",
 		"read-exception-status", "get-comm-event-counter", "get-comm-event-log", "report-server-id",
 		"read-file-record", "read-fifo-queue",
@@ -72,11 +110,15 @@ var modbusFunctions = catalog(false,
 	"umas-end-strategy-upload", -1, "umas-initialize-download", -1, "umas-download-block", -1,
 	"umas-end-strategy-download", -1, "umas-read-eth-master-data", -1, "umas-start-plc", -1,
 	"umas-stop-plc", -1, "umas-monitor-plc-read", -1, "umas-monitor-plc-write", -1, "umas-check-plc", -1,
-	"umas-read-io-object", -1, "umas-write-io-object", -1, "umas-get-status-module", -1)
+	"umas-read-io-object", -1, "umas-write-io-object", -1, "umas-get-status-module", -1),
+	func(c *functionCatalog) {
+		c.exception, c.decoded = 0x80, true
+		c.suffixes = []string{"exception"}
+	})
 
 // DNP3 function codes (IEEE 1815-2012, table 4-1). Read-only: confirm, read,
 // delay measurement and the two responses.
-var dnp3Functions = catalog(false,
+var dnp3Functions = withOptions(catalog(false,
 	[]string{"confirm", "read", "delay-measure", "response", "unsolicited-response"}, nil,
 	"confirm", 0, "read", 1, "write", 2, "select", 3, "operate", 4, "direct-operate", 5,
 	"direct-operate-nr", 6, "immediate-freeze", 7, "immediate-freeze-nr", 8, "freeze-clear", 9,
@@ -86,59 +128,66 @@ var dnp3Functions = catalog(false,
 	"assign-class", 22, "delay-measure", 23, "record-current-time", 24, "open-file", 25, "close-file", 26,
 	"delete-file", 27, "get-file-info", 28, "authenticate-file", 29, "abort-file", 30,
 	"activate-config", 31, "authenticate-req", 32, "authenticate-err", 33, "response", 129,
-	"unsolicited-response", 130, "authenticate-resp", 131)
+	"unsolicited-response", 130, "authenticate-resp", 131),
+	func(c *functionCatalog) { c.decoded = true })
 
-// CIP service codes (EtherNet/IP). Read-only: the Get services, Logix tag
-// reads, and connection set-up and tear-down. 0x4E is Forward_Close on the
-// Connection Manager and Read-Modify-Write on Logix tag objects: decoders
-// name it by the class addressed when the sensor logs it, and a bare 0x4E
-// counts as Forward_Close; likewise 0x52 is Unconnected_Send (which carries
-// any service, so not read-only) or Read Tag Fragmented. Services known by
-// name only: those object-specific ones, the File object's transfers, and
-// the EtherNet/IP encapsulation commands (an event with no CIP service is
-// judged by its command; SendRRData and SendUnitData carry services
-// otsiem did not see, so they are not read-only).
-var cipFunctions = catalog(false,
+// CIP service codes (EtherNet/IP, ODVA CIP Vol. 1 appendix A, and the
+// Logix symbol services of Rockwell's Logix 5000 Data Access manual).
+// Read-only: the Get services, Logix tag reads, and connection set-up and
+// tear-down. Codes 0x4B-0x63 are object-specific (0x4E is Forward_Close on
+// the Connection Manager and Read_Modify_Write on a tag): for them the
+// service name decides. Multiple_Service_Packet and Unconnected_Send carry
+// other requests, so alone they say nothing of the function. The File
+// object's services (0x4B-0x51) transfer files to and from the device; of
+// them only the partial read is read-only.
+var cipFunctions = withOptions(catalog(false,
 	[]string{"get-attributes-all", "get-attribute-list", "get-attribute-single", "find-next-object-instance",
-		"read-tag", "read-tag-fragmented", "forward-open", "large-forward-open", "forward-close",
-		"get-instance-attribute-list", "nop", "get-member", "error-response", "get-connection-point-member-list",
-		"get-connection-data", "search-connection-data", "get-connection-owner", "initiate-partial-read",
-		"enip-nop", "list-services", "list-identity", "list-interfaces", "register-session",
-		"unregister-session", "indicate-status", "cancel"}, nil,
+		"read-tag", "read-data", "read-tag-fragmented", "read-data-fragmented", "forward-open",
+		"large-forward-open", "forward-close", "get-instance-attribute-list", "nop", "get-member",
+		"error-response", "get-connection-point-member-list", "get-connection-data", "search-connection-data",
+		"get-connection-owner", "initiate-partial-read"}, nil,
 	"get-attributes-all", 0x01, "set-attributes-all", 0x02, "get-attribute-list", 0x03,
 	"set-attribute-list", 0x04, "reset", 0x05, "start", 0x06, "stop", 0x07, "create", 0x08,
 	"delete", 0x09, "multiple-service-packet", 0x0a, "apply-attributes", 0x0d,
 	"get-attribute-single", 0x0e, "set-attribute-single", 0x10, "find-next-object-instance", 0x11,
-	"error-response", 0x14, "restore", 0x15, "save", 0x16, "nop", 0x17, "get-member", 0x18,
-	"set-member", 0x19, "insert-member", 0x1a, "remove-member", 0x1b, "group-sync", 0x1c,
-	"get-connection-point-member-list", 0x1d, "execute-pccc", 0x4b,
-	"read-tag", 0x4c, "write-tag", 0x4d, "forward-close", 0x4e, "read-tag-fragmented", 0x52,
-	"write-tag-fragmented", 0x53, "forward-open", 0x54, "get-instance-attribute-list", 0x55,
-	"large-forward-open", 0x5b,
-	"read-modify-write-tag", -1, "unconnected-send", -1, "get-connection-data", -1,
+	"restore", 0x15, "save", 0x16, "nop", 0x17, "get-member", 0x18, "set-member", 0x19,
+	"insert-member", 0x1a, "remove-member", 0x1b, "error-response", 0x14, "group-sync", 0x1c,
+	"get-connection-point-member-list", 0x1d,
+	// object-specific services, by name
+	"read-tag", -1, "read-data", -1, "write-tag", -1, "write-data", -1, "forward-close", -1,
+	"read-modify-write", -1, "read-write-modify-data", -1, "read-tag-fragmented", -1,
+	"read-data-fragmented", -1, "write-tag-fragmented", -1, "write-data-fragmented", -1,
+	"forward-open", -1, "large-forward-open", -1, "get-instance-attribute-list", -1,
+	"unconnected-send", -1, "read-modify-write-tag", -1, "execute-pccc", -1, "get-connection-data", -1,
 	"search-connection-data", -1, "get-connection-owner", -1, "initiate-upload", -1,
 	"initiate-download", -1, "initiate-partial-read", -1, "initiate-partial-write", -1,
-	"upload-transfer", -1, "download-transfer", -1, "clear-file", -1,
-	"enip-nop", -1, "list-services", -1, "list-identity", -1, "list-interfaces", -1,
-	"register-session", -1, "unregister-session", -1, "send-rr-data", -1, "send-unit-data", -1,
-	"indicate-status", -1, "cancel", -1)
+	"upload-transfer", -1, "download-transfer", -1, "clear-file", -1),
+	func(c *functionCatalog) {
+		c.byObject = func(code int) bool { return code >= 0x4b && code <= 0x63 }
+		c.carriers = []string{"multiple-service-packet", "unconnected-send"}
+		c.envelope = "enip"
+		c.decoded = true
+	})
 
-// S7comm job functions, with the user-data (ROSCTR 7) and S7comm-plus
-// functions by name. Read-only: reading variables, communication set-up,
-// and user-data functions that only report (status, stacks, block lists,
-// the SZL, diagnostics, alarms queried, the clock read, cyclic reads);
-// S7comm-plus explore and gets. Uploads (reading the program out) are not,
-// nor S7comm-plus CreateObject and DeleteObject: every S7comm-plus session
-// opens with them, so a read-only rule on S7comm-plus must list them.
-var s7Functions = catalog(false,
+// S7comm job functions (the ROSCTR Job function codes as Wireshark's and
+// ICSNPP's s7comm dissectors name them), with the user-data (ROSCTR 7) and
+// S7comm-plus functions by name. Read-only: reading variables,
+// communication set-up, user-data functions that only report (status,
+// stacks, block lists, the SZL, diagnostics, alarms queried, the clock
+// read, cyclic reads), and S7comm-plus explore, gets and notifications.
+// Uploads (reading the program out) are not, nor S7comm-plus CreateObject
+// and DeleteObject: every S7comm-plus session opens with them, so a
+// read-only rule on S7comm-plus must list them.
+var s7Functions = withOptions(catalog(false,
 	[]string{"read-var", "setup-communication", "block-status", "variable-status", "output-istack",
 		"output-bstack", "output-lstack", "time-measurement", "read-job-list", "read-job", "cyclic-transfer",
 		"unsubscribe", "change-driven-transfer", "rdrec", "list-blocks", "list-blocks-of-type", "get-block-info",
 		"read-szl", "message-service", "diagnostic-message", "alarm-query", "read-clock", "read-clock-following",
-		"explore", "get-variable", "get-link", "get-multi-variables", "get-var-sub-streamed"}, nil,
-	"cpu-services", 0x00, "read-var", 0x04, "write-var", 0x05, "request-download", 0x1a,
-	"download-block", 0x1b, "download-ended", 0x1c, "start-upload", 0x1d, "upload", 0x1e,
-	"end-upload", 0x1f, "pi-service", 0x28, "plc-stop", 0x29, "setup-communication", 0xf0,
+		"explore", "get-variable", "get-link", "get-multi-variables", "get-var-sub-streamed", "notification"}, nil,
+	"cpu-services", 0x00, "read-var", 0x04, "read-variable", 0x04, "write-var", 0x05, "write-variable", 0x05,
+	"request-download", 0x1a, "download-block", 0x1b, "download-ended", 0x1c, "start-upload", 0x1d,
+	"upload", 0x1e, "end-upload", 0x1f, "pi-service", 0x28, "plc-control", 0x28, "plc-stop", 0x29,
+	"setup-communication", 0xf0,
 	"block-status", -1, "variable-status", -1, "output-istack", -1, "output-bstack", -1,
 	"output-lstack", -1, "time-measurement", -1, "force-selection", -1, "modify-variable", -1,
 	"force", -1, "breakpoint", -1, "exit-hold", -1, "memory-reset", -1, "disable-job", -1,
@@ -149,13 +198,15 @@ var s7Functions = catalog(false,
 	"plc-password", -1, "read-clock", -1, "set-clock", -1, "read-clock-following", -1,
 	"explore", -1, "create-object", -1, "delete-object", -1, "set-variable", -1, "get-variable", -1,
 	"get-link", -1, "set-multi-variables", -1, "get-multi-variables", -1, "begin-sequence", -1,
-	"end-sequence", -1, "invoke", -1, "get-var-sub-streamed", -1)
+	"end-sequence", -1, "invoke", -1, "get-var-sub-streamed", -1, "notification", -1),
+	func(c *functionCatalog) { c.decoded = true })
 
-// IEC 60870-5-104 ASDU type identifiers. Read-only: every monitoring type in
-// the process-information direction (1-40), end of initialisation (70),
-// interrogations, read and test commands; of the frame and ASDU groups
-// PAN-OS App-IDs name, the link frames and the monitoring direction.
-var iec104Functions = catalog(false,
+// IEC 60870-5-104 ASDU type identifiers, by name and IEC 60870-5-101's
+// mnemonics, and the frame and ASDU groups PAN-OS App-IDs name. Read-only:
+// every monitoring type in the process-information direction (1-40), end
+// of initialisation (70), interrogations, read and test commands, the link
+// frames and the monitoring groups.
+var iec104Functions = withOptions(catalog(false,
 	[]string{"end-of-initialization", "interrogation", "counter-interrogation", "read", "test", "test-with-time",
 		"apci-supervisory", "apci-unnumbered", "asdu-process-info-monitor", "asdu-system-info-monitor"},
 	rangeInts(1, 40),
@@ -163,7 +214,6 @@ var iec104Functions = catalog(false,
 	"setpoint-scaled", 49, "setpoint-float", 50, "bitstring-command", 51, "end-of-initialization", 70,
 	"interrogation", 100, "counter-interrogation", 101, "read", 102, "clock-sync", 103, "test", 104,
 	"reset-process", 105, "test-with-time", 107,
-	// Type identification mnemonics (IEC 60870-5-101 7.2.1.1).
 	"m-sp-na-1", 1, "m-sp-ta-1", 2, "m-dp-na-1", 3, "m-dp-ta-1", 4, "m-st-na-1", 5, "m-st-ta-1", 6,
 	"m-bo-na-1", 7, "m-bo-ta-1", 8, "m-me-na-1", 9, "m-me-ta-1", 10, "m-me-nb-1", 11, "m-me-tb-1", 12,
 	"m-me-nc-1", 13, "m-me-tc-1", 14, "m-it-na-1", 15, "m-it-ta-1", 16, "m-ep-ta-1", 17, "m-ep-tb-1", 18,
@@ -177,14 +227,15 @@ var iec104Functions = catalog(false,
 	"f-sc-na-1", 122, "f-ls-na-1", 123, "f-af-na-1", 124, "f-sg-na-1", 125, "f-dr-ta-1", 126, "f-sc-nb-1", 127,
 	"apci-supervisory", -1, "apci-unnumbered", -1, "asdu-process-info-monitor", -1,
 	"asdu-process-info-control", -1, "asdu-system-info-monitor", -1, "asdu-system-info-control", -1,
-	"asdu-parameter-control", -1, "asdu-file-transfer", -1)
+	"asdu-parameter-control", -1, "asdu-file-transfer", -1),
+	func(c *functionCatalog) { c.decoded = true })
 
 // BACnet confirmed services (ASHRAE 135), and the unconfirmed services by
 // name (a code space of their own). Read-only: reads, change-of-value
-// subscriptions and the notifications and discovery (Who-Is, I-Am, Who-Has,
-// I-Have) devices send on their own; not time synchronization, which sets
-// the clock.
-var bacnetFunctions = catalog(false,
+// subscriptions, and the notifications and discovery (Who-Is, I-Am,
+// Who-Has, I-Have) devices send on their own; not time synchronization,
+// which sets the clock.
+var bacnetFunctions = withOptions(catalog(false,
 	[]string{"subscribe-cov", "atomic-read-file", "read-property", "read-property-multiple", "read-range",
 		"subscribe-cov-property", "confirmed-cov-notification", "confirmed-event-notification",
 		"get-alarm-summary", "get-enrollment-summary", "read-property-conditional", "get-event-information",
@@ -203,11 +254,12 @@ var bacnetFunctions = catalog(false,
 	"i-am", -1, "i-have", -1, "unconfirmed-cov-notification", -1, "unconfirmed-event-notification", -1,
 	"unconfirmed-private-transfer", -1, "unconfirmed-text-message", -1, "time-synchronization", -1,
 	"who-has", -1, "who-is", -1, "utc-time-synchronization", -1, "write-group", -1,
-	"unconfirmed-cov-notification-multiple", -1, "who-am-i", -1, "you-are", -1)
+	"unconfirmed-cov-notification-multiple", -1, "who-am-i", -1, "you-are", -1),
+	func(c *functionCatalog) { c.decoded = true })
 
 // OPC UA services (IEC 62541-4), by name. Read-only: everything but writes,
 // method calls, history updates and address-space changes.
-var opcuaFunctions = catalog(true,
+var opcuaFunctions = withOptions(catalog(true,
 	[]string{"read", "browse", "browse-next", "translate-browse-paths-to-node-ids", "register-nodes",
 		"unregister-nodes", "create-subscription", "modify-subscription", "delete-subscriptions",
 		"set-publishing-mode", "publish", "republish", "transfer-subscriptions", "create-monitored-items",
@@ -226,7 +278,11 @@ var opcuaFunctions = catalog(true,
 	"register-server", -1, "create-session", -1, "activate-session", -1, "close-session", -1,
 	"cancel", -1, "open-secure-channel", -1, "close-secure-channel", -1,
 	"find-servers-on-network", -1, "register-server2", -1, "service-fault", -1, "hello", -1,
-	"acknowledge", -1, "error", -1, "reverse-hello", -1)
+	"acknowledge", -1, "error", -1, "reverse-hello", -1),
+	func(c *functionCatalog) {
+		c.suffixes = []string{"request", "response"}
+		c.decoded = true
+	})
 
 // protocols is the catalogue of protocols a model may name.
 var protocols = []*protocol{
@@ -292,18 +348,6 @@ func FunctionCode(proto, function string) (int, bool) {
 	return c, ok && c >= 0
 }
 
-// Function returns the code of a function of a protocol, -1 for one known
-// by name only, and whether the protocol's catalogue knows the name at
-// all: a function a decoder named that the catalogue does not know cannot
-// be verified.
-func Function(proto, name string) (code int, known bool) {
-	p := lookupProtocol(proto)
-	if p == nil || p.functions == nil {
-		return 0, false
-	}
-	return p.functions.lookup(name)
-}
-
 // normName lowercases and keeps only letters and digits.
 func normName(s string) string {
 	var b strings.Builder
@@ -358,4 +402,161 @@ func rangeInts(lo, hi int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// function is what a flow says of the function it performs, in the terms
+// of one protocol's catalogue.
+type function struct {
+	state functionState
+	code  int    // the function code; -1 for functions known by name only
+	name  string // the catalogue's normalized name, for functions known by name only
+}
+
+// functionState says whether a record names a function and whether otsiem
+// can identify it.
+type functionState uint8
+
+const (
+	// functionNone: the record names no function (a connection or flow
+	// record, an alert): there is nothing to judge.
+	functionNone functionState = iota
+	functionKnown
+	// functionUnidentified: the record performs a function otsiem cannot
+	// identify: a name its catalogue cannot map, a code that means
+	// different things on different objects without a name that tells, a
+	// request that only carries others, or a transaction that names
+	// nothing.
+	functionUnidentified
+)
+
+// identify finds a flow's function in the catalogue. See Flow for how a
+// record says what function it performs. A name the catalogue knows
+// decides over the code it rides on (a UMAS sub-function of Modbus
+// function 90, a CIP service named for the object it addressed); else the
+// code decides, except the codes whose meaning depends on the object
+// (byObject) and the carriers, which alone are unknown.
+func (c *functionCatalog) identify(f *Flow) function {
+	if c == nil || c.envelope != "" && f.App == c.envelope {
+		return function{state: functionNone, code: -1}
+	}
+	if f.Function != "" {
+		if key, code, ok := c.lookup(f.Function); ok {
+			switch {
+			case c.isCarrier(key):
+				return function{state: functionUnidentified, code: -1}
+			case code >= 0 && !c.named:
+				return function{state: functionKnown, code: code}
+			default:
+				return function{state: functionKnown, code: -1, name: key}
+			}
+		}
+	}
+	if code := f.FunctionCode; code >= 0 && f.Function == "" || code >= 0 && !c.named {
+		if c.exception != 0 && code < 256 && code&c.exception != 0 {
+			code &^= c.exception // an exception response: the function it answers
+		}
+		if !c.named && (c.byObject == nil || !c.byObject(code)) && !c.carrierCode(code) {
+			return function{state: functionKnown, code: code}
+		}
+		return function{state: functionUnidentified, code: -1}
+	}
+	if f.Transaction || f.Function != "" {
+		return function{state: functionUnidentified, code: -1}
+	}
+	return function{state: functionNone, code: -1}
+}
+
+// lookup finds a function by name, ignoring case, punctuation and the
+// catalogue's suffixes, without allocating; key is the catalogue's
+// normalized name.
+func (c *functionCatalog) lookup(name string) (key string, code int, ok bool) {
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; isAlnum(ch) {
+			if len(b) == len(buf) {
+				return "", -1, false // longer than any function's name
+			}
+			b = append(b, lower(ch))
+		}
+	}
+	if key, ok = c.keys[string(b)]; ok {
+		return key, c.byName[key], true
+	}
+	for _, suf := range c.suffixes {
+		if base, cut := bytes.CutSuffix(b, []byte(suf)); cut && len(base) > 0 {
+			if key, ok = c.keys[string(base)]; ok {
+				return key, c.byName[key], true
+			}
+		}
+	}
+	return "", -1, false
+}
+
+func (c *functionCatalog) isCarrier(key string) bool {
+	for _, k := range c.carriers {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *functionCatalog) carrierCode(code int) bool {
+	for _, k := range c.carriers {
+		if v, ok := c.byName[k]; ok && v == code {
+			return true
+		}
+	}
+	return false
+}
+
+func init() {
+	for _, p := range protocols {
+		if c := p.functions; c != nil {
+			c.reads = newFunctionSet(c, c.readOnly, c.readCode)
+			for i, k := range c.carriers {
+				c.carriers[i] = normName(k)
+			}
+		}
+	}
+}
+
+// writes reports whether an identified function changes state: it is
+// known and not one of the catalogue's reads.
+func (c *functionCatalog) writes(id function) bool {
+	return id.state == functionKnown && !c.reads.has(id)
+}
+
+// FunctionCatalogue reports whether otsiem has a function catalogue for an
+// application protocol (by any of its names), and whether its decoders
+// are declared to yield that protocol's functions (validate warns about
+// rules restricting the functions of a protocol they do not).
+func FunctionCatalogue(app string) (decoded, ok bool) {
+	if p := lookupProtocol(app); p != nil && p.functions != nil {
+		return p.functions.decoded, true
+	}
+	return false, false
+}
+
+// KnowsFunction reports whether the catalogue of an application protocol
+// knows a function by that name (in any spelling it matches), whether or not
+// the name alone identifies a function (carriers such as Unconnected_Send
+// do not).
+func KnowsFunction(app, name string) bool {
+	p := lookupProtocol(app)
+	if p == nil || p.functions == nil {
+		return false
+	}
+	_, _, ok := p.functions.lookup(name)
+	return ok
+}
+
+// IdentifiesFunction reports whether the catalogue of a flow's application
+// protocol identifies the function the flow names (see Flow): false when
+// the protocol has no catalogue, or the flow names no function or one
+// otsiem cannot identify.
+func IdentifiesFunction(f Flow) bool {
+	p := lookupProtocol(f.App)
+	return p != nil && p.functions.identify(&f).state == functionKnown
 }

@@ -21,6 +21,10 @@ type endpoint struct {
 	// ("ctx:outside:addr"); fqdn, sgt and sgName the identity-firewall and
 	// TrustSec annotations "(FQDN, 23:Engineering)".
 	context, fqdn, sgt, sgName string
+	// mapped and mappedPort are the endpoint as translated (NAT), when the
+	// message prints a mapped pair.
+	mapped     netip.Addr
+	mappedPort event.Opt[uint16]
 }
 
 // parseEndpoint reads one endpoint in any form ASA messages print:
@@ -239,11 +243,15 @@ func icmpTypeCode(s string, ev *event.Event) {
 	}
 }
 
-// setSrc and setDst copy an endpoint into the event.
+// setSrc and setDst copy an endpoint into the event; its mapped pair
+// only when it differs from the real one (a translation happened).
 func setSrc(ev *event.Event, e endpoint) {
 	ev.SrcIP, ev.SrcPort, ev.SrcUser = e.addr, e.port, e.user
 	if e.iface != "" {
 		ev.SrcInterface = e.iface
+	}
+	if e.translated() {
+		ev.SrcMappedIP, ev.SrcMappedPort = e.mapped, e.mappedPort
 	}
 	e.attrs(ev, event.AttrSrcHost, "src_context", "src_fqdn", "src_sgt", "src_sg_name")
 }
@@ -252,6 +260,9 @@ func setDst(ev *event.Event, e endpoint) {
 	ev.DstIP, ev.DstPort, ev.DstUser = e.addr, e.port, e.user
 	if e.iface != "" {
 		ev.DstInterface = e.iface
+	}
+	if e.translated() {
+		ev.DstMappedIP, ev.DstMappedPort = e.mapped, e.mappedPort
 	}
 	e.attrs(ev, event.AttrDstHost, "dst_context", "dst_fqdn", "dst_sgt", "dst_sg_name")
 }
@@ -263,6 +274,10 @@ func (e *endpoint) attrs(ev *event.Event, host, context, fqdn, sgt, sgName strin
 			ev.SetAttr(kv[0], kv[1])
 		}
 	}
+}
+
+func (e *endpoint) translated() bool {
+	return e.mapped.IsValid() && (e.mapped != e.addr || e.mappedPort.OK && e.mappedPort != e.port)
 }
 
 // fromTo reads "from A to B" where A and B are endpoints.

@@ -14,7 +14,9 @@
 //
 // Endpoints are the connection's (id.orig_h → id.resp_h) for requests and
 // responses alike, so a PLC's reply to a write still names the writer as
-// source. Functions are named as the catalogues of package decode name
+// source; a conn record whose history shows the originator is really the
+// responder, or a record whose ports do (a service port talking to an
+// ephemeral one), is reversed to put the initiator first (attr initiator). Functions are named as the catalogues of package decode name
 // them, from the codes (ICSNPP's hex "0x4d") when present, else from
 // Zeek's and ICSNPP's names ("READ_HOLDING_REGISTERS", "SAVE_CONFIG",
 // "Write Variable", "WriteRequest"). A Modbus exception response
@@ -77,6 +79,7 @@ type rec struct {
 	rosctr, vendorName, ioConnection, reg  string
 	noteSrc, noteDst                       string
 	opcuaMsgType, browseType, s7plusOpcode string
+	history                                string
 }
 
 // Decode decodes one Zeek JSON log line.
@@ -194,7 +197,10 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		case "block_type", "trip_control_code", "operation_type":
 			r.hasKey = k
 			setNonEmpty(ev, k, s)
-		case "uid", "duration", "history", "tid", "unit", "unit_id", "address", "quantity", "iin",
+		case "history":
+			r.history = s
+			setNonEmpty(ev, k, s)
+		case "uid", "duration", "tid", "unit", "unit_id", "address", "quantity", "iin",
 			"index_number", "execute_count", "status_code", "enip_status", "session_handle",
 			"cip_status", "instance_id", "attribute_id", "direction", "is_orig", "msg", "sub",
 			"product_name", "revision", "serial_number", "device_type_name", "product_code", "vendor_id",
@@ -229,6 +235,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	case path == "conn":
 		ev.Kind = event.KindFlow
 		conn(ev, &r)
+		orient(ev, &r)
 	case path == "modbus" || strings.HasPrefix(path, "modbus_"):
 		modbus(ev, &r)
 	case path == "dnp3" || path == "dnp3_control" || path == "dnp3_objects":
@@ -264,7 +271,32 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	default:
 		ev.AppProtocol = decode.AppProtocol(strings.TrimSuffix(path, "_detailed"))
 	}
+	if r.path != "conn" && ev.Kind != event.KindAlert {
+		// A protocol log follows its connection's orig/resp: reversed when
+		// Zeek took the server for the originator.
+		decode.ReverseIfResponder(ev)
+	}
 	return nil
+}
+
+// orient puts a conn record's initiator first. Zeek's originator is the
+// host that sent the first packet it saw; with the handshake seen that is
+// the client, and when Zeek itself flips a connection it says so with "^"
+// in the history. Otherwise the history tells (uppercase letters are the
+// originator's, lowercase the responder's): an originator that sent the
+// SYN-ACK (H) and no SYN (S), or a responder that sent the SYN (s), is
+// really the responder. Without any handshake in the history (a flow
+// picked up mid-stream) the ports decide (decode.ReverseIfResponder).
+func orient(ev *event.Event, r *rec) {
+	h := r.history
+	switch {
+	case strings.HasPrefix(h, "^"):
+	case strings.ContainsRune(h, 'H') && !strings.ContainsRune(h, 'S') || strings.ContainsRune(h, 's') && !strings.ContainsRune(h, 'S'):
+		ev.SwapEndpoints()
+		ev.SetAttr(event.AttrInitiator, event.InitiatorFlipped)
+	case !strings.ContainsAny(h, "SsHh"):
+		decode.ReverseIfResponder(ev)
+	}
 }
 
 // connID reads a member of the connection id: "id.orig_h" with any scope
