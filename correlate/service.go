@@ -365,7 +365,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	if err != nil {
 		return fmt.Errorf("correlate: findings consumer: %w", err)
 	}
-	save := func() error {
+	save := func(ctx context.Context) error {
 		if err := s.awaitAll(ctx, futures); err != nil {
 			return err
 		}
@@ -431,10 +431,21 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 			}
 		}
 		if time.Since(last) >= s.cfg.SnapshotEvery || len(futures) > 4096 {
-			if err := save(); err != nil {
+			if err := save(ctx); err != nil {
 				return err
 			}
 			last = time.Now()
+		}
+	}
+	// Stopping: publish every finding that changed since its last
+	// publication, so that the store holds each as it stands, and save the
+	// state that includes it.
+	if publishErr == nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		eng.Drain()
+		if err := save(sctx); err != nil {
+			s.log.Warn("correlate: saving the findings state at stop", "err", err)
 		}
 	}
 	return ctx.Err()

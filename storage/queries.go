@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -234,6 +236,29 @@ type Table struct {
 	Rows    [][]any
 }
 
+// Select returns a table of the named columns, in that order; a name the
+// table lacks is an empty column.
+func (t *Table) Select(names ...string) *Table {
+	idx := make([]int, len(names))
+	out := &Table{Columns: names, Types: make([]string, len(names))}
+	for i, n := range names {
+		idx[i] = slices.Index(t.Columns, n)
+		if idx[i] >= 0 {
+			out.Types[i] = t.Types[idx[i]]
+		}
+	}
+	for _, r := range t.Rows {
+		row := make([]any, len(names))
+		for i, j := range idx {
+			if j >= 0 {
+				row[i] = r[j]
+			}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out
+}
+
 // RunQuery runs a query and returns its whole result.
 func RunQuery(ctx context.Context, conn driver.Conn, q Query, args ...any) (*Table, error) {
 	t, err := RunSQL(ctx, conn, q.SQL, args...)
@@ -243,8 +268,27 @@ func RunQuery(ctx context.Context, conn driver.Conn, q Query, args ...any) (*Tab
 	return t, nil
 }
 
-// RunSQL runs any SQL statement and returns its whole result.
+// RunSQL runs any SQL statement and returns its whole result. A result
+// without rows still has its columns: when the engine sends none for an
+// empty result (the embedded engine does not), they are asked for with
+// DESCRIBE.
 func RunSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Table, error) {
+	t, err := runSQL(ctx, conn, sql, args...)
+	if err != nil || len(t.Columns) > 0 || len(t.Rows) > 0 {
+		return t, err
+	}
+	desc, err := runSQL(ctx, conn, "DESCRIBE TABLE ("+strings.TrimRight(strings.TrimSpace(sql), ";")+")", args...)
+	if err != nil {
+		return t, nil // not a query with a result to describe (SHOW, SYSTEM, …)
+	}
+	for _, r := range desc.Rows {
+		t.Columns = append(t.Columns, r[0].(string))
+		t.Types = append(t.Types, r[1].(string))
+	}
+	return t, nil
+}
+
+func runSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Table, error) {
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err

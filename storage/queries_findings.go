@@ -9,13 +9,16 @@ import (
 
 // FindingState is the one definition of a finding's analyst state, as a
 // SQL expression over the findings view f LEFT JOINed with
-// finding_acks_latest a (as the findings queries below do): the latest
-// analyst action (acknowledged or closed) while the finding has no
-// evidence newer than the revision it was taken on; otherwise open — never
-// acted on, or reopened by a new revision with new evidence. The
-// correlator closing a finding (its window passed, a diode recovered) is
-// not new evidence: that is the status column, "may it still change".
-const FindingState = "if(a.last_action != '' AND f.last_seen <= a.acted_last_seen, a.last_action, 'open')"
+// finding_acks_latest a (as the findings queries below do): absorbed when
+// the correlator folded it into another finding (attrs absorbed_by: a
+// scan's first probes), handled through that one; else the latest analyst
+// action (acknowledged or closed) while the finding has no evidence newer
+// than the revision it was taken on; otherwise open — never acted on, or
+// reopened by a new revision with new evidence. The correlator closing a
+// finding (its window passed, a diode recovered) is not new evidence: that
+// is the status column, "may it still change".
+const FindingState = "multiIf(f.attrs['absorbed_by'] != '', 'absorbed', " +
+	"a.last_action != '' AND f.last_seen <= a.acted_last_seen, a.last_action, 'open')"
 
 // findingsFrom joins each finding with its latest acknowledgement.
 const findingsFrom = "findings AS f LEFT JOIN finding_acks_latest AS a ON a.finding_id = f.finding_id"
@@ -36,7 +39,7 @@ var (
 	// latest acknowledgement (acted_by, acted_at, note), newest first.
 	// Filters, each ignored when empty: {severities:Array(String)},
 	// {types:Array(String)}, {states:Array(String)} (open, acknowledged,
-	// closed), {status:String} (the correlator's open or closed),
+	// closed, absorbed), {status:String} (the correlator's open or closed),
 	// {conduit:String}, {zone:String} (source or destination); at most
 	// {limit:UInt32} rows.
 	QueryFindings = Query{"findings", `
@@ -45,7 +48,7 @@ SELECT f.finding_id AS finding_id, f.last_seen AS last_seen, f.severity AS sever
        f.src_zone AS src_zone, f.src_ip AS src_ip, f.src_asset AS src_asset, f.dst_zone AS dst_zone, f.dst_ip AS dst_ip,
        f.dst_asset AS dst_asset, f.dst_port AS dst_port, f.app_protocol AS app_protocol, f.function_code AS function_code,
        f.device AS device, f.mode AS mode, f.diode_id AS diode_id, f.first_seen AS first_seen, f.revision AS revision,
-       f.summary AS summary, a.acted_by AS acted_by, if(a.last_action = '', NULL, a.acted_at) AS acted_at, a.acted_note AS note
+       f.summary AS summary, f.attrs AS attrs, a.acted_by AS acted_by, if(a.last_action = '', NULL, a.acted_at) AS acted_at, a.acted_note AS note
 FROM ` + findingsFrom + `
 WHERE f.last_seen >= {from:DateTime64(6, 'UTC')} AND f.last_seen < {to:DateTime64(6, 'UTC')}
   AND ` + findingsFilters + `
@@ -70,7 +73,7 @@ FROM ` + findingsFrom}
 SELECT ` + FindingState + ` AS state, f.severity AS severity, count() AS findings, countIf(f.status = 'open') AS ongoing
 FROM ` + findingsFrom + `
 GROUP BY state, severity
-ORDER BY indexOf(['open', 'acknowledged', 'closed'], state), indexOf(['critical', 'high', 'medium', 'low', 'info'], severity)`}
+ORDER BY indexOf(['open', 'acknowledged', 'closed', 'absorbed'], state), indexOf(['critical', 'high', 'medium', 'low', 'info'], severity)`}
 
 	// QueryFindingsByID resolves finding ids or unique prefixes of them
 	// ({ids:Array(String)}): each matching finding's id, latest revision,

@@ -55,11 +55,16 @@ var FindingTypes = []string{
 // Severities lists the severities, most severe first.
 var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
 
-// Analyst states of a finding (see storage's finding_acks): open until an
-// analyst acknowledges or closes it; a new revision with new evidence
-// after that reopens it.
+// Analyst states of a finding (see storage.FindingState): open until an
+// analyst acknowledges or closes it; a new revision with new evidence after
+// that reopens it. A finding the correlator folded into another (a scan's
+// first probes) is absorbed: it is handled through that one.
 const (
 	StateOpen         = "open"
 	StateAcknowledged = "acknowledged"
 	StateClosed       = "closed"
+	StateAbsorbed     = "absorbed"
 )
+
+// States lists the analyst states.
+var States = []string{StateOpen, StateAcknowledged, StateClosed, StateAbsorbed}
