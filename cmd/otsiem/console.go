@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -206,11 +207,12 @@ func drained(ctx context.Context, w io.Writer, db *storage.DB, since time.Time) 
 	return err
 }
 
+// clip shortens s to n runes, marking the cut.
 func clip(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return string([]rune(s)[:n-1]) + "…"
 }
 
 func forEach(fams []*dto.MetricFamily, name string, f func(labels map[string]string, v float64)) {
