@@ -41,17 +41,48 @@ func readAll(t *testing.T, b *bus.Bus, stream string) []jetstream.Msg {
 	return out
 }
 
+// testBus opens an embedded JetStream server for a test, with a publisher
+// on it as ingest has.
+func testBus(t *testing.T) (*bus.Bus, *bus.Publisher) {
+	t.Helper()
+	b, err := bus.Open(context.Background(), bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	return b, pub
+}
+
+// startService runs a correlator until stop is called.
+func startService(t *testing.T, cfg ServiceConfig) (stop func()) {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", cfg.Instance, err)
+		}
+	}
+}
+
 // TestServiceTwoInstancesWithRestart: two correlators share the stream;
 // one is stopped mid-stream and started again. Every event is judged
 // exactly once on the enriched stream, and the findings (latest revision of
 // each id) equal an offline replay of the same events: none lost or doubled.
 func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b, pub := testBus(t)
 	m := refinery(t)
 	lines := readScenario(t, "testdata/refinery.log")
 	evs := parseLines(t, lines)
@@ -59,10 +90,6 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 		evs = append(evs, c.ev)
 	}
 	// Publish as ingest does, a few events per batch message, in several rounds.
-	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	publish := func(from, to int) {
 		for i := from; i < to; i += 3 {
 			var data []byte
@@ -79,26 +106,11 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := func(name string) ServiceConfig {
+	start := func(name string) (stop func()) {
 		// No ticks: the events are from 2026's spring and autumn, and the
 		// findings must equal an offline replay's.
-		return ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: time.Minute}, Instance: name,
-			LeaseTTL: 900 * time.Millisecond, Tick: -1, Registerer: prometheus.NewRegistry()}
-	}
-	start := func(name string) (stop func()) {
-		s, err := New(ctx, cfg(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- s.Run(rctx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("%s: %v", name, err)
-			}
-		}
+		return startService(t, ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: time.Minute}, Instance: name,
+			LeaseTTL: 900 * time.Millisecond, Tick: -1, Registerer: prometheus.NewRegistry()})
 	}
 	stopA := start("a")
 	stopB := start("b")
@@ -195,7 +207,6 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	}
 	stopA()
 	stopB()
-	_ = pub.Close(ctx)
 }
 
 // fastDiodeModel is the refinery with DMZ-DD-01 heartbeating every second
@@ -230,33 +241,12 @@ func fastDiodeModel(t *testing.T) *rules.Model {
 // its timeout plus one tick (and the tick's slack).
 func TestServiceRestartAndSilentDiode(t *testing.T) {
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(ctx)
+	b, pub := testBus(t)
 	m := fastDiodeModel(t)
 	const tick, slack, timeout = 100 * time.Millisecond, 100 * time.Millisecond, 3 * time.Second
 	start := func() (stop func()) {
-		s, err := New(ctx, ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: -1, ReceiveClock: true},
+		return startService(t, ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: -1, ReceiveClock: true},
 			LeaseTTL: 900 * time.Millisecond, Tick: tick, TickSlack: slack, Registerer: prometheus.NewRegistry()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- s.Run(rctx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
 	}
 	seq := uint64(0)
 	beat := func(d time.Duration) (last time.Time) {
