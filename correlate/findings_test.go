@@ -18,11 +18,11 @@ import (
 // README): one made-up value for every line, as offline replays have.
 var caseReceived = time.Date(2026, 10, 2, 12, 0, 0, 0, time.UTC)
 
-// caseEvents decodes a handed case file (testdata/cases, copied from the
+// caseEvents decodes a handed case file (testdata/findings-cases, copied from the
 // team's shared cases): every line not starting with '#'.
 func caseEvents(tb testing.TB, name string) []event.Event {
 	tb.Helper()
-	f, err := os.Open("testdata/cases/" + name)
+	f, err := os.Open("testdata/findings-cases/" + name)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -162,14 +162,37 @@ func TestCasePollingIsNoScan(t *testing.T) {
 	}
 }
 
-// 7f: a write is never folded into the finding a read's exception opened.
+// 7f: a write is never folded into the finding a read's exception opened:
+// the write is a finding of its own (whether the exception is one depends
+// on how the read is judged).
 func TestCaseFoldKeepsWriteApart(t *testing.T) {
 	fs := run(t, Config{Learn: -1, DiodeMissed: 1000}, caseEvents(t, "7f-fold-masks-write.log"))
-	if len(fs) != 2 || fs[0].FunctionCode == fs[1].FunctionCode || fs[1].FunctionCode.V != 6 {
-		t.Fatalf("want the exception and the write apart:\n%s", strings.Join(digests(fs), "\n"))
+	var write *event.Finding
+	for i := range fs {
+		if fs[i].FunctionCode.OK && fs[i].FunctionCode.V == 6 {
+			write = &fs[i]
+		}
 	}
-	if !strings.Contains(fs[1].Summary, "function code 6") && !strings.Contains(strings.ToLower(fs[1].Summary), "write") {
-		t.Errorf("the write's summary does not name it: %s", fs[1].Summary)
+	if write == nil || write.Count != 1 || write.FirstSeen.Format("15:04:05") != "08:20:00" {
+		t.Fatalf("want the write apart:\n%s", strings.Join(digests(fs), "\n"))
+	}
+	if !strings.Contains(write.Summary, "function code 6") && !strings.Contains(strings.ToLower(write.Summary), "write") {
+		t.Errorf("the write's summary does not name it: %s", write.Summary)
+	}
+}
+
+// The fold key holds the function: a read and a write over the same flow,
+// both forbidden, are two findings.
+func TestFoldKeyHoldsFunction(t *testing.T) {
+	t0 := time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
+	ev := func(at time.Duration, fc int32) event.Event {
+		return event.Event{Time: t0.Add(at), Device: "ids-z2", Action: event.ActionAlert, SrcIP: netip.MustParseAddr("172.16.1.10"),
+			DstIP: netip.MustParseAddr("10.20.1.10"), Transport: "tcp", DstPort: event.Some(uint16(502)), AppProtocol: "modbus",
+			FunctionCode: event.Some(fc)}
+	}
+	fs := run(t, Config{Learn: -1, DiodeMissed: 1000}, []event.Event{ev(0, 3), ev(time.Second, 3), ev(2*time.Second, 16)})
+	if len(fs) != 2 || fs[0].Count != 2 || fs[0].FunctionCode.V != 3 || fs[1].Count != 1 || fs[1].FunctionCode.V != 16 {
+		t.Fatalf("findings:\n%s", strings.Join(digests(fs), "\n"))
 	}
 }
 
