@@ -61,6 +61,8 @@ type Engine struct {
 
 	pairs map[pairKey]struct{}
 
+	conns *Connections // openings, to orient the records of connection ends
+
 	stats Stats
 }
 
@@ -80,7 +82,7 @@ type Stats struct {
 func NewEngine(m *rules.Model, cfg Config, emit func(*event.Finding)) *Engine {
 	return &Engine{cfg: cfg.withDefaults(), model: m, emit: emit,
 		folds: map[foldKey]*list.Element{}, scans: map[netip.Addr]*list.Element{},
-		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}, clocks: newClockState()}
+		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}, clocks: newClockState(), conns: NewConnections(0)}
 }
 
 // SetModel replaces the model; state is kept. Diodes the new model
@@ -134,13 +136,17 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	if ev.Kind == event.KindDiode && ev.DiodeID != "" {
 		e.heartbeat(ev, t)
 	}
+	e.conns.Orient(ev)
 	j := Judge(e.model, ev)
 	Apply(&j, ev)
 	// A source found scanning folds its probes into one scan finding;
 	// what a scan never absorbs keeps a finding of its own (see scan).
 	absorbed := j.Verdict != None && e.scan(&j, ev, t)
-	switch j.Verdict {
-	case None, Allowed, IntraZone:
+	switch {
+	case j.Reason == ReasonThreat:
+		// An IPS stopped an attack inside allowed traffic: its alert
+		// finding (below) says so; the flow itself broke no rule.
+	case j.Verdict == None, j.Verdict == Allowed, j.Verdict == IntraZone:
 	default:
 		if !absorbed {
 			e.fold(string(j.Verdict), string(j.Reason), &j, ev, t)
@@ -148,6 +154,9 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	}
 	if j.DeniedInMonitor {
 		e.fold(TypeWouldFalseBlock, "", &j, ev, t)
+	}
+	if ev.Kind == event.KindAlert && ev.Signature != "" {
+		e.alert(&j, ev, t)
 	}
 	if j.Verdict != None {
 		e.newPair(&j, ev, t)
@@ -274,8 +283,56 @@ func verdictKey(typ, reason string, ev *event.Event) foldKey {
 	return k
 }
 
+// fold adds an event to its verdict finding; the finding's severity is at
+// least what its flow's consequence deserves (see consequence).
 func (e *Engine) fold(typ, reason string, j *Judgement, ev *event.Event, t time.Time) {
-	e.foldInto(verdictKey(typ, reason, ev), j, ev, t, nil)
+	var raise func(*fold)
+	if floor := consequence(j, typ); floor.Rank() > e.cfg.severity(typ, reason).Rank() && !e.cfg.overridden(typ, reason) {
+		raise = func(f *fold) {
+			if f.f.Severity.Rank() < floor.Rank() {
+				f.f.Severity = floor
+			}
+		}
+	}
+	e.foldInto(verdictKey(typ, reason, ev), j, ev, t, raise)
+}
+
+// alert folds an IDS/IPS alert into a finding of its own per signature and
+// flow (type alert, reason prevented when the device stopped it, detected
+// otherwise), with the sensor's severity unless Config.Severities says
+// otherwise.
+func (e *Engine) alert(j *Judgement, ev *event.Event, t time.Time) {
+	sig := ev.SignatureID
+	if sig == "" {
+		sig = ev.Signature
+	}
+	reason := "detected"
+	if j.Seen == Denied && j.Mode != rules.ModeMonitor && (j.Device == nil || j.Device.Role == rules.RoleFirewall) {
+		reason = "prevented"
+	}
+	k := foldKey{typ: TypeAlert, reason: "signature " + sig, src: ev.SrcIP, dst: ev.DstIP, port: -1, conduit: ev.Conduit}
+	if ev.DstPort.OK {
+		k.port = int32(ev.DstPort.V)
+	}
+	e.foldInto(k, j, ev, t, func(fo *fold) {
+		f := &fo.f
+		if f.Revision > 0 {
+			return // described when opened
+		}
+		f.Reason = reason
+		f.Severity = AlertSeverity(ev.Severity)
+		if e.cfg.overridden(TypeAlert, reason) {
+			f.Severity = e.cfg.severity(TypeAlert, reason)
+		}
+		f.SetAttr("signature", ev.Signature)
+		if ev.SignatureID != "" {
+			f.SetAttr("signature_id", ev.SignatureID)
+		}
+		if ev.Action != "" {
+			f.SetAttr("action", string(ev.Action))
+		}
+		f.Summary = alertSummary(f, ev)
+	})
 }
 
 // foldInto adds an event to the finding with key k, opening it (filled by
@@ -398,6 +455,18 @@ func findingID(k foldKey, first event.ID, t time.Time) string {
 	}
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// initiated reports whether an event's source is known to have opened its
+// flow: a packet of a flow the device no longer tracked (a reply after a
+// failover) or a record whose initiator could not be told says nothing of
+// what its source reached, so it never counts towards a scan.
+func initiated(ev *event.Event) bool {
+	if _, mid := ev.Attr(event.AttrMidFlow); mid {
+		return false
+	}
+	v, _ := ev.Attr(event.AttrInitiator)
+	return v != event.InitiatorUnknown
 }
 
 func setMaxAttr(f *event.Finding, key string, n int) {

@@ -64,7 +64,7 @@ func absorbable(j *Judgement, ev *event.Event) bool {
 // finding is open: one scanner, one scan. When the scan opens, the
 // findings the source's probes already opened are absorbed into it.
 func (e *Engine) scan(j *Judgement, ev *event.Event, t time.Time) bool {
-	if !probes(j) {
+	if !probes(j) || !initiated(ev) {
 		return false
 	}
 	el, ok := e.scans[ev.SrcIP]

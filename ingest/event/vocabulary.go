@@ -43,6 +43,7 @@ const (
 	TypeNewPair             = "new_pair"              // a communication pair first seen after the baseline
 	TypeWouldFalseBlock     = "would_false_block"     // a monitor-mode firewall would deny what the design allows
 	TypeClockSkew           = "clock_skew"            // a device's clock runs ahead of otsiem's
+	TypeAlert               = "alert"                 // an IDS/IPS signature match (reason prevented or detected)
 )
 
 // FindingTypes lists every finding type otsiem produces, for validation
@@ -50,6 +51,7 @@ const (
 var FindingTypes = []string{
 	VerdictViolation, VerdictPolicyDrift, VerdictWouldBlock, VerdictBlocked, VerdictFalseBlock, VerdictUnknownZone,
 	TypeScan, TypeDiodeDown, TypeDiodeDegraded, TypeDiodeReportRejected, TypeNewPair, TypeWouldFalseBlock, TypeClockSkew,
+	TypeAlert,
 }
 
 // Severities lists the severities, most severe first.
