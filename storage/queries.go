@@ -159,7 +159,7 @@ ORDER BY letters DESC, reason, source`}
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
 	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
 	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
-	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge}
+	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryDeviceDaily, QueryOpenFindingsByAge}
 
 // Table is a query result: column names and types, and rows of Go
 // values as clickhouse-go scans them.
@@ -205,6 +205,17 @@ func RunSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Ta
 		t.Rows = append(t.Rows, row)
 	}
 	return t, rows.Err()
+}
+
+// Select runs a query and scans its rows into a slice of structs whose
+// fields name their columns with `ch:"column"` tags (clickhouse-go's
+// struct scanning: column and field types must match).
+func Select[T any](ctx context.Context, conn driver.Conn, q Query, args ...any) ([]T, error) {
+	var out []T
+	if err := conn.Select(ctx, &out, q.SQL, args...); err != nil {
+		return nil, fmt.Errorf("storage: query %s: %w", q.Name, err)
+	}
+	return out, nil
 }
 
 // FindingsFilter selects findings for [QueryFindings].

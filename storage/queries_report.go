@@ -115,8 +115,8 @@ WITH {from:DateTime64(6, 'UTC')} AS f, {to:DateTime64(6, 'UTC')} AS t,
     FROM numbers(toUInt64(greatest(0, dateDiff('day', toDate(f), toDate(t - toIntervalMicrosecond(1))) + 1)))
     ARRAY JOIN arrayDistinct(arrayConcat({diodes:Array(String)}, (SELECT groupUniqArray(diode_id) FROM heard))) AS diode_id)
 SELECT grid.day AS day, grid.diode_id AS diode_id,
-       intDiv(toUInt64(greatest(0, dateDiff('second', greatest(toDateTime64(grid.day, 6, 'UTC'), f),
-           least(toDateTime64(grid.day + 1, 6, 'UTC'), t)))) + {bucket:UInt32} - 1, {bucket:UInt32}) AS buckets,
+       toUInt64(intDiv(greatest(0, dateDiff('second', greatest(toDateTime64(grid.day, 6, 'UTC'), f),
+           least(toDateTime64(grid.day + 1, 6, 'UTC'), t))) + {bucket:UInt32} - 1, {bucket:UInt32})) AS buckets,
        heard.up_buckets AS up_buckets, if(buckets = 0, 0, round(least(up_buckets / buckets, 1), 4)) AS availability,
        heard.heartbeats AS heartbeats, heard.up AS up, heard.last_status AS last_status
 FROM grid LEFT JOIN heard ON heard.day = grid.day AND heard.diode_id = grid.diode_id
@@ -146,6 +146,15 @@ FROM (
   WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
   GROUP BY device)
 ORDER BY device`}
+
+	// QueryDeviceDaily counts each reporting device's events per day: the
+	// log-source coverage grid.
+	QueryDeviceDaily = Query{"device_daily", `
+SELECT toDate(time) AS day, device, count() AS events
+FROM events
+WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
+GROUP BY day, device
+ORDER BY device, day`}
 
 	// QueryOpenFindingsByAge counts the findings open at the end of the
 	// window ({to}: each finding in its last revision published before it,

@@ -96,6 +96,7 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 			"2026-03-01 00:00:00 +0000 UTC DD-2 15 0 0 0 0 "},
 		// fw1 logged 10:00:00-10:06:39, then nothing until the window's end at 10:00 the next day
 		"device_coverage":      {"fw1 400 1 2026-03-01 10:00:00 +0000 UTC 2026-03-01 10:06:39 +0000 UTC 85980 2026-03-01 10:07:00 +0000 UTC 1 1 1"},
+		"device_daily":         {"2026-03-01 00:00:00 +0000 UTC fw1 400", "2026-03-01 00:00:00 +0000 UTC  10"},
 		"open_findings_by_age": {"critical 1-7d 1 9 "},
 	} {
 		for _, w := range want {
