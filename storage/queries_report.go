@@ -57,9 +57,10 @@ ORDER BY src_zone, dst_zone, conduit, verdict, reason, dst_port, app_protocol, f
 	// QueryUndeclaredPaths lists traffic on no declared conduit (reason
 	// no_conduit) and every contact with an air-gapped zone (reason
 	// air_gap), whatever its verdict, per address pair, port and protocol,
-	// with first and last seen.
+	// with first and last seen and whether the verdict is policy-breaking.
 	QueryUndeclaredPaths = Query{"undeclared_paths", `
-SELECT reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict, sum(events) AS events,
+SELECT reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict,
+       toBool(` + PolicyBreaking + `) AS policy_breaking, sum(events) AS events,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM flows_hourly
 WHERE reason IN ('no_conduit', 'air_gap') AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
