@@ -188,8 +188,8 @@ func evidenceSections(r *Report) []section {
 			Head:    []string{"First seen", "Last seen", "Source", "Destination", "Service", "Verdict", "Events"},
 			Numeric: []bool{false, false, false, false, false, false, true}}
 		for _, c := range cs {
-			t.Rows = append(t.Rows, []string{stamp(c.FirstSeen), stamp(c.LastSeen), c.SrcZone + " " + c.SrcIP,
-				c.DstZone + " " + c.DstIP, service(c.Transport, c.Port, c.AppProtocol), c.Verdict, num(c.Events)})
+			t.Rows = append(t.Rows, []string{stamp(c.FirstSeen), stamp(c.LastSeen), endpoint(c.SrcZone, c.SrcIP, c.Sources),
+				endpoint(c.DstZone, c.DstIP, c.Destinations), service(c.Transport, c.Port, c.AppProtocol), c.Verdict, num(c.Events)})
 		}
 		return t
 	}

@@ -77,3 +77,11 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// events is "1 event", "1,204 events".
+func events(n uint64) string {
+	if n == 1 {
+		return "1 event"
+	}
+	return num(n) + " events"
+}

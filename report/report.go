@@ -192,20 +192,24 @@ type ConduitDay struct {
 	FalseBlock     uint64    `json:"false_block" ch:"false_block"`
 }
 
-// Contact is traffic on an undeclared path or touching an air-gapped zone
-// (query undeclared_paths).
+// Contact is traffic on an undeclared path or touching an air-gapped zone,
+// per zone pair, service and verdict (query undeclared_paths).
 type Contact struct {
-	Reason      string `json:"reason" ch:"reason"`
-	SrcZone     string `json:"src_zone" ch:"src_zone"`
-	SrcIP       string `json:"src_ip"`
-	DstZone     string `json:"dst_zone" ch:"dst_zone"`
-	DstIP       string `json:"dst_ip"`
-	SrcAddr     net.IP `json:"-" ch:"src_ip"`
-	DstAddr     net.IP `json:"-" ch:"dst_ip"`
-	Transport   string `json:"transport" ch:"transport"`
-	Port        uint16 `json:"dst_port" ch:"dst_port"`
-	AppProtocol string `json:"app_protocol" ch:"app_protocol"`
-	Verdict     string `json:"verdict" ch:"verdict"`
+	Reason  string `json:"reason" ch:"reason"`
+	SrcZone string `json:"src_zone" ch:"src_zone"`
+	SrcIP   string `json:"src_ip"`
+	DstZone string `json:"dst_zone" ch:"dst_zone"`
+	DstIP   string `json:"dst_ip"`
+	SrcAddr net.IP `json:"-" ch:"lowest_src_ip"`
+	DstAddr net.IP `json:"-" ch:"lowest_dst_ip"`
+	// Sources and Destinations count the distinct addresses; SrcIP and
+	// DstIP are the lowest of each.
+	Sources      uint64 `json:"sources" ch:"sources"`
+	Destinations uint64 `json:"destinations" ch:"destinations"`
+	Transport    string `json:"transport" ch:"transport"`
+	Port         uint16 `json:"dst_port" ch:"dst_port"`
+	AppProtocol  string `json:"app_protocol" ch:"app_protocol"`
+	Verdict      string `json:"verdict" ch:"verdict"`
 	// PolicyBreaking: the traffic got through (storage.PolicyBreaking).
 	PolicyBreaking bool      `json:"policy_breaking" ch:"policy_breaking"`
 	Events         uint64    `json:"events" ch:"events"`

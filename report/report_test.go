@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,5 +348,66 @@ func TestBadPeriod(t *testing.T) {
 	}
 	if err := report.Write(&bytes.Buffer{}, &report.Report{}, "docx"); err == nil || !strings.Contains(err.Error(), "unknown format") {
 		t.Errorf("unknown format: %v", err)
+	}
+}
+
+// A scheduled weekly report is written once the week has closed and its
+// delay passed, in every format asked for, and never twice.
+func TestScheduledWeekly(t *testing.T) {
+	conn := migrated(t)
+	seedWeek(t, conn)
+	dir := t.TempDir()
+	now := weekTo.Add(10 * time.Minute)
+	s := &report.Scheduler{Conn: conn, Schedules: []report.Schedule{{Every: "weekly", Formats: []string{"text", "json"}, Dir: dir, Delay: 15 * time.Minute}},
+		Version: "test", Log: slog.New(slog.DiscardHandler), Model: func() (*rules.Model, error) { return refinery(t), nil },
+		Now: func() time.Time { return now }}
+	files, err := s.RunOnce(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10 minutes after the week: still within the delay, so the week before.
+	if len(files) != 2 || !strings.HasSuffix(files[0], "petrochemical-refinery-unit-3-weekly-2026-02-23_2026-03-02.txt") {
+		t.Fatalf("within the delay: wrote %v", files)
+	}
+	now = weekTo.Add(20 * time.Minute)
+	if files, err = s.RunOnce(t.Context()); err != nil || len(files) != 2 {
+		t.Fatalf("after the delay: wrote %v, %v", files, err)
+	}
+	text, err := os.ReadFile(filepath.Join(dir, "petrochemical-refinery-unit-3-weekly-2026-03-02_2026-03-09.txt"))
+	if err != nil || !strings.Contains(string(text), "Cross-zone tests: 7 pass / 3 fail") {
+		t.Errorf("weekly text report: %v\n%.400s", err, text)
+	}
+	if files, err = s.RunOnce(t.Context()); err != nil || len(files) != 0 {
+		t.Errorf("second run wrote %v, %v", files, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "petrochemical-refinery-unit-3-weekly-2026-03-02_2026-03-09.json")); err != nil {
+		t.Error(err)
+	}
+	if err := (report.Schedule{Every: "fortnightly"}).Check(); err == nil {
+		t.Error("fortnightly accepted")
+	}
+	if err := (report.Schedule{Every: "daily", Formats: []string{"docx"}}).Check(); err == nil {
+		t.Error("docx accepted")
+	}
+}
+
+func TestLastPeriod(t *testing.T) {
+	at := time.Date(2026, 5, 14, 13, 0, 0, 0, time.UTC) // a Thursday
+	for _, c := range []struct {
+		every    string
+		n        int
+		from, to string
+	}{
+		{"daily", 1, "2026-05-13", "2026-05-14"},
+		{"weekly", 1, "2026-05-04", "2026-05-11"},
+		{"weekly", 2, "2026-04-27", "2026-05-04"},
+		{"monthly", 1, "2026-04-01", "2026-05-01"},
+		{"quarterly", 1, "2026-01-01", "2026-04-01"},
+		{"30d", 1, "2026-04-14", "2026-05-14"},
+	} {
+		from, to, err := report.LastPeriod(c.every, at, c.n)
+		if err != nil || from.Format(time.DateOnly) != c.from || to.Format(time.DateOnly) != c.to {
+			t.Errorf("%s %d: %s .. %s (%v), want %s .. %s", c.every, c.n, from, to, err, c.from, c.to)
+		}
 	}
 }

@@ -222,13 +222,21 @@ func pathLine(p Path) string {
 	if p.Function != "" {
 		s += " " + p.Function
 	}
-	return fmt.Sprintf("%s: %s (%s), %s events, %s .. %s", s, p.Verdict, p.Reason, num(p.Events), stamp(p.FirstSeen), stamp(p.LastSeen))
+	return fmt.Sprintf("%s: %s (%s), %s, %s .. %s", s, p.Verdict, p.Reason, events(p.Events), stamp(p.FirstSeen), stamp(p.LastSeen))
 }
 
 // contactLine describes an undeclared path or air-gap contact in one line.
 func contactLine(c Contact) string {
-	return fmt.Sprintf("%s %s -> %s %s %s: %s, %s events, %s .. %s", c.SrcZone, c.SrcIP, c.DstZone, c.DstIP,
-		service(c.Transport, c.Port, c.AppProtocol), c.Verdict, num(c.Events), stamp(c.FirstSeen), stamp(c.LastSeen))
+	return fmt.Sprintf("%s -> %s %s: %s, %s, %s .. %s", endpoint(c.SrcZone, c.SrcIP, c.Sources), endpoint(c.DstZone, c.DstIP, c.Destinations),
+		service(c.Transport, c.Port, c.AppProtocol), c.Verdict, events(c.Events), stamp(c.FirstSeen), stamp(c.LastSeen))
+}
+
+// endpoint is a zone with its one address, or with how many it had.
+func endpoint(zone, ip string, n uint64) string {
+	if n > 1 {
+		return fmt.Sprintf("%s (%d addresses)", zone, n)
+	}
+	return zone + " " + ip
 }
 
 // service is "tcp/502 modbus", leaving out what is unknown.

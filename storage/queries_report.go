@@ -56,16 +56,19 @@ ORDER BY src_zone, dst_zone, conduit, verdict, reason, dst_port, app_protocol, f
 
 	// QueryUndeclaredPaths lists traffic on no declared conduit (reason
 	// no_conduit) and every contact with an air-gapped zone (reason
-	// air_gap), whatever its verdict, per address pair, port and protocol,
-	// with first and last seen and whether the verdict is policy-breaking.
+	// air_gap), whatever its verdict, per zone pair, service and verdict:
+	// the distinct sources and destinations (lowest_src_ip and lowest_dst_ip are the
+	// lowest of each), events, first and last seen, and whether the verdict
+	// is policy-breaking.
 	QueryUndeclaredPaths = Query{"undeclared_paths", `
-SELECT reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict,
+SELECT reason, src_zone, min(src_ip) AS lowest_src_ip, uniqExact(src_ip) AS sources, dst_zone, min(dst_ip) AS lowest_dst_ip,
+       uniqExact(dst_ip) AS destinations, transport, dst_port, app_protocol, verdict,
        toBool(` + PolicyBreaking + `) AS policy_breaking, sum(events) AS events,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM flows_hourly
 WHERE reason IN ('no_conduit', 'air_gap') AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
-GROUP BY reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict
-ORDER BY reason, first_seen, src_ip, dst_ip, dst_port`}
+GROUP BY reason, src_zone, dst_zone, transport, dst_port, app_protocol, verdict
+ORDER BY reason, first_seen, src_zone, dst_zone, dst_port`}
 
 	// QueryConduitEnforcement is, per conduit, the distinct firewall rules
 	// or policies ({firewalls:Array(String)}: the hostnames of the model's

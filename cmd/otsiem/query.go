@@ -62,6 +62,11 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 			return 1
 		}
 	}
+	return withConfig(cfg, stderr, f)
+}
+
+// withConfig opens the configuration's store and runs f on it.
+func withConfig(cfg *config.Config, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	// A fresh embedded data directory gets the schema; a server's schema is
