@@ -6,16 +6,25 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 )
+
+// The charts are set in Liberation Sans, like the PDF's text (gonum's
+// default is the serif face).
+func init() {
+	plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+	plotter.DefaultFont = plot.DefaultFont
+}
 
 // Chart size on the page.
 const (
@@ -63,8 +72,12 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 	p.X.Min = float64(e.days[0].Unix()) - 43200
 	p.X.Max = float64(e.days[len(e.days)-1].Unix()) + 43200
 	p.Y.Min = 0
+	p.Y.Tick.Marker = countTicks{}
 	p.Legend.Top = true
 	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(8)
+	p.Legend.TextStyle.Font.Size = vg.Points(9)
+	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.Add(plotter.NewGrid())
 	h := chartH
 	var err error
@@ -107,7 +120,9 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 		}
 		p.Title.Text = "Diode availability per day (silence counts as down)"
 		p.Y.Label.Text = "% of minutes up"
-		p.Y.Max = 105
+		p.Y.Max = 130 // headroom for the legend
+		p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 25, Label: "25"}, {Value: 50, Label: "50"},
+			{Value: 75, Label: "75"}, {Value: 100, Label: "100"}}
 		for i, d := range e.Diodes {
 			pts := make(plotter.XYs, len(d.Days))
 			for j, x := range d.Days {
@@ -120,13 +135,14 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 			return nil, 0, nil
 		}
 		p.Title.Text = "Log-source coverage: days with logs per device"
-		p.Legend.Top = false
-		var names []string
+		// The first device on top: rows count up from the bottom.
+		names := make([]string, len(e.LogSources))
 		var heard, silent plotter.XYs
 		for i, ls := range e.LogSources {
-			names = append(names, deviceName(ls.Device))
+			row := len(e.LogSources) - 1 - i
+			names[row] = deviceName(ls.Device)
 			for _, d := range e.days {
-				pt := plotter.XY{X: float64(d.Unix()), Y: float64(i)}
+				pt := plotter.XY{X: float64(d.Unix()), Y: float64(row)}
 				logged := false
 				for _, x := range e.DeviceDaily {
 					if x.Device == ls.Device && x.Day.Equal(d) && x.Events > 0 {
@@ -141,8 +157,9 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 			}
 		}
 		p.NominalY(names...)
-		p.Y.Min, p.Y.Max = -0.7, float64(len(names))-0.3
-		h = vg.Length(math.Max(1.6, 0.9+0.28*float64(len(names)))) * vg.Inch
+		// A row of headroom for the legend.
+		p.Y.Min, p.Y.Max = -0.7, float64(len(names))+0.6
+		h = vg.Length(math.Max(1.8, 1.1+0.28*float64(len(names)))) * vg.Inch
 		size := vg.Length(math.Min(7, math.Max(2, 300/float64(len(e.days)))))
 		for _, s := range []struct {
 			pts   plotter.XYs
@@ -165,6 +182,10 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("report: chart %s: %w", c, err)
+	}
+	if c == chartConduits || c == chartBreaking {
+		// Headroom above the data for the legend.
+		p.Y.Max = math.Max(p.Y.Max, 1) * 1.45
 	}
 	return p, h, nil
 }
@@ -202,6 +223,19 @@ func (dayTicks) Ticks(lo, hi float64) []plot.Tick {
 			t.Label = d.Format("01-02")
 		}
 		ticks = append(ticks, t)
+	}
+	return ticks
+}
+
+// countTicks labels a count axis without needless decimals.
+type countTicks struct{}
+
+func (countTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+		}
 	}
 	return ticks
 }

@@ -149,6 +149,9 @@ func pdfImage(pdf *fpdf.Fpdf, name string, png []byte) {
 // its first column and continues with the columns that did not fit.
 func pdfTable(pdf *fpdf.Fpdf, t *table) {
 	const rowH = 4.2
+	if len(t.Rows) > 0 && pdf.GetY()+4.6+rowH*float64(min(len(t.Rows), 4)+1) > 297-pdfMargin-6 {
+		pdf.AddPage() // keep the caption, the header and a few rows together
+	}
 	pdf.SetFont("sans", "B", 8.5)
 	if t.Caption != "" {
 		pdf.MultiCell(0, 4.6, t.Caption, "", "L", false)
@@ -161,10 +164,13 @@ func pdfTable(pdf *fpdf.Fpdf, t *table) {
 		pdf.Ln(1)
 		return
 	}
-	pdf.SetFont("sans", "", 7.5)
 	widths := make([]float64, len(t.Head))
+	pdf.SetFont("sans", "B", 7.5)
 	for i, h := range t.Head {
 		widths[i] = pdf.GetStringWidth(h) + 3
+	}
+	pdf.SetFont("sans", "", 7.5)
+	for i := range t.Head {
 		for _, row := range t.Rows {
 			widths[i] = max(widths[i], pdf.GetStringWidth(row[i])+3)
 		}
