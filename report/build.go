@@ -96,16 +96,15 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 		clickhouse.Named("bucket", uint32(diodeBucket))}
 
 	var (
-		daily      []ConduitDay
-		tests      []CrossZoneTests
-		paths      []Path
-		contacts   []Contact
-		enforce    []conduitEnforcement
-		byDevice   []DeviceEvents
-		diodeDays  []DiodeDay
-		sources    []LogSource
-		deviceDays []DeviceDay
-		findings   []FindingAge
+		daily     []ConduitDay
+		tests     []CrossZoneTests
+		paths     []Path
+		contacts  []Contact
+		enforce   []conduitEnforcement
+		byDevice  []DeviceEvents
+		diodeDays []DiodeDay
+		sources   []LogSource
+		findings  []FindingAge
 	)
 	var errs []error
 	selectInto(ctx, conn, storage.QueryConduitDaily, args, &daily, &errs)
@@ -116,7 +115,6 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	selectInto(ctx, conn, storage.QueryCrossZoneByDevice, args, &byDevice, &errs)
 	selectInto(ctx, conn, storage.QueryDiodeAvailability, args, &diodeDays, &errs)
 	selectInto(ctx, conn, storage.QueryDeviceCoverage, args, &sources, &errs)
-	selectInto(ctx, conn, storage.QueryDeviceDaily, args, &deviceDays, &errs)
 	selectInto(ctx, conn, storage.QueryOpenFindingsByAge, args, &findings, &errs)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -145,7 +143,20 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	r.Evidence.Enforcement = enforcement(m, byDevice)
 	r.Evidence.Diodes = diodeAvailability(m, diodeDays)
 	r.Evidence.LogSources = logSources(m, sources, from, to, opts)
-	r.Evidence.DeviceDaily = deviceDays
+	// Days with logs, per source: the review's device_days, one query each.
+	for i := range r.Evidence.LogSources {
+		ls := &r.Evidence.LogSources[i]
+		var days []storage.DeviceDay
+		if err := storage.Select(ctx, conn, storage.QueryDeviceDays, &days, storage.DeviceWindow(ls.Device, from, to)...); err != nil {
+			return nil, err
+		}
+		for _, d := range days {
+			if d.Events > 0 {
+				ls.DaysWithLogs++
+				r.Evidence.DeviceDaily = append(r.Evidence.DeviceDaily, DeviceDay{Day: d.Day, Device: ls.Device, Events: d.Events})
+			}
+		}
+	}
 	r.Evidence.OpenFindings = findings
 	r.Requirements = requirements(m, r, paths, byDevice, opts)
 	return r, nil
@@ -153,9 +164,7 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 
 // selectInto runs a named query into dst, collecting its error.
 func selectInto[T any](ctx context.Context, conn driver.Conn, q storage.Query, args []any, dst *[]T, errs *[]error) {
-	var err error
-	*dst, err = storage.Select[T](ctx, conn, q, args...)
-	*errs = append(*errs, err)
+	*errs = append(*errs, storage.Select(ctx, conn, q, dst, args...))
 }
 
 // conduitEnforcement is a row of query conduit_enforcement.

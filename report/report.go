@@ -276,8 +276,8 @@ type LogSource struct {
 	Declared bool   `json:"declared"`
 	Role     string `json:"role"`
 	Events   uint64 `json:"events" ch:"events"`
-	// DaysWithLogs of Period.Days.
-	DaysWithLogs uint64    `json:"days_with_logs" ch:"days"`
+	// DaysWithLogs of Period.Days (query device_days).
+	DaysWithLogs uint64    `json:"days_with_logs"`
 	First        time.Time `json:"first,omitzero" ch:"first"`
 	Last         time.Time `json:"last,omitzero" ch:"last"`
 	// LongestSilence is the longest stretch of the period without an
@@ -293,11 +293,12 @@ type LogSource struct {
 	ClockOutside bool  `json:"clock_outside_tolerance"`
 }
 
-// DeviceDay is one device's events on one day (query device_daily).
+// DeviceDay is one device's events on a day it was heard (query
+// device_days).
 type DeviceDay struct {
-	Day    time.Time `json:"day" ch:"day"`
-	Device string    `json:"device" ch:"device"`
-	Events uint64    `json:"events" ch:"events"`
+	Day    time.Time `json:"day"`
+	Device string    `json:"device"`
+	Events uint64    `json:"events"`
 }
 
 // FindingAge counts findings open at the period's end by severity and

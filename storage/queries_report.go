@@ -129,16 +129,17 @@ SETTINGS join_use_nulls = 0`}
 
 	// QueryDeviceCoverage is log-source coverage and clock skew per
 	// reporting device (syslog hostname; '' when a line named none): its
-	// events, the days with logs, first and last event, the longest
+	// events, first and last event (the days with logs are
+	// [QueryDeviceDays]'s), the longest
 	// silence within the window at minute resolution (seconds, and when it
 	// began), and the receive time minus the device's event time in
 	// milliseconds (median, min, max): the device clock's skew plus the
 	// transport delay.
 	QueryDeviceCoverage = Query{"device_coverage", `
-SELECT device, events, days, first, last, arrayMax(gaps) AS longest_silence_s,
+SELECT device, events, first, last, arrayMax(gaps) AS longest_silence_s,
        toDateTime(starts[indexOf(gaps, longest_silence_s)], 'UTC') AS silence_from, skew_ms_p50, skew_ms_min, skew_ms_max
 FROM (
-  SELECT device, count() AS events, uniqExact(toDate(time)) AS days, min(time) AS first, max(time) AS last,
+  SELECT device, count() AS events, min(time) AS first, max(time) AS last,
          arraySort(groupUniqArray(toInt64(toUnixTimestamp(toStartOfMinute(time))))) AS minutes,
          arrayConcat([toInt64(toUnixTimestamp({from:DateTime64(6, 'UTC')}))], arrayMap(m -> m + 60, minutes)) AS starts,
          arrayMap((s, e) -> greatest(e - s, 0), starts,
@@ -150,15 +151,6 @@ FROM (
   WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
   GROUP BY device)
 ORDER BY device`}
-
-	// QueryDeviceDaily counts each reporting device's events per day: the
-	// log-source coverage grid.
-	QueryDeviceDaily = Query{"device_daily", `
-SELECT toDate(time) AS day, device, count() AS events
-FROM events
-WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
-GROUP BY day, device
-ORDER BY device, day`}
 
 	// QueryOpenFindingsByAge counts the findings open at the end of the
 	// window ({to}: each finding in its last revision published before it,
