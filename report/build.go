@@ -36,6 +36,9 @@ type Options struct {
 	DiodeAvailability float64
 }
 
+// hourlyDays is the longest period whose conduit charts are drawn per hour.
+const hourlyDays = 3
+
 // diodeBucket is the availability bucket: a minute is up when an ok
 // heartbeat arrived in it.
 const diodeBucket = 60
@@ -93,7 +96,7 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	}
 	args := []any{clickhouse.Named("from", from), clickhouse.Named("to", to),
 		clickhouse.Named("firewalls", nonNil(firewalls)), clickhouse.Named("diodes", nonNil(diodes)),
-		clickhouse.Named("bucket", uint32(diodeBucket))}
+		clickhouse.Named("bucket", uint32(diodeBucket)), clickhouse.Named("step", uint32(86400))}
 
 	var (
 		daily     []ConduitDay
@@ -107,7 +110,7 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 		findings  []FindingAge
 	)
 	var errs []error
-	selectInto(ctx, conn, storage.QueryConduitDaily, args, &daily, &errs)
+	selectInto(ctx, conn, storage.QueryConduitTraffic, args, &daily, &errs)
 	selectInto(ctx, conn, storage.QueryCrossZoneTests, args, &tests, &errs)
 	selectInto(ctx, conn, storage.QueryPathOutcomes, args, &paths, &errs)
 	selectInto(ctx, conn, storage.QueryUndeclaredPaths, args, &contacts, &errs)
@@ -116,6 +119,11 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	selectInto(ctx, conn, storage.QueryDiodeAvailability, args, &diodeDays, &errs)
 	selectInto(ctx, conn, storage.QueryDeviceCoverage, args, &sources, &errs)
 	selectInto(ctx, conn, storage.QueryOpenFindingsByAge, args, &findings, &errs)
+	if len(r.Evidence.days) <= hourlyDays {
+		hourly := slices.Clone(args)
+		hourly[len(hourly)-1] = clickhouse.Named("step", uint32(3600)) // the last argument is the step
+		selectInto(ctx, conn, storage.QueryConduitTraffic, hourly, &r.Evidence.ConduitHourly, &errs)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 		return nil, 0, nil
 	}
 	p := plot.New()
-	p.X.Tick.Marker = dayTicks{}
+	p.X.Tick.Marker = timeTicks{step: 24 * time.Hour, format: "01-02"}
 	p.X.Min = float64(e.days[0].Unix()) - 43200
 	p.X.Max = float64(e.days[len(e.days)-1].Unix()) + 43200
 	p.Y.Min = 0
@@ -88,17 +88,28 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 		if c == chartBreaking {
 			p.Title.Text = "Policy-breaking events per conduit per day"
 		}
+		// Short periods per hour, longer ones per day.
+		times, rows := e.days, e.ConduitDaily
+		if len(e.days) <= hourlyDays {
+			times, rows = nil, e.ConduitHourly
+			for t := r.Period.From.Truncate(time.Hour); t.Before(r.Period.To); t = t.Add(time.Hour) {
+				times = append(times, t)
+			}
+			p.Title.Text = strings.Replace(p.Title.Text, "per day", "per hour", 1)
+			p.X.Min, p.X.Max = float64(times[0].Unix())-1800, float64(times[len(times)-1].Unix())+1800
+			p.X.Tick.Marker = timeTicks{step: time.Hour, format: "01-02 15h"}
+		}
 		var names []string
 		for _, x := range r.Conduits {
 			names = append(names, x.ID)
 		}
 		names = append(names, "")
 		for i, name := range names {
-			pts := make(plotter.XYs, len(e.days))
+			pts := make(plotter.XYs, len(times))
 			any := false
-			for j, d := range e.days {
+			for j, d := range times {
 				pts[j].X = float64(d.Unix())
-				for _, x := range e.ConduitDaily {
+				for _, x := range rows {
 					if x.Conduit == name && x.Day.Equal(d) {
 						v := x.Total
 						if c == chartBreaking {
@@ -204,23 +215,25 @@ func addLine(p *plot.Plot, pts plotter.XYs, name string, i int) error {
 	return nil
 }
 
-// dayTicks marks each day (UTC midnight) along a time axis, labelling at
-// most about ten of them.
-type dayTicks struct{}
+// timeTicks marks each step (a day or an hour, UTC) along a time axis,
+// labelling at most about ten of them.
+type timeTicks struct {
+	step   time.Duration
+	format string
+}
 
-func (dayTicks) Ticks(lo, hi float64) []plot.Tick {
-	first := time.Unix(int64(math.Ceil(lo)), 0).UTC()
-	first = first.Truncate(24 * time.Hour)
+func (tt timeTicks) Ticks(lo, hi float64) []plot.Tick {
+	first := time.Unix(int64(math.Ceil(lo)), 0).UTC().Truncate(tt.step)
 	if float64(first.Unix()) < lo {
-		first = first.AddDate(0, 0, 1)
+		first = first.Add(tt.step)
 	}
-	n := int((hi-float64(first.Unix()))/86400) + 1
-	step := max(1, (n+9)/10)
+	n := int((hi-float64(first.Unix()))/tt.step.Seconds()) + 1
+	every := max(1, (n+9)/10)
 	var ticks []plot.Tick
-	for i, d := 0, first; float64(d.Unix()) <= hi; i, d = i+1, d.AddDate(0, 0, 1) {
+	for i, d := 0, first; float64(d.Unix()) <= hi; i, d = i+1, d.Add(tt.step) {
 		t := plot.Tick{Value: float64(d.Unix())}
-		if i%step == 0 {
-			t.Label = d.Format("01-02")
+		if i%every == 0 {
+			t.Label = d.Format(tt.format)
 		}
 		ticks = append(ticks, t)
 	}

@@ -79,7 +79,7 @@ type Conduit struct {
 	DPI        bool     `json:"dpi_enabled"`
 	DPIEvents  uint64   `json:"dpi_events"`
 	DPIDevices []string `json:"dpi_devices"`
-	// Period totals (query conduit_daily).
+	// Period totals (query conduit_traffic).
 	Events         uint64 `json:"events"`
 	Allowed        uint64 `json:"allowed"`
 	PolicyBreaking uint64 `json:"policy_breaking"`
@@ -161,7 +161,9 @@ type Path struct {
 
 // Evidence is what the seed's format lacks: the period day by day.
 type Evidence struct {
-	ConduitDaily    []ConduitDay `json:"conduit_daily"`
+	ConduitDaily []ConduitDay `json:"conduit_daily"`
+	// ConduitHourly is the same per hour, for periods of up to 3 days.
+	ConduitHourly   []ConduitDay `json:"conduit_hourly,omitempty"`
 	UndeclaredPaths []Contact    `json:"undeclared_paths"`
 	AirGapContacts  []Contact    `json:"air_gap_contacts"`
 	Enforcement     Enforcement  `json:"enforcement_coverage"`
@@ -180,10 +182,11 @@ type Tolerances struct {
 	DiodeAvailability float64 `json:"diode_availability"`
 }
 
-// ConduitDay is one conduit's events on one day (query conduit_daily);
+// ConduitDay is one conduit's events on one day or hour (query
+// conduit_traffic);
 // Conduit "" is cross-zone traffic on no conduit.
 type ConduitDay struct {
-	Day            time.Time `json:"day" ch:"day"`
+	Day            time.Time `json:"time" ch:"t"`
 	Conduit        string    `json:"conduit" ch:"conduit"`
 	Total          uint64    `json:"events" ch:"total"`
 	Allowed        uint64    `json:"allowed" ch:"allowed"`

@@ -196,6 +196,9 @@ func TestWeekJSON(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, want)
 		}
 	}
+	if _, err := lookup(j, "evidence.conduit_hourly"); err == nil {
+		t.Error("a week's report carries hourly traffic")
+	}
 	share, _ := lookup(j, "evidence.enforcement_coverage.share")
 	if s, _ := share.(float64); s < 0.7740 || s > 0.7741 { // 1336 / 1726
 		t.Errorf("enforcement share %v", share)
@@ -409,5 +412,31 @@ func TestLastPeriod(t *testing.T) {
 		if err != nil || from.Format(time.DateOnly) != c.from || to.Format(time.DateOnly) != c.to {
 			t.Errorf("%s %d: %s .. %s (%v), want %s .. %s", c.every, c.n, from, to, err, c.from, c.to)
 		}
+	}
+}
+
+// A period of up to three days also carries hourly conduit traffic for
+// its charts.
+func TestShortPeriodHourly(t *testing.T) {
+	conn := migrated(t)
+	seedWeek(t, conn)
+	day4 := weekFrom.AddDate(0, 0, 4)
+	r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: day4, To: day4.AddDate(0, 0, 1), Now: generated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, x := range r.Evidence.ConduitHourly {
+		got[x.Day.Format("15")+" "+x.Conduit] = x.Total
+		if x.Conduit == "C3-DMZ-ENT" && x.Day.Hour() == 9 && x.PolicyBreaking != 5 {
+			t.Errorf("C3 09:00 policy-breaking %d, want 5 (S4)", x.PolicyBreaking)
+		}
+	}
+	// Day 4, C1: A 60 + B 50 + F 10 from 08:00 (ids-z2 silent), A's last 40 at 09:00.
+	if got["08 C1-BPCS-OPS"] != 120 || got["09 C1-BPCS-OPS"] != 40 || got["09 C3-DMZ-ENT"] != 5 {
+		t.Errorf("hourly: %v", got)
+	}
+	if r.Period.Days != 1 {
+		t.Errorf("days %d", r.Period.Days)
 	}
 }

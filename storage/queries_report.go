@@ -10,18 +10,20 @@ package storage
 const crossZone = "src_zone != '' AND dst_zone != '' AND src_zone != dst_zone"
 
 var (
-	// QueryConduitDaily is the evidence over time per conduit: per day and
-	// conduit, all events, allowed, policy-breaking ([PolicyBreaking]),
-	// blocked and false_block. Cross-zone traffic on no conduit is conduit ''.
-	QueryConduitDaily = Query{"conduit_daily", `
-SELECT toDate(hour) AS day, conduit, sum(events) AS total, sumIf(events, verdict = 'allowed') AS allowed,
+	// QueryConduitTraffic is the evidence over time per conduit: per
+	// bucket of {step:UInt32} seconds (a multiple of 3600; 86400 is a UTC
+	// day) and conduit, all events, allowed, policy-breaking
+	// ([PolicyBreaking]), blocked and false_block. Cross-zone traffic on no
+	// conduit is conduit ''.
+	QueryConduitTraffic = Query{"conduit_traffic", `
+SELECT toDateTime64(toStartOfInterval(hour, toIntervalSecond({step:UInt32})), 6, 'UTC') AS t, conduit, sum(events) AS total, sumIf(events, verdict = 'allowed') AS allowed,
        sumIf(events, ` + PolicyBreaking + `) AS policy_breaking, sumIf(events, verdict = 'blocked') AS blocked,
        sumIf(events, verdict = 'false_block') AS false_block
 FROM flows_hourly
 WHERE hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
   AND (conduit != '' OR (` + crossZone + `))
-GROUP BY day, conduit
-ORDER BY day, conduit`}
+GROUP BY t, conduit
+ORDER BY t, conduit`}
 
 	// QueryCrossZoneTests treats every distinct cross-zone flow (source,
 	// destination, transport, port, protocol, function) as a test of the

@@ -46,7 +46,7 @@ func seed(t *testing.T, conn driver.Conn) {
 // window is the parameters every named query takes, over the seeded day.
 func window() []any {
 	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
-		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("firewalls", []string{"fw1"}),
+		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("firewalls", []string{"fw1"}), clickhouse.Named("step", uint32(86400)),
 		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}), clickhouse.Named("device", "FW1"))
 }
 
@@ -89,7 +89,7 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 		"device_would_block":     {"fw1 Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 C1-BPCS-OPS tcp 502 modbus 6 write_single_register not_permitted deny acl-ops 100 "},
 		"baseline_flows":         {"10.1.0.5 10.2.0.7 tcp 502 modbus 6 write_single_register 300 "},
 		// the report's queries (report_test covers them on a richer plant)
-		"conduit_daily":        {"2026-03-01 00:00:00 +0000 UTC C1-BPCS-OPS 400 100 200 100 0"},
+		"conduit_traffic":      {"2026-03-01 00:00:00 +0000 UTC C1-BPCS-OPS 400 100 200 100 0"},
 		"cross_zone_tests":     {"0 1 0 400"},
 		"path_outcomes":        {"Z3-OPS Z2-BPCS C1-BPCS-OPS blocked not_permitted tcp 502 modbus write_single_register false 100 1 1 ", "Z3-OPS Z2-BPCS C1-BPCS-OPS would_block not_permitted tcp 502 modbus write_single_register true 100 1 1 "},
 		"undeclared_paths":     nil,
