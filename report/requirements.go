@@ -59,26 +59,39 @@ func sr51(r *Report, paths []Path) Requirement {
 // SR 5.2 Zone boundary protection: what crossed a conduit kept to its
 // declared protocols, directions and functions.
 func sr52(paths []Path) Requirement {
-	var total, allowed, blocked, breaking uint64
-	ex := []string{}
+	o := tally(paths, func(p Path) bool { return p.Conduit != "" })
+	obs := fmt.Sprintf("%s events on declared conduits: %s allowed, %s blocked at the boundary, %s policy-breaking",
+		num(o.total), num(o.allowed), num(o.blocked), num(o.breaking))
+	return Requirement{ID: "SR 5.2", Title: "Zone boundary protection", Observed: obs, Status: status(o.total > 0, o.exceptions),
+		Exceptions: o.exceptions}
+}
+
+// outcomes tallies path outcomes: all events, allowed, blocked, and the
+// policy-breaking ones, each path of them an exception line.
+type outcomes struct {
+	total, allowed, blocked, breaking uint64
+	exceptions                        []string
+}
+
+// tally adds up the paths keep selects.
+func tally(paths []Path, keep func(Path) bool) outcomes {
+	o := outcomes{exceptions: []string{}}
 	for _, p := range paths {
-		if p.Conduit == "" {
+		if !keep(p) {
 			continue
 		}
-		total += p.Events
+		o.total += p.Events
 		switch {
 		case p.Verdict == "allowed":
-			allowed += p.Events
+			o.allowed += p.Events
 		case p.Verdict == "blocked":
-			blocked += p.Events
+			o.blocked += p.Events
 		case p.PolicyBreaking:
-			breaking += p.Events
-			ex = append(ex, pathLine(p))
+			o.breaking += p.Events
+			o.exceptions = append(o.exceptions, pathLine(p))
 		}
 	}
-	obs := fmt.Sprintf("%s events on declared conduits: %s allowed, %s blocked at the boundary, %s policy-breaking",
-		num(total), num(allowed), num(blocked), num(breaking))
-	return Requirement{ID: "SR 5.2", Title: "Zone boundary protection", Observed: obs, Status: status(total > 0, ex), Exceptions: ex}
+	return o
 }
 
 // SR 5.2 RE 1 Deny by default, allow by exception: the firewalls denied
@@ -191,24 +204,13 @@ func sr113(m *rules.Model, paths []Path) Requirement {
 	if len(declared) == 0 {
 		declared = []string{"none"}
 	}
-	var total, allowed, blocked uint64
-	for _, p := range paths {
-		if !untrusted[p.SrcZone] || !(slices.Contains(remoteApps, p.AppProtocol) || slices.Contains(remotePorts, p.Port)) {
-			continue
-		}
-		total += p.Events
-		switch {
-		case p.Verdict == "allowed":
-			allowed += p.Events
-		case p.Verdict == "blocked":
-			blocked += p.Events
-		case p.PolicyBreaking:
-			req.Exceptions = append(req.Exceptions, pathLine(p))
-		}
-	}
+	o := tally(paths, func(p Path) bool {
+		return untrusted[p.SrcZone] && (slices.Contains(remoteApps, p.AppProtocol) || slices.Contains(remotePorts, p.Port))
+	})
+	req.Exceptions = o.exceptions
 	req.Observed = fmt.Sprintf("%s remote-access events (RDP, SSH, VNC, Telnet) from %s: %s over the declared path (%s), %s blocked, %s outside it",
-		num(total), strings.Join(names, ", "), num(allowed), strings.Join(declared, "; "), num(blocked), plural(len(req.Exceptions), "path"))
-	req.Status = status(total > 0, req.Exceptions)
+		num(o.total), strings.Join(names, ", "), num(o.allowed), strings.Join(declared, "; "), num(o.blocked), plural(len(req.Exceptions), "path"))
+	req.Status = status(o.total > 0, req.Exceptions)
 	return req
 }
 
