@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +45,29 @@ func TestQueryAndFindings(t *testing.T) {
 	}
 	if got := run("findings", "--config", cfg); !strings.Contains(got, "FINDING_ID") || !strings.Contains(got, "scan") {
 		t.Errorf("findings table:\n%s", got)
+	}
+
+	// otsiem report on the same store: the findings above are open now.
+	model := filepath.Join("..", "..", "examples", "refinery")
+	got = run("report", "--config", cfg, "--model", model, "--period", "1d", "--to", "now", "--format", "json")
+	var r struct {
+		Events   uint64
+		Empty    bool
+		Model    struct{ Hash string }
+		Evidence struct {
+			OpenFindings []struct{ Findings uint64 } `json:"open_findings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(got), &r); err != nil || !r.Empty || len(r.Model.Hash) != 64 || len(r.Evidence.OpenFindings) != 2 {
+		t.Errorf("report json (%v):\n%.800s", err, got)
+	}
+	pdf := filepath.Join(dir, "r.pdf")
+	run("report", "--config", cfg, "--model", model, "--from", "2026-03-01", "--to", "2026-03-08", "--format", "pdf", "--out", pdf)
+	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("report --out %s: %v", pdf, err)
+	}
+	var errb bytes.Buffer
+	if code := dispatch([]string{"report", "--config", cfg, "--format", "docx"}, io.Discard, &errb); code != 2 || !strings.Contains(errb.String(), "docx") {
+		t.Errorf("bad format: exit %d: %s", code, errb.String())
 	}
 }
