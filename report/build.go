@@ -80,8 +80,7 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 		GeneratedAt:        opts.Now.UTC().Truncate(time.Second),
 		Version:            opts.Version,
 	}
-	r.Evidence.days = days(from, to)
-	r.Period.Days = len(r.Evidence.days)
+	r.Period.Days = len(r.Period.days())
 	r.Evidence.Tolerances = Tolerances{ClockSkewSeconds: opts.ClockSkew.Seconds(), SilenceSeconds: opts.Silence.Seconds(),
 		DiodeAvailability: opts.DiodeAvailability}
 
@@ -119,7 +118,7 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	selectInto(ctx, conn, storage.QueryDiodeAvailability, args, &diodeDays, &errs)
 	selectInto(ctx, conn, storage.QueryDeviceCoverage, args, &sources, &errs)
 	selectInto(ctx, conn, storage.QueryOpenFindingsByAge, args, &findings, &errs)
-	if len(r.Evidence.days) <= hourlyDays {
+	if r.Period.Days <= hourlyDays {
 		hourly := slices.Clone(args)
 		hourly[len(hourly)-1] = clickhouse.Named("step", uint32(3600)) // the last argument is the step
 		selectInto(ctx, conn, storage.QueryConduitTraffic, hourly, &r.Evidence.ConduitHourly, &errs)
@@ -194,10 +193,10 @@ func standard(doc string) string {
 	return both + " (zone document: " + doc + ")"
 }
 
-// days lists the UTC calendar days [from, to) touches.
-func days(from, to time.Time) []time.Time {
+// days lists the UTC calendar days the period touches.
+func (p Period) days() []time.Time {
 	var out []time.Time
-	for d := from.Truncate(24 * time.Hour); d.Before(to); d = d.AddDate(0, 0, 1) {
+	for d := p.From.UTC().Truncate(24 * time.Hour); d.Before(p.To); d = d.AddDate(0, 0, 1) {
 		out = append(out, d)
 	}
 	return out

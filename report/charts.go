@@ -64,13 +64,14 @@ func renderChart(r *Report, c chart, format string) ([]byte, error) {
 
 func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 	e := r.Evidence
-	if len(e.days) == 0 {
+	days := r.Period.days()
+	if len(days) == 0 {
 		return nil, 0, nil
 	}
 	p := plot.New()
 	p.X.Tick.Marker = timeTicks{step: 24 * time.Hour, format: "01-02"}
-	p.X.Min = float64(e.days[0].Unix()) - 43200
-	p.X.Max = float64(e.days[len(e.days)-1].Unix()) + 43200
+	p.X.Min = float64(days[0].Unix()) - 43200
+	p.X.Max = float64(days[len(days)-1].Unix()) + 43200
 	p.Y.Min = 0
 	p.Y.Tick.Marker = countTicks{}
 	p.Legend.Top = true
@@ -89,8 +90,8 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 			p.Title.Text = "Policy-breaking events per conduit per day"
 		}
 		// Short periods per hour, longer ones per day.
-		times, rows := e.days, e.ConduitDaily
-		if len(e.days) <= hourlyDays {
+		times, rows := days, e.ConduitDaily
+		if len(days) <= hourlyDays {
 			times, rows = nil, e.ConduitHourly
 			for t := r.Period.From.Truncate(time.Hour); t.Before(r.Period.To); t = t.Add(time.Hour) {
 				times = append(times, t)
@@ -152,7 +153,7 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 		for i, ls := range e.LogSources {
 			row := len(e.LogSources) - 1 - i
 			names[row] = deviceName(ls.Device)
-			for _, d := range e.days {
+			for _, d := range days {
 				pt := plotter.XY{X: float64(d.Unix()), Y: float64(row)}
 				logged := false
 				for _, x := range e.DeviceDaily {
@@ -171,7 +172,7 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 		// A row of headroom for the legend.
 		p.Y.Min, p.Y.Max = -0.7, float64(len(names))+0.6
 		h = vg.Length(math.Max(1.8, 1.1+0.28*float64(len(names)))) * vg.Inch
-		size := vg.Length(math.Min(7, math.Max(2, 300/float64(len(e.days)))))
+		size := vg.Length(math.Min(7, math.Max(2, 300/float64(len(days)))))
 		for _, s := range []struct {
 			pts   plotter.XYs
 			name  string
@@ -252,6 +253,3 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	return ticks
 }
-
-// svgClean keeps only the <svg> element of gonum's output, for inlining.
-func svgClean(b []byte) string { return strings.TrimSpace(string(b)) }

@@ -167,7 +167,7 @@ func evidenceSections(r *Report) []section {
 		daily.Head = append(daily.Head, conduitName(c))
 		daily.Numeric = append(daily.Numeric, true)
 	}
-	for _, d := range e.days {
+	for _, d := range r.Period.days() {
 		row := []string{day(d)}
 		for _, c := range conduits {
 			cell := "-"
@@ -226,7 +226,7 @@ func evidenceSections(r *Report) []section {
 
 	dt := &table{Caption: "Diode availability per day (a minute is up when an ok heartbeat arrived in it; silence counts as down)",
 		Empty: "no diodes declared or heard", Head: []string{"Diode", "Period"}, Numeric: []bool{false, true}}
-	for _, d := range e.days {
+	for _, d := range r.Period.days() {
 		dt.Head = append(dt.Head, d.Format("01-02"))
 		dt.Numeric = append(dt.Numeric, true)
 	}

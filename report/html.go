@@ -56,9 +56,9 @@ func writeHTML(w io.Writer, r *Report, d *document) error {
 			if err != nil {
 				return err
 			}
-			// gonum's SVG output: drawn by our code from numbers and
-			// names escaped by its SVG writer.
-			hd.Charts[b.Chart] = template.HTML(svgClean(svg))
+			// gonum's SVG output: drawn by our code from numbers, with
+			// its text (device and conduit names) HTML-escaped by vgsvg.
+			hd.Charts[b.Chart] = template.HTML(svg)
 		}
 	}
 	return htmlPage.Execute(w, hd)

@@ -172,7 +172,6 @@ type Evidence struct {
 	OpenFindings    []FindingAge `json:"open_findings"`
 	Tolerances      Tolerances   `json:"tolerances"`
 	DeviceDaily     []DeviceDay  `json:"device_daily"`
-	days            []time.Time  // the period's days, for tables and charts
 }
 
 // Tolerances are the thresholds the report judged by.

@@ -440,3 +440,22 @@ func TestShortPeriodHourly(t *testing.T) {
 		t.Errorf("days %d", r.Period.Days)
 	}
 }
+
+// Names from the logs (a syslog hostname here) reach every format as text,
+// never as markup.
+func TestHostileNamesAreText(t *testing.T) {
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	evil := `<img src=x onerror=alert(1)>`
+	r := &report.Report{Title: "IEC 62443 Zone Implementation Report", Period: report.Period{From: day, To: day.AddDate(0, 0, 1), Days: 1},
+		Evidence: report.Evidence{LogSources: []report.LogSource{{Device: evil, Role: "undeclared", Events: 3}}}}
+	for _, f := range []string{"html", "markdown"} {
+		out := string(render(t, r, f))
+		if strings.Contains(out, evil) {
+			t.Errorf("%s carries the name as markup", f)
+		}
+		// html: in the coverage table and in the coverage chart's SVG.
+		if f == "html" && strings.Count(out, "&lt;img src=x") < 2 {
+			t.Errorf("html: the name is not shown escaped in the table and the chart")
+		}
+	}
+}
