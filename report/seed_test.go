@@ -107,7 +107,10 @@ func heartbeats(day time.Time) []*event.Event {
 }
 
 // seedWeek stores the seeded week.
-func seedWeek(t *testing.T, conn driver.Conn) {
+func seedWeek(t *testing.T, conn driver.Conn) { seedWeekTB(t, conn) }
+
+// seedWeekTB stores the seeded week for a test or a benchmark.
+func seedWeekTB(t testing.TB, conn driver.Conn) {
 	t.Helper()
 	var evs []*event.Event
 	at := func(d, h int) time.Time { return weekFrom.AddDate(0, 0, d).Add(time.Duration(h) * time.Hour) }
@@ -159,7 +162,7 @@ func seedWeek(t *testing.T, conn driver.Conn) {
 	}
 }
 
-func insertEvents(t *testing.T, conn driver.Conn, evs []*event.Event) {
+func insertEvents(t testing.TB, conn driver.Conn, evs []*event.Event) {
 	t.Helper()
 	b := storage.NewEvents()
 	for _, ev := range evs {
