@@ -450,7 +450,8 @@ func TestHostileNamesAreText(t *testing.T) {
 		Evidence: report.Evidence{LogSources: []report.LogSource{{Device: evil, Role: "undeclared", Events: 3}}}}
 	for _, f := range []string{"html", "markdown"} {
 		out := string(render(t, r, f))
-		if strings.Contains(out, evil) {
+		// markdown: CommonMark's backslash escape makes the < plain text.
+		if strings.Contains(strings.ReplaceAll(out, `\<`, ""), evil) {
 			t.Errorf("%s carries the name as markup", f)
 		}
 		// html: in the coverage table and in the coverage chart's SVG.

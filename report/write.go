@@ -144,4 +144,4 @@ func writeMarkdown(w io.Writer, d *document) error {
 
 // mdEscape keeps a value from being read as Markdown syntax or breaking a
 // table cell.
-var mdEscape = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "[", `\[`, "\n", " ").Replace
+var mdEscape = strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", `\<`, "&", `\&`, "[", `\[`, "\n", " ").Replace
