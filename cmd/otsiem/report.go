@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/otsiem/otsiem/config"
@@ -26,7 +27,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	modelPath := fs.String("model", "", "model directory (default: the configuration's)")
 	fromS := fs.String("from", "", "period start: RFC 3339 time or YYYY-MM-DD (UTC)")
 	toS := fs.String("to", "", "period end (exclusive): RFC 3339 time, YYYY-MM-DD or now")
-	period := fs.String("period", "7d", "period length when --from or --to is missing: Nd (7d, 30d), or daily, weekly, monthly, quarterly (the last closed calendar period)")
+	period := fs.String("period", "7d", "the period when --from or --to is missing: Nd (7d, 30d: alone, the N days up to now), or daily, weekly, monthly, quarterly (alone, the last closed one)")
 	format := fs.String("format", "text", "text, markdown, html, pdf or json")
 	out := fs.String("out", "", "write to this file instead of standard output")
 	fs.Usage = func() {
@@ -82,7 +83,8 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 }
 
 // reportPeriod reads the period flags: --from and --to, or one of them and
-// --period, or --period alone (the last closed one).
+// --period; --period alone is the N days up to now, or the last closed
+// calendar period (daily, weekly, monthly, quarterly).
 func reportPeriod(fromS, toS, period string, now time.Time) (from, to time.Time, err error) {
 	parse := func(s string) (time.Time, error) {
 		if s == "now" {
@@ -115,7 +117,9 @@ func reportPeriod(fromS, toS, period string, now time.Time) (from, to time.Time,
 		if to, err = parse(toS); err == nil {
 			from = to.Add(-lt.Sub(lf))
 		}
-	default:
+	case strings.HasSuffix(period, "d"): // N days up to now
+		from, to = now.Add(-lt.Sub(lf)), now
+	default: // the last closed calendar period
 		from, to = lf, lt
 	}
 	if err == nil && !from.Before(to) {
