@@ -84,6 +84,9 @@ func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
 	var err error
 	switch c {
 	case chartConduits, chartBreaking:
+		if len(e.ConduitDaily) == 0 {
+			return nil, 0, nil // no conduit traffic: the table says so
+		}
 		p.Title.Text = "Events per conduit per day"
 		p.Y.Label.Text = "events"
 		if c == chartBreaking {
@@ -248,7 +251,7 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 6, 64)
 		}
 	}
 	return ticks
