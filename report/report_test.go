@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,17 +45,28 @@ func migrated(t testing.TB) driver.Conn {
 	return conn
 }
 
-// weekReport builds the seeded week's report.
+// weekReport builds the seeded week's report, once for the tests that
+// only read it (it is deterministic).
 func weekReport(t *testing.T) *report.Report {
 	t.Helper()
-	conn := migrated(t)
-	seedWeek(t, conn)
-	r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: weekFrom, To: weekTo, Now: generated, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
+	weekMu.Lock()
+	defer weekMu.Unlock()
+	if weekBuilt == nil {
+		conn := migrated(t)
+		seedWeek(t, conn)
+		r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: weekFrom, To: weekTo, Now: generated, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		weekBuilt = r
 	}
-	return r
+	return weekBuilt
 }
+
+var (
+	weekMu    sync.Mutex
+	weekBuilt *report.Report
+)
 
 func render(t *testing.T, r *report.Report, format string) []byte {
 	t.Helper()
