@@ -267,10 +267,11 @@ func evidenceSections(r *Report) []section {
 			duration(int64(e.Tolerances.SilenceSeconds)), millis(int64(e.Tolerances.ClockSkewSeconds * 1000))[1:])},
 	}})
 
-	ft := &table{Caption: "Findings open at the end of the period, by severity and age", Empty: "no open findings",
-		Head: []string{"Severity", "Age", "Findings", "Events", "Oldest first seen"}, Numeric: []bool{false, false, true, true, false}}
+	ft := &table{Caption: "Unresolved findings first seen before the period's end (their analyst state as it stands now), by severity and age",
+		Empty: "no open findings", Head: []string{"Severity", "State", "Age", "Findings", "Events", "Oldest first seen"},
+		Numeric: []bool{false, false, false, true, true, false}}
 	for _, f := range e.OpenFindings {
-		ft.Rows = append(ft.Rows, []string{f.Severity, f.Age, num(f.Findings), num(f.Events), stamp(f.Oldest)})
+		ft.Rows = append(ft.Rows, []string{f.Severity, f.State, f.Age, num(f.Findings), num(f.Events), stamp(f.Oldest)})
 	}
 	out = append(out, section{Title: "Open findings", Blocks: []block{{Table: ft}}})
 	return out

@@ -303,10 +303,12 @@ type DeviceDay struct {
 	Events uint64    `json:"events"`
 }
 
-// FindingAge counts findings open at the period's end by severity and
-// age (query open_findings_by_age).
+// FindingAge counts the unresolved findings (open or acknowledged, as
+// they stand now) first seen before the period's end, by severity, state
+// and age (query open_findings_by_age).
 type FindingAge struct {
 	Severity string    `json:"severity" ch:"severity"`
+	State    string    `json:"state" ch:"state"` // open or acknowledged (storage.FindingState)
 	Age      string    `json:"age" ch:"age"`
 	Findings uint64    `json:"findings" ch:"findings"`
 	Events   uint64    `json:"events" ch:"events"`

@@ -179,6 +179,9 @@ func TestWeekJSON(t *testing.T) {
 		"evidence.open_findings.#":                                       3,
 		"evidence.open_findings.0.severity":                              "critical",
 		"evidence.open_findings.0.age":                                   "1-7d",
+		"evidence.open_findings.0.state":                                 "open",
+		"evidence.open_findings.0.findings":                              2, // the air gap, and the diode outage the correlator closed but no analyst did
+		"evidence.open_findings.0.events":                                3,
 		"evidence.open_findings.1.severity":                              "high",
 		"evidence.open_findings.1.age":                                   ">30d",
 		"evidence.open_findings.1.events":                                40,

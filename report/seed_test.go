@@ -33,9 +33,10 @@ import (
 //	S4 day 4 09:00 pa-c3 allow "any-any" 10.100.5.21 -> WSUS SMB 445 (monitor mode)  C3 would_block not_permitted 5
 //	S5 day 6 11:00 ids-z3 10.100.5.22 -> HIST-01 SSH 22                              no_conduit violation 3
 //
-// Findings: an air-gap finding open since day 5 14:00 (critical), a
-// diode_down closed on day 3 (critical), a scan open since 2026-02-01
-// (high), a would_block open since day 6 20:00 (medium).
+// Findings, none acted on by an analyst (so all open: storage.FindingState):
+// an air gap since day 5 14:00 (critical), a diode_down from day 2 the
+// correlator closed on day 3 (critical), a scan since 2026-02-01 (high), a
+// would_block since day 6 20:00 (medium), and one first seen after the week.
 var (
 	weekFrom = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	weekTo   = weekFrom.AddDate(0, 0, 7)

@@ -154,21 +154,22 @@ FROM (
   GROUP BY device)
 ORDER BY device`}
 
-	// QueryOpenFindingsByAge counts the findings open at the end of the
-	// window ({to}: each finding in its last revision published before it,
-	// not closed), per severity and age (from first seen to {to}): under a
-	// day, 1-7 days, 7-30 days, over 30 days; with the oldest first seen.
+	// QueryOpenFindingsByAge counts the unresolved findings first seen
+	// before the end of the window ({to}): those whose analyst state
+	// ([FindingState], as it stands now: acknowledgements carry no history
+	// of their own here) is open or acknowledged, per severity, state and
+	// age (from first seen to {to}): under a day, 1-7 days, 7-30 days, over
+	// 30 days; with their events and the oldest first seen.
 	QueryOpenFindingsByAge = Query{"open_findings_by_age", `
-SELECT severity, multiIf(age_s < 86400, '<1d', age_s < 7 * 86400, '1-7d', age_s < 30 * 86400, '7-30d', '>30d') AS age,
-       count() AS findings, sum(count) AS events, min(first_seen) AS oldest
+SELECT severity, state, multiIf(age_s < 86400, '<1d', age_s < 7 * 86400, '1-7d', age_s < 30 * 86400, '7-30d', '>30d') AS age,
+       count() AS findings, sum(events) AS events, min(first) AS oldest
 FROM (
-  SELECT finding_id, argMax(status, revision) AS status, argMax(severity, revision) AS severity,
-         argMax(count, revision) AS count, min(first_seen) AS first_seen,
-         dateDiff('second', first_seen, {to:DateTime64(6, 'UTC')}) AS age_s
-  FROM finding_revisions
-  WHERE time < {to:DateTime64(6, 'UTC')}
-  GROUP BY finding_id)
-WHERE status != 'closed'
-GROUP BY severity, age
-ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), indexOf(['<1d', '1-7d', '7-30d', '>30d'], age)`}
+  SELECT f.severity AS severity, ` + FindingState + ` AS state, f.count AS events, f.first_seen AS first,
+         dateDiff('second', f.first_seen, {to:DateTime64(6, 'UTC')}) AS age_s
+  FROM ` + findingsFrom + `
+  WHERE f.first_seen < {to:DateTime64(6, 'UTC')})
+WHERE state IN ('open', 'acknowledged')
+GROUP BY severity, state, age
+ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), indexOf(['open', 'acknowledged'], state),
+         indexOf(['<1d', '1-7d', '7-30d', '>30d'], age)`}
 )

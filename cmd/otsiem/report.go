@@ -70,7 +70,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	return withConfig(cfg, stderr, func(ctx context.Context, db *storage.DB) error {
+	return withConfig(cfg, *cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
 		r, err := report.Build(ctx, db.Conn, m, report.Options{From: from, To: to, Now: now, Version: version()})
 		if err != nil {
 			return err

@@ -33,6 +33,9 @@ type storeStage struct {
 	cancel context.CancelFunc
 	done   chan error
 	sched  chan struct{} // closed when the report scheduler has stopped
+	// beforeClose, when set, reads the store once the writer has stored
+	// everything it took, before the store closes.
+	beforeClose func(*storage.DB)
 }
 
 // startStore opens and migrates the store and starts writing what the bus
@@ -79,6 +82,9 @@ func (st *storeStage) close() error {
 	st.cancel()
 	err := <-st.done
 	<-st.sched
+	if st.beforeClose != nil {
+		st.beforeClose(st.db)
+	}
 	if cerr := st.db.Close(); err == nil {
 		err = cerr
 	}
