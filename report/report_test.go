@@ -459,12 +459,16 @@ func TestShortPeriodHourly(t *testing.T) {
 }
 
 // Names from the logs (a syslog hostname here) reach every format as text,
-// never as markup.
+// never as markup or terminal commands.
 func TestHostileNamesAreText(t *testing.T) {
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	evil := `<img src=x onerror=alert(1)>`
 	r := &report.Report{Title: "IEC 62443 Zone Implementation Report", Period: report.Period{From: day, To: day.AddDate(0, 0, 1), Days: 1},
 		Evidence: report.Evidence{LogSources: []report.LogSource{{Device: evil, Role: "undeclared", Events: 3}}}}
+	r.Evidence.LogSources = append(r.Evidence.LogSources, report.LogSource{Device: "fw\x1b]0;pwned\x07\x1b[2J", Role: "undeclared"})
+	if out := string(render(t, r, "text")); strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("text carries terminal control characters:\n%q", out)
+	}
 	for _, f := range []string{"html", "markdown"} {
 		out := string(render(t, r, f))
 		// markdown: CommonMark's backslash escape makes the < plain text.

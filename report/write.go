@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/otsiem/otsiem/escape"
 )
 
 // Formats are the formats [Write] takes, with the file extension of each.
@@ -34,11 +36,14 @@ func Write(w io.Writer, r *Report, format string) error {
 // writeText writes the seed's "Output Format" layout: a title underlined
 // with "=", "Key: value" header lines, then upper-case section titles
 // ending in ":", items indented by two spaces and their fields by four.
+// Text a syslog sender controls (device names, rules, functions) is
+// escaped for the terminal (package escape).
 func writeText(w io.Writer, d *document) error {
 	b := bufio.NewWriter(w)
+	e := escape.Terminal
 	fmt.Fprintf(b, "%s\n%s\n", d.Title, strings.Repeat("=", len(d.Title)+1))
 	for _, f := range d.Header {
-		fmt.Fprintf(b, "%s: %s\n", f.Key, f.Value)
+		fmt.Fprintf(b, "%s: %s\n", f.Key, e(f.Value))
 	}
 	if d.Notice != "" {
 		fmt.Fprintf(b, "\n%s\n", d.Notice)
@@ -48,17 +53,17 @@ func writeText(w io.Writer, d *document) error {
 		for _, bl := range s.Blocks {
 			indent := "  "
 			if bl.Heading != "" {
-				fmt.Fprintf(b, "  %s\n", bl.Heading)
+				fmt.Fprintf(b, "  %s\n", e(bl.Heading))
 				indent = "    "
 			}
 			for _, f := range bl.Fields {
-				fmt.Fprintf(b, "%s%s: %s\n", indent, f.Key, f.Value)
+				fmt.Fprintf(b, "%s%s: %s\n", indent, f.Key, e(f.Value))
 				for _, item := range f.List {
-					fmt.Fprintf(b, "%s  - %s\n", indent, item)
+					fmt.Fprintf(b, "%s  - %s\n", indent, e(item))
 				}
 			}
 			if bl.Text != "" {
-				fmt.Fprintf(b, "  %s\n", bl.Text)
+				fmt.Fprintf(b, "  %s\n", e(bl.Text))
 			}
 			if t := bl.Table; t != nil {
 				if t.Caption != "" {
@@ -71,7 +76,11 @@ func writeText(w io.Writer, d *document) error {
 				tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 				fmt.Fprintf(tw, "    %s\n", strings.ToUpper(strings.Join(t.Head, "\t")))
 				for _, row := range t.Rows {
-					fmt.Fprintf(tw, "    %s\n", strings.Join(row, "\t"))
+					cells := make([]string, len(row))
+					for i, c := range row {
+						cells[i] = e(c)
+					}
+					fmt.Fprintf(tw, "    %s\n", strings.Join(cells, "\t"))
 				}
 				tw.Flush()
 			}
