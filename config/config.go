@@ -183,17 +183,18 @@ type Batch struct {
 
 // Listener is one syslog listener.
 type Listener struct {
-	Name           string        `yaml:"name"`
-	Protocol       string        `yaml:"protocol"`
-	Address        string        `yaml:"address"`
-	MaxMessageSize int           `yaml:"max_message_size"`
-	MaxConnections int           `yaml:"max_connections"`
-	IdleTimeout    time.Duration `yaml:"idle_timeout"`
-	Framing        string        `yaml:"framing"`
-	Decoder        string        `yaml:"decoder"`
-	Timezone       string        `yaml:"timezone"`
-	QueueSize      int           `yaml:"queue_size"`
-	TLS            ServerTLS     `yaml:"tls"`
+	Name                    string        `yaml:"name"`
+	Protocol                string        `yaml:"protocol"`
+	Address                 string        `yaml:"address"`
+	MaxMessageSize          int           `yaml:"max_message_size"`
+	MaxConnections          int           `yaml:"max_connections"`
+	MaxConnectionsPerSource int           `yaml:"max_connections_per_source"`
+	IdleTimeout             time.Duration `yaml:"idle_timeout"` // default 10m, negative never
+	Framing                 string        `yaml:"framing"`
+	Decoder                 string        `yaml:"decoder"`
+	Timezone                string        `yaml:"timezone"`
+	QueueSize               int           `yaml:"queue_size"`
+	TLS                     ServerTLS     `yaml:"tls"`
 }
 
 // ServerTLS is a TLS listener's certificate and optional client CA.
@@ -375,7 +376,8 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 	for i, l := range c.Ingest.Listeners {
 		out[i] = ingest.ListenerConfig{
 			Name: l.Name, Protocol: l.Protocol, Address: l.Address, MaxMessageSize: l.MaxMessageSize,
-			MaxConnections: l.MaxConnections, IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
+			MaxConnections: l.MaxConnections, MaxConnectionsPerSource: l.MaxConnectionsPerSource,
+			IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
 			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize,
 			TLS: ingest.ServerTLS{CertFile: l.TLS.CertFile, KeyFile: l.TLS.KeyFile, ClientCAFile: l.TLS.ClientCAFile},
 		}

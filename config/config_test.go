@@ -17,6 +17,7 @@ func TestExampleIsTheDefault(t *testing.T) {
 	want.NATS.Replicas, want.NATS.MaxAge = 1, 168*time.Hour
 	want.Ingest.Listeners[1].Framing = "auto"
 	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
+	want.Ingest.Listeners[1].MaxConnectionsPerSource, want.Ingest.Listeners[1].IdleTimeout = 16, 10*time.Minute
 	want.Ingest.MaxPending = 8192
 	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
 	want.Correlate = Correlate{FoldWindow: time.Hour, UpdateEvery: time.Minute, ScanPorts: 20, ScanHosts: 20,
