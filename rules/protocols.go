@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // protocol describes an application protocol the model can name: its
 // canonical name (the event's app_protocol), default transport and ports,
@@ -247,4 +250,68 @@ func rangeInts(lo, hi int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// Protocol is what the catalogue says of an application protocol, for tools
+// that write rules: its canonical name, default transport and ports, and
+// whether rules can restrict its functions (by code, or by name for OPC UA).
+type Protocol struct {
+	Name           string // canonical: the events' app_protocol
+	Transport      string
+	Ports          []uint16
+	Functions      bool // "read only" and function lists apply
+	NamedFunctions bool // functions are named (OPC UA services), not numbered
+}
+
+func (p *protocol) info() Protocol {
+	return Protocol{Name: p.name, Transport: p.transport, Ports: p.ports, Functions: p.functions != nil,
+		NamedFunctions: p.functions != nil && p.functions.named}
+}
+
+// LookupProtocol finds a protocol of the catalogue by any of its names,
+// ignoring case and punctuation ("Modbus/TCP", "modbus", "ssl").
+func LookupProtocol(name string) (Protocol, bool) {
+	if p := lookupProtocol(name); p != nil {
+		return p.info(), true
+	}
+	return Protocol{}, false
+}
+
+// ProtocolByPort returns the catalogue protocol whose default transport and
+// port these are (tcp/502 is Modbus), for flows no DPI engine named.
+func ProtocolByPort(transport string, port uint16) (Protocol, bool) {
+	for _, p := range protocols {
+		if p.transport == transport && slices.Contains(p.ports, port) {
+			return p.info(), true
+		}
+	}
+	return Protocol{}, false
+}
+
+// ReadOnlyFunction reports whether a protocol's function, given by code (-1
+// when unknown) or by name ("" when unknown), only reads, by the
+// catalogue's read-only sets (the table in README.md: Modbus FC 1-4, 7, 11,
+// 12, 17, 20, 24; DNP3 read and responses; …). known is false when the
+// protocol has no functions otsiem knows or the function is not identified;
+// a code the catalogue does not name is known and not read-only.
+func ReadOnlyFunction(proto string, code int, name string) (readOnly, known bool) {
+	p := lookupProtocol(proto)
+	if p == nil || p.functions == nil {
+		return false, false
+	}
+	cat := p.functions
+	ro := newFunctionSet(cat, cat.readOnly, cat.readCode)
+	if cat.named {
+		if name == "" {
+			return false, false
+		}
+		return ro.Allows(-1, name), true
+	}
+	if code < 0 && name != "" {
+		code = cat.code(name)
+	}
+	if code < 0 {
+		return false, false
+	}
+	return ro.Allows(code, ""), true
 }
