@@ -114,22 +114,14 @@ func (f *docFile) line(n int) string {
 	return strings.TrimRight(string(f.src.Data[f.lines[n-1]:end]), "\r\n")
 }
 
-// afterLine is the byte offset just past line n, where a new line after it
-// starts (the end of the file, with a newline added if it lacks one).
-func (f *docFile) afterLine(n int) (int, string) {
-	if n < len(f.lines) {
-		return f.lines[n], ""
-	}
-	if len(f.src.Data) > 0 && f.src.Data[len(f.src.Data)-1] != '\n' {
-		return len(f.src.Data), "\n"
-	}
-	return len(f.src.Data), ""
-}
-
-// insertAfter queues lines of text to go after line n.
+// insertAfter queues lines of text to go after line n (at the end of the
+// file, after a newline if the file lacks its last one).
 func (f *docFile) insertAfter(n int, text string) {
-	at, pre := f.afterLine(n)
-	f.edits = append(f.edits, edit{at, at, pre + text})
+	at := len(f.src.Data)
+	if n < len(f.lines) {
+		at = f.lines[n]
+	}
+	f.edits = append(f.edits, edit{at, at, text})
 }
 
 // offset is the byte offset of a node's position.
@@ -261,7 +253,7 @@ func (f *docFile) appendItem(m *yaml.Node, key string, keyIndent int, render fun
 		lastItem := v.Content[len(v.Content)-1]
 		dash := v.Column - 1
 		text := render(dash)
-		if lastItem.Line > 1 && strings.TrimSpace(f.line(f.itemStart(lastItem)-1)) == "" && len(v.Content) > 1 {
+		if len(v.Content) > 1 && strings.TrimSpace(f.line(lastItem.Line-1)) == "" {
 			text = "\n" + text // the items are set apart by blank lines
 		}
 		f.insertAfter(f.lastLine(lastItem, dash), text)
@@ -282,8 +274,15 @@ func (f *docFile) appendItem(m *yaml.Node, key string, keyIndent int, render fun
 	return nil
 }
 
-// itemStart is the line of a sequence item's dash (its first key's line).
-func (f *docFile) itemStart(item *yaml.Node) int { return item.Line }
+// blankBetween reports whether the items of a top-level list are set
+// apart by blank lines.
+func (f *docFile) blankBetween(list string) bool {
+	its := items(value(f.root, list))
+	if len(its) < 2 {
+		its = items(value(f.root, "zones"))
+	}
+	return len(its) > 1 && strings.TrimSpace(f.line(its[len(its)-1].Line-1)) == ""
+}
 
 // addToFlowList adds a string to a list such as allowed_conduits: a flow
 // list on one line gets it before its "]", a block list a new item.
@@ -342,13 +341,16 @@ func (f *docFile) result() []byte {
 	es := slices.Clone(f.edits)
 	slices.SortStableFunc(es, func(a, b edit) int { return a.start - b.start })
 	var out bytes.Buffer
-	at := 0
+	at, data := 0, f.src.Data
 	for _, e := range es {
-		out.Write(f.src.Data[at:e.start])
+		out.Write(data[at:e.start])
+		if e.start == len(data) && len(data) > 0 && data[len(data)-1] != '\n' && at < e.start {
+			out.WriteByte('\n') // the file's last line had no newline
+		}
 		out.WriteString(e.text)
 		at = e.end
 	}
-	out.Write(f.src.Data[at:])
+	out.Write(data[at:])
 	return out.Bytes()
 }
 
@@ -381,12 +383,20 @@ func (p *Plant) Edit(prop *Proposal) ([]rules.Source, error) {
 	if len(prop.Conduits) > 0 {
 		f := p.conduitFile(byName)
 		ruleDash := f.ruleIndent()
-		for _, c := range prop.Conduits {
-			if err := f.appendItem(f.root, "conduits", 0, func(dash int) string {
-				return f.conduitLines(c, dash, dash+2+ruleDash)
-			}); err != nil {
-				return nil, err
+		// All new conduits go in one place, after the last one there is.
+		if err := f.appendItem(f.root, "conduits", 0, func(dash int) string {
+			var b strings.Builder
+			for i, c := range prop.Conduits {
+				if i > 0 && f.blankBetween("conduits") {
+					b.WriteString("\n")
+				}
+				b.WriteString(f.conduitLines(c, dash, dash+2+ruleDash))
 			}
+			return b.String()
+		}); err != nil {
+			return nil, err
+		}
+		for _, c := range prop.Conduits {
 			for _, z := range c.zones {
 				zf := byName[z.Pos.File]
 				if item := zf.findItem("zones", "zone_id", z.ID); item != nil {

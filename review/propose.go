@@ -386,6 +386,27 @@ func (p *Plant) place(out *Proposal) {
 	for _, c := range p.Model.Conduits() {
 		taken[c.ID] = true
 	}
+	// New conduits are numbered in the zones' document order.
+	var pairs [][2]*rules.Zone
+	for _, r := range out.Rules {
+		if len(p.Model.ConduitsBetween(r.from, r.to)) == 0 {
+			pair := [2]*rules.Zone{r.from, r.to}
+			if r.from.Index > r.to.Index {
+				pair = [2]*rules.Zone{r.to, r.from}
+			}
+			if !slices.Contains(pairs, pair) {
+				pairs = append(pairs, pair)
+			}
+		}
+	}
+	slices.SortFunc(pairs, func(a, b [2]*rules.Zone) int {
+		return cmp.Or(cmp.Compare(a[0].Index, b[0].Index), cmp.Compare(a[1].Index, b[1].Index))
+	})
+	for _, pair := range pairs {
+		c := p.newConduit(pair, taken)
+		newByPair[pair] = c
+		out.Conduits = append(out.Conduits, c)
+	}
 	for _, r := range out.Rules {
 		if cs := p.Model.ConduitsBetween(r.from, r.to); len(cs) > 0 {
 			r.Conduit = cs[0].ID
@@ -400,11 +421,6 @@ func (p *Plant) place(out *Proposal) {
 				pair = [2]*rules.Zone{r.to, r.from}
 			}
 			c := newByPair[pair]
-			if c == nil {
-				c = p.newConduit(pair, taken)
-				newByPair[pair] = c
-				out.Conduits = append(out.Conduits, c)
-			}
 			c.Rules = append(c.Rules, r)
 			r.Conduit, r.NewConduit = c.ID, true
 		}
