@@ -201,8 +201,8 @@ func (r *Rule) evidence() string {
 		}
 		pairs = append(pairs, fl.From()+" -> "+fl.To())
 	}
-	return fmt.Sprintf("%s events on %d days, %s .. %s; %s", thousands(r.Events), r.Days, r.FirstSeen.UTC().Format("2006-01-02"),
-		r.LastSeen.UTC().Format("2006-01-02"), strings.Join(pairs, ", "))
+	return fmt.Sprintf("%s events on %d days, %s .. %s; %s; the model: %s", thousands(r.Events), r.Days, r.FirstSeen.UTC().Format("2006-01-02"),
+		r.LastSeen.UTC().Format("2006-01-02"), strings.Join(pairs, ", "), strings.Join(r.Reasons, ", "))
 }
 
 // conduitLines writes a proposed conduit as a conduits item.

@@ -76,7 +76,7 @@ func TestEditKeepsTheDocumentsStyle(t *testing.T) {
   connects: [Z2-BPCS, Z3-OPS]
   controls: [firewall]
   protocols_allowed:
-    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.3.0.5 -> 10.2.0.9
+    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.3.0.5 -> 10.2.0.9; the model: not_permitted
     - protocol: Modbus/TCP
       port: 502
       direction: Z3 -> Z2 (read only, FC 3 only)
@@ -85,7 +85,7 @@ func TestEditKeepsTheDocumentsStyle(t *testing.T) {
   name: Z1-PROC to Z2-BPCS (proposed)
   connects: [Z1-PROC, Z2-BPCS]
   protocols_allowed:
-    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.2.0.9 -> 10.1.0.3
+    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.2.0.9 -> 10.1.0.3; the model: no_conduit
     - protocol: EtherNet/IP
       port: 44818
       direction: Z2 -> Z1 (read only, FC 76 only)
@@ -95,7 +95,7 @@ func TestEditKeepsTheDocumentsStyle(t *testing.T) {
   name: Z3-OPS to Z4-DMZ (proposed)
   connects: [Z3-OPS, Z4-DMZ]
   protocols_allowed:
-    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.3.0.5 -> 10.4.0.7
+    # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.3.0.5 -> 10.4.0.7; the model: no_conduit
     - protocol: HTTPS
       port: 443
       direction: Z3 -> Z4

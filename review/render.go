@@ -127,6 +127,60 @@ func count(gs []*Group) string {
 	return fmt.Sprintf("%d %s, %s events", len(gs), plural(len(gs), "flow", "flows"), thousands(ev))
 }
 
+// fold merges, for people to read, groups that differ only by their
+// destination and service, when there are more than three: a scan or a
+// sweep reads as one line ("30 hosts in Z2-BPCS", "tcp/102, tcp/502").
+// JSON keeps every group.
+func fold(gs []*Group) []*Group {
+	type key struct{ from, src, dst, reason, why, actions, rules string }
+	byKey := map[key][]*Group{}
+	var order []key
+	for _, g := range gs {
+		k := key{g.From, g.SrcZone, g.DstZone, g.Reason, g.Why, strings.Join(g.Actions, ","), strings.Join(g.Rules, ",")}
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], g)
+	}
+	var out []*Group
+	for _, k := range order {
+		members := byKey[k]
+		if len(members) <= 3 {
+			out = append(out, members...)
+			continue
+		}
+		f := *members[0]
+		var tos, services []string
+		f.Events, f.Days, f.App, f.Function = 0, 0, "", ""
+		for _, g := range members {
+			addUnique(&tos, g.To)
+			addUnique(&services, g.Service())
+			f.Events += g.Events
+			f.Days = max(f.Days, g.Days)
+			f.FirstSeen, f.LastSeen = minTime(f.FirstSeen, g.FirstSeen), maxTime(f.LastSeen, g.LastSeen)
+		}
+		f.To, f.DstZone = fmt.Sprintf("%d hosts in %s", len(tos), k.dst), ""
+		if len(tos) == 1 {
+			f.To, f.DstZone = tos[0], k.dst
+		}
+		f.Transport, f.Port = strings.Join(services, ", "), 0
+		if len(services) > 4 {
+			f.Transport = fmt.Sprintf("%d services", len(services))
+		}
+		out = append(out, &f)
+	}
+	return out
+}
+
+// service is a group's service as tables show it (a folded group holds a
+// list of them in Transport).
+func (g *Group) service() string {
+	if g.Port == 0 && g.App == "" {
+		return g.Transport
+	}
+	return g.Service()
+}
+
 // groupTable prints groups as an aligned table (at most 20 rows), or
 // none when there are none.
 func groupTable(w io.Writer, gs []*Group, none string, why bool) {
@@ -136,6 +190,7 @@ func groupTable(w io.Writer, gs []*Group, none string, why bool) {
 		}
 		return
 	}
+	gs = fold(gs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "    FROM\tTO\tSERVICE\tFUNCTION\tLOGGED\tEVENTS\tDAYS\tFIRST SEEN\tLAST SEEN"
 	if why {
@@ -151,7 +206,7 @@ func groupTable(w io.Writer, gs []*Group, none string, why bool) {
 		if len(g.Rules) > 0 {
 			logged += " by " + strings.Join(g.Rules, ",")
 		}
-		line := fmt.Sprintf("    %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", cell(zoned(g.From, g.SrcZone)), cell(zoned(g.To, g.DstZone)), cell(g.Service()),
+		line := fmt.Sprintf("    %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", cell(zoned(g.From, g.SrcZone)), cell(zoned(g.To, g.DstZone)), cell(g.service()),
 			cell(g.Function), cell(logged), thousands(g.Events), g.Days, g.FirstSeen.Format(time.DateOnly), g.LastSeen.Format(time.DateOnly))
 		if why {
 			line += "\t" + cell(g.Reason) + "\t" + cell(g.Why)
@@ -247,6 +302,7 @@ func mdGroups(w io.Writer, gs []*Group, why bool) {
 		fmt.Fprint(w, "None.\n\n")
 		return
 	}
+	gs = fold(gs)
 	head, sep := "| From | To | Service | Function | Logged | Events | Days | First seen | Last seen |", "|---|---|---|---|---|--:|--:|---|---|"
 	if why {
 		head, sep = head+" Reason | Why |", sep+"---|---|"
@@ -258,7 +314,7 @@ func mdGroups(w io.Writer, gs []*Group, why bool) {
 		if len(g.Rules) > 0 {
 			logged += " by " + strings.Join(g.Rules, ", ")
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %d | %s | %s |", md(zoned(g.From, g.SrcZone)), md(zoned(g.To, g.DstZone)), md(g.Service()),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %d | %s | %s |", md(zoned(g.From, g.SrcZone)), md(zoned(g.To, g.DstZone)), md(g.service()),
 			md(g.Function), md(logged), thousands(g.Events), g.Days, g.FirstSeen.Format(time.DateOnly), g.LastSeen.Format(time.DateOnly))
 		if why {
 			fmt.Fprintf(w, " %s | %s |", md(g.Reason), md(g.Why))

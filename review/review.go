@@ -341,8 +341,8 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 		r.Checks = append(r.Checks, Check{Name: "no missing conduit rules", OK: len(r.MissingRules) == 0,
 			Detail: fmt.Sprintf("%d would-block %s look like missing conduit rules", len(r.MissingRules), plural(len(r.MissingRules), "flow", "flows"))})
 	} else if len(r.MissingRules) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would-block %s look like missing conduit rules (%s): enforcing will stop them unless the model and the firewall get the rule; see otsiem propose",
-			len(r.MissingRules), plural(len(r.MissingRules), "flow", "flows"), describe(r.MissingRules)))
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would-block %s like a missing conduit rule (%s): enforcing will stop %s unless the model and the firewall get the rule (see otsiem propose)",
+			len(r.MissingRules), plural(len(r.MissingRules), "flow looks", "flows look"), describe(r.MissingRules), plural(len(r.MissingRules), "it", "them")))
 	}
 	if len(olderBreak) > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would_false_block %s earlier in the period, none since %s: make sure the rule set was fixed (%s)",
@@ -355,8 +355,12 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 		}
 	}
 	if len(permitted) > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s's own rules permit %d of the flows the model forbids (rules %s): enforcing this rule set as it is will not stop them (they would be policy_drift)",
-			r.Device, len(permitted), strings.Join(ruleNames(permitted), ", ")))
+		names := ""
+		if rs := ruleNames(permitted); len(rs) > 0 {
+			names = " (" + strings.Join(rs, ", ") + ")"
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s's own rules%s permit %d of the %d flows the model forbids: enforcing this rule set as it is will not stop them (they would be policy_drift)",
+			r.Device, names, len(permitted), len(r.Violations)+len(r.MissingRules)))
 	}
 	r.Ready = true
 	for _, c := range r.Checks {
@@ -459,9 +463,6 @@ func ruleNames(gs []*Group) []string {
 		for _, r := range g.Rules {
 			addUnique(&out, r)
 		}
-	}
-	if len(out) == 0 {
-		return []string{"unnamed"}
 	}
 	return out
 }

@@ -146,7 +146,7 @@ func TestNotReadyWhenEnforcingWouldBreakAFlow(t *testing.T) {
 		!strings.Contains(r.Violations[0].Why, "skips Z3-OPS (level 3), Z4-DMZ (level 3.5)") {
 		t.Errorf("violations: %+v", *r.Violations[0])
 	}
-	if len(r.Warnings) != 2 || !strings.Contains(r.Warnings[1], "own rules permit 2 of the flows") {
+	if len(r.Warnings) != 2 || !strings.Contains(r.Warnings[1], "own rules permit 2 of the 2 flows") {
 		t.Errorf("warnings: %q", r.Warnings)
 	}
 }

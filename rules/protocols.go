@@ -292,26 +292,23 @@ func ProtocolByPort(transport string, port uint16) (Protocol, bool) {
 // when unknown) or by name ("" when unknown), only reads, by the
 // catalogue's read-only sets (the table in README.md: Modbus FC 1-4, 7, 11,
 // 12, 17, 20, 24; DNP3 read and responses; …). known is false when the
-// protocol has no functions otsiem knows or the function is not identified;
-// a code the catalogue does not name is known and not read-only.
+// protocol has no functions otsiem knows or the event names no function; a
+// function the catalogue does not list is known and not read-only, so
+// nothing unidentified passes for a read.
 func ReadOnlyFunction(proto string, code int, name string) (readOnly, known bool) {
 	p := lookupProtocol(proto)
-	if p == nil || p.functions == nil {
+	if p == nil || p.functions == nil || code < 0 && name == "" {
 		return false, false
 	}
 	cat := p.functions
 	ro := newFunctionSet(cat, cat.readOnly, cat.readCode)
 	if cat.named {
-		if name == "" {
-			return false, false
-		}
-		return ro.Allows(-1, name), true
-	}
-	if code < 0 && name != "" {
-		code = cat.code(name)
+		return name != "" && ro.Allows(-1, name), true
 	}
 	if code < 0 {
-		return false, false
+		if code = cat.code(name); code < 0 {
+			return false, true
+		}
 	}
 	return ro.Allows(code, ""), true
 }
