@@ -193,16 +193,21 @@ func (f *docFile) ruleLines(r *Rule, dash int) string {
 
 // evidence is a rule's one-line provenance.
 func (r *Rule) evidence() string {
-	var pairs []string
+	return fmt.Sprintf("%s events on %d days, %s .. %s; %s; the model: %s", thousands(r.Events), r.Days, r.FirstSeen.UTC().Format("2006-01-02"),
+		r.LastSeen.UTC().Format("2006-01-02"), r.pairs(3, " -> "), strings.Join(r.Reasons, ", "))
+}
+
+// pairs names the rule's first n flows' endpoints, "HIST-01 -> PLC-01, …".
+func (r *Rule) pairs(n int, arrow string) string {
+	var out []string
 	for i, fl := range r.Flows {
-		if i == 3 {
-			pairs = append(pairs, fmt.Sprintf("and %d more", len(r.Flows)-3))
+		if i == n {
+			out = append(out, fmt.Sprintf("and %d more", len(r.Flows)-n))
 			break
 		}
-		pairs = append(pairs, fl.From()+" -> "+fl.To())
+		out = append(out, fl.From()+arrow+fl.To())
 	}
-	return fmt.Sprintf("%s events on %d days, %s .. %s; %s; the model: %s", thousands(r.Events), r.Days, r.FirstSeen.UTC().Format("2006-01-02"),
-		r.LastSeen.UTC().Format("2006-01-02"), strings.Join(pairs, ", "), strings.Join(r.Reasons, ", "))
+	return strings.Join(out, ", ")
 }
 
 // conduitLines writes a proposed conduit as a conduits item.

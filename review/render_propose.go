@@ -87,20 +87,16 @@ func (p *Plant) yaml(w io.Writer, prop *Proposal) {
 		fmt.Fprintln(w, "conduits: []")
 	} else {
 		fmt.Fprintln(w, "conduits:")
-		var last string
-		for _, r := range prop.Rules {
-			if r.NewConduit || r.Conduit == last {
+		last := ""
+		for _, r := range prop.Rules { // existing conduits first, in document order
+			if r.NewConduit {
 				continue
 			}
-			if last == "" || r.Conduit != last {
+			if r.Conduit != last {
 				fmt.Fprintf(w, "  - conduit_id: %s  # existing: add to its protocols_allowed\n    protocols_allowed:\n", f.str(r.Conduit))
 				last = r.Conduit
 			}
-			for _, x := range prop.Rules {
-				if x.Conduit == r.Conduit && !x.NewConduit {
-					fmt.Fprint(w, f.ruleLines(x, 6))
-				}
-			}
+			fmt.Fprint(w, f.ruleLines(r, 6))
 		}
 		for _, c := range prop.Conduits {
 			fmt.Fprint(w, f.conduitLines(c, 2, 6))
@@ -147,16 +143,8 @@ func (p *Plant) markdown(w io.Writer, prop *Proposal) {
 			if r.NewConduit {
 				c += " (new)"
 			}
-			var obs []string
-			for i, fl := range r.Flows {
-				if i == 5 {
-					obs = append(obs, fmt.Sprintf("and %d more", len(r.Flows)-5))
-					break
-				}
-				obs = append(obs, fl.From()+" → "+fl.To())
-			}
 			fmt.Fprintf(w, "| %s | %s | %d | `%s` | %d | %s | %d | %s | %s | %s |\n", md(c), md(r.Protocol), r.Port, strings.ReplaceAll(r.Direction, "`", "'"),
-				len(r.Flows), thousands(r.Events), r.Days, r.FirstSeen.UTC().Format(time.DateOnly), r.LastSeen.UTC().Format(time.DateOnly), md(strings.Join(obs, ", ")))
+				len(r.Flows), thousands(r.Events), r.Days, r.FirstSeen.UTC().Format(time.DateOnly), r.LastSeen.UTC().Format(time.DateOnly), md(r.pairs(5, " → ")))
 		}
 		for _, r := range prop.Rules {
 			if r.Note != "" {

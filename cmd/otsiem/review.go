@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/review"
 	"github.com/otsiem/otsiem/rules"
+	"github.com/otsiem/otsiem/storage"
 )
 
 func init() {
@@ -42,44 +44,29 @@ func runReview(args []string, stdout, stderr io.Writer) int {
 	}
 	sinceD, err := parseSince(*since)
 	if err != nil || fs.NArg() != 0 || !slices.Contains(review.Formats, *format) {
+		return usageError(fs, "review", err, stderr)
+	}
+	return withPlant("review", *cfgPath, *model, stderr, func(ctx context.Context, cfg *config.Config, p *review.Plant, db *storage.DB) int {
+		devices, err := p.Devices(*device)
+		if err != nil {
+			fmt.Fprintf(stderr, "otsiem review: %s: %v\n", p.Path, err)
+			return 2
+		}
+		th, rec := cfg.ReviewThresholds()
+		res, err := review.Run(ctx, db.Conn, p, devices, review.Options{Now: time.Now(), Since: sinceD, Thresholds: th, Recurrence: rec})
 		if err != nil {
 			fmt.Fprintf(stderr, "otsiem review: %v\n", err)
+			return 2
 		}
-		fs.Usage()
-		return 2
-	}
-	cfg, p, ok := loadPlant(*cfgPath, *model, stderr)
-	if !ok {
-		return 2
-	}
-	devices, err := p.Devices(*device)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem review: %s: %v\n", p.Path, err)
-		return 2
-	}
-	th, rec := cfg.ReviewThresholds()
-	ctx, cancel := signalContext()
-	defer cancel()
-	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem review: %v\n", err)
-		return 2
-	}
-	defer db.Close()
-	res, err := review.Run(ctx, db.Conn, p, devices, review.Options{Now: time.Now(), Since: sinceD, Thresholds: th, Recurrence: rec})
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem review: %v\n", err)
-		return 2
-	}
-	w := bufio.NewWriter(stdout)
-	if err := res.Write(w, *format); err != nil || w.Flush() != nil {
-		fmt.Fprintf(stderr, "otsiem review: %v\n", err)
-		return 2
-	}
-	if !res.Ready() {
-		return 1
-	}
-	return 0
+		if err := write(stdout, func(w io.Writer) error { return res.Write(w, *format) }); err != nil {
+			fmt.Fprintf(stderr, "otsiem review: %v\n", err)
+			return 2
+		}
+		if !res.Ready() {
+			return 1
+		}
+		return 0
+	})
 }
 
 func runPropose(args []string, stdout, stderr io.Writer) int {
@@ -111,56 +98,80 @@ func runPropose(args []string, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("--since %q: want a period such as 28d", *since)
 	}
 	if err != nil || fs.NArg() != 0 || *minCount < 0 || *minDays < 0 || !slices.Contains(review.ProposeFormats, *format) {
+		return usageError(fs, "propose", err, stderr)
+	}
+	return withPlant("propose", *cfgPath, *model, stderr, func(ctx context.Context, cfg *config.Config, p *review.Plant, db *storage.DB) int {
+		_, rec := cfg.ReviewThresholds()
+		if *minCount > 0 {
+			rec.MinCount = *minCount
+		}
+		if *minDays > 0 {
+			rec.MinDays = *minDays
+		}
+		now := time.Now().UTC()
+		prop, err := review.Propose(ctx, db.Conn, p, review.ProposeOptions{From: now.Add(-sinceD), To: now, Recurrence: rec})
 		if err != nil {
 			fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
+			return 2
 		}
-		fs.Usage()
-		return 2
+		if prop.Empty() {
+			fmt.Fprintf(stderr, "otsiem propose: no traffic stored between %s and %s: nothing to propose\n",
+				prop.From.Format(time.RFC3339), prop.To.Format(time.RFC3339))
+			if *format == "diff" || *format == "json" {
+				return 1
+			}
+		}
+		if err := write(stdout, func(w io.Writer) error { return p.Write(w, prop, *format) }); err != nil {
+			fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
+			return 2
+		}
+		switch {
+		case prop.Empty():
+			return 1
+		case *format == "diff" && len(prop.Rules) == 0:
+			fmt.Fprintln(stderr, "otsiem propose: nothing to propose: the diff is empty")
+		}
+		return 0
+	})
+}
+
+// usageError prints what is wrong with the arguments, then the usage:
+// exit status 2.
+func usageError(fs *flag.FlagSet, name string, err error, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 	}
-	cfg, p, ok := loadPlant(*cfgPath, *model, stderr)
+	fs.Usage()
+	return 2
+}
+
+// withPlant loads the configuration and the model, opens the store and
+// runs f; anything failing before f is exit status 2.
+func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Context, *config.Config, *review.Plant, *storage.DB) int) int {
+	cfg, p, ok := loadPlant(cfgPath, model, stderr)
 	if !ok {
 		return 2
 	}
-	_, rec := cfg.ReviewThresholds()
-	if *minCount > 0 {
-		rec.MinCount = *minCount
-	}
-	if *minDays > 0 {
-		rec.MinDays = *minDays
-	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	// A fresh embedded data directory gets the schema; a server's is left
+	// to otsiem store and otsiem migrate.
 	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
 	if err != nil {
-		fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
+		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 		return 2
 	}
 	defer db.Close()
-	now := time.Now().UTC()
-	prop, err := review.Propose(ctx, db.Conn, p, review.ProposeOptions{From: now.Add(-sinceD), To: now, Recurrence: rec})
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
-		return 2
-	}
-	if prop.Empty() {
-		fmt.Fprintf(stderr, "otsiem propose: no traffic stored between %s and %s: nothing to propose\n",
-			prop.From.Format(time.RFC3339), prop.To.Format(time.RFC3339))
-		if *format == "diff" || *format == "json" {
-			return 1
-		}
-	}
+	return f(ctx, cfg, p, db)
+}
+
+// write writes through a buffer to stdout.
+func write(stdout io.Writer, f func(io.Writer) error) error {
 	w := bufio.NewWriter(stdout)
-	if err := p.Write(w, prop, *format); err != nil || w.Flush() != nil {
-		fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
-		return 2
+	if err := f(w); err != nil {
+		return err
 	}
-	if prop.Empty() {
-		return 1
-	}
-	if *format == "diff" && len(prop.Rules) == 0 {
-		fmt.Fprintln(stderr, "otsiem propose: nothing to propose: the diff is empty")
-	}
-	return 0
+	return w.Flush()
 }
 
 // loadPlant reads the configuration (the defaults without a path) and the
