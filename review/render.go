@@ -1,9 +1,11 @@
 package review
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,14 +38,15 @@ func (res *Result) text(w io.Writer) error {
 		}
 		d.text(w)
 	}
+	fmt.Fprintln(w)
 	if len(res.Devices) > 1 {
-		fmt.Fprintln(w)
 		var ready []string
 		for _, d := range res.Devices {
 			ready = append(ready, fmt.Sprintf("%s %s", clean(d.Device), verdict(d.Ready)))
 		}
 		fmt.Fprintf(w, "Overall: %s (%s)\n", verdict(res.Ready()), strings.Join(ready, ", "))
 	}
+	fmt.Fprintf(w, "Judged under model %s%s at %s.\n", clean(res.Model), hashNote(res.ModelHash), res.Generated.Format("2006-01-02 15:04 MST"))
 	return nil
 }
 
@@ -152,9 +155,12 @@ func fold(gs []*Group) []*Group {
 		f := *members[0]
 		var tos, services []string
 		f.Events, f.Days, f.App, f.Function = 0, 0, "", ""
+		slices.SortStableFunc(members, func(a, b *Group) int { return cmp.Compare(a.Port, b.Port) })
 		for _, g := range members {
 			addUnique(&tos, g.To)
-			addUnique(&services, g.Service())
+			if s := g.Service(); !slices.Contains(services, s) {
+				services = append(services, s)
+			}
 			f.Events += g.Events
 			f.Days = max(f.Days, g.Days)
 			f.FirstSeen, f.LastSeen = minTime(f.FirstSeen, g.FirstSeen), maxTime(f.LastSeen, g.LastSeen)

@@ -169,6 +169,12 @@ func TestReadyWithACleanLastWeek(t *testing.T) {
 	if !r.Ready || r.FullDays != 14 || !r.From.Equal(day("2026-11-06")) || len(r.Break) != 0 {
 		t.Errorf("--since 14d: ready %v, %d full days from %v, break %v: %+v", r.Ready, r.FullDays, r.From, r.Break, r.Checks)
 	}
+	// Further back than the device has been in monitor mode: cut to its
+	// since date.
+	r = runReview(t, conn, review.Options{Since: 90 * 24 * time.Hour})
+	if !r.From.Equal(day("2026-10-01")) || !strings.Contains(r.Basis, "--since 90d, cut to 2026-10-01") || r.FullDays != 50 {
+		t.Errorf("--since 90d: from %v (%s), %d days", r.From, r.Basis, r.FullDays)
+	}
 	// Ten days are not enough.
 	r = runReview(t, conn, review.Options{Since: 10 * 24 * time.Hour})
 	if c := check(t, r, "observed long enough"); r.Ready || c.OK || !strings.Contains(c.Detail, "10 of 10 full days") {
@@ -250,6 +256,10 @@ func TestReviewOverHTTP(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(b.Bytes(), &back); err != nil || back["devices"].([]any)[0].(map[string]any)["ready"] != false {
 		t.Errorf("json: %v\n%s", err, b.String())
+	}
+	prop, err := review.Propose(t.Context(), conn, refinery(t), review.ProposeOptions{From: day("2026-11-01"), To: now})
+	if err != nil || len(prop.Rules) != 1 || prop.Rules[0].Protocol != "SSH" {
+		t.Errorf("propose over HTTP: %v, %+v", err, prop)
 	}
 }
 
