@@ -332,5 +332,5 @@ func mdGroups(w io.Writer, gs []*Group, why bool) {
 
 // md escapes text for a Markdown table cell or paragraph.
 func md(s string) string {
-	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ").Replace(clean(s))
+	return strings.NewReplacer("|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", "\n", " ").Replace(clean(s))
 }

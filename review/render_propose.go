@@ -103,7 +103,7 @@ func (p *Plant) yaml(w io.Writer, prop *Proposal) {
 		}
 	}
 	if len(prop.Refused) > 0 {
-		fmt.Fprintln(w, "\n# NOT PROPOSED: flows that must never become rules")
+		fmt.Fprintln(w, "\n# NOT PROPOSED: flows that must never become rules (or, unknown_zone, cannot yet)")
 		for _, g := range prop.Refused {
 			fmt.Fprintf(w, "#   %s %s -> %s %s: %d %s, %s events, %s .. %s: %s\n", g.Kind, orNone(g.SrcZone), orNone(g.DstZone), clean(g.Service),
 				len(g.Flows), plural(len(g.Flows), "flow", "flows"), thousands(g.Events), g.FirstSeen.UTC().Format(time.DateOnly),
@@ -160,7 +160,7 @@ func (p *Plant) markdown(w io.Writer, prop *Proposal) {
 		}
 		fmt.Fprintf(w, "\n**New conduit %s** (%s): %s, %s, %d %s.\n", md(c.ID), md(c.Name), md(strings.Join(c.Zones, " ↔ ")), sl, len(c.Rules), plural(len(c.Rules), "rule", "rules"))
 	}
-	fmt.Fprintf(w, "\n### Not proposed: must never become rules\n\n")
+	fmt.Fprintf(w, "\n### Not proposed: must never become rules (or, unknown\\_zone, cannot yet)\n\n")
 	if len(prop.Refused) == 0 {
 		fmt.Fprint(w, "None.\n")
 	} else {

@@ -136,9 +136,12 @@ type DeviceReview struct {
 	// would-block flows that look like a legitimate path the model lacks.
 	Violations   []*Group `json:"would_stop_violations"`
 	MissingRules []*Group `json:"would_stop_missing_rules"`
-	Ready        bool     `json:"ready"`
-	Checks       []Check  `json:"checks"`
-	Warnings     []string `json:"warnings,omitempty"`
+	// NowAllowed are would-block flows, judged under an older version of
+	// the model, that the current one allows.
+	NowAllowed []*Group `json:"now_allowed,omitempty"`
+	Ready      bool     `json:"ready"`
+	Checks     []Check  `json:"checks"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 // Result is a review of one or more devices.
@@ -294,7 +297,7 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 	}
 
 	r.Break = p.group(wfb, false)
-	r.Violations, r.MissingRules = p.splitWouldBlock(wb, o.Recurrence)
+	r.Violations, r.MissingRules, r.NowAllowed = p.splitWouldBlock(wb, o.Recurrence)
 
 	span := ""
 	if r.FullDays > 0 {
@@ -344,6 +347,11 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would-block %s like a missing conduit rule (%s): enforcing will stop %s unless the model and the firewall get the rule (see otsiem propose)",
 			len(r.MissingRules), plural(len(r.MissingRules), "flow looks", "flows look"), describe(r.MissingRules), plural(len(r.MissingRules), "it", "them")))
 	}
+	if len(r.NowAllowed) > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would-block %s, judged under an earlier version of the model, %s allowed by this one (%s): a rule set that matches it lets %s through",
+			len(r.NowAllowed), plural(len(r.NowAllowed), "flow", "flows"), plural(len(r.NowAllowed), "is", "are"), describe(r.NowAllowed),
+			plural(len(r.NowAllowed), "it", "them")))
+	}
 	if len(olderBreak) > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d would_false_block %s earlier in the period, none since %s: make sure the rule set was fixed (%s)",
 			len(olderBreak), plural(len(olderBreak), "flow", "flows"), olderBreak[0].LastSeen.Format(time.DateOnly), describe(olderBreak)))
@@ -372,7 +380,7 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 // violations, expected to stop, and flows that look like missing conduit
 // rules: what otsiem propose would turn into a rule from them (regular,
 // repeated, between zones that may be joined).
-func (p *Plant) splitWouldBlock(rows []storage.DeviceFlow, rec Recurrence) (violations, missing []*Group) {
+func (p *Plant) splitWouldBlock(rows []storage.DeviceFlow, rec Recurrence) (violations, missing, allowed []*Group) {
 	base := make([]storage.BaselineFlow, len(rows))
 	for i, r := range rows {
 		base[i] = storage.BaselineFlow{SrcIP: r.SrcIP, DstIP: r.DstIP, Transport: r.Transport, DstPort: r.DstPort, AppProtocol: r.AppProtocol,
@@ -380,10 +388,12 @@ func (p *Plant) splitWouldBlock(rows []storage.DeviceFlow, rec Recurrence) (viol
 			Days: r.Days, Devices: []string{r.Device}}
 	}
 	prop := p.Propose(base, ProposeOptions{Recurrence: rec})
-	var cand, viol []storage.DeviceFlow
+	var cand, viol, now []storage.DeviceFlow
 	var candWhy, violWhy []string
 	for i, r := range rows {
 		switch oc := prop.outcomes[i]; {
+		case oc.allowed:
+			now = append(now, r)
 		case oc.rule != nil:
 			cand = append(cand, r)
 			candWhy = append(candWhy, fmt.Sprintf("otsiem propose: %s port %d %q on %s", oc.rule.Protocol, oc.rule.Port, oc.rule.Direction, oc.rule.Conduit))
@@ -398,7 +408,7 @@ func (p *Plant) splitWouldBlock(rows []storage.DeviceFlow, rec Recurrence) (viol
 			violWhy = append(violWhy, "")
 		}
 	}
-	return p.groupWhy(viol, violWhy, true), p.groupWhy(cand, candWhy, true)
+	return p.groupWhy(viol, violWhy, true), p.groupWhy(cand, candWhy, true), p.group(now, true)
 }
 
 func (p *Plant) group(rows []storage.DeviceFlow, withReason bool) []*Group {

@@ -115,7 +115,8 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 	}
 	// Under it, the SSH flows are no longer missing rules.
 	if code, out, _ := run(t, "review", "--config", cfg, "--model", model, "--since", "14d", "--format", "markdown"); code != 0 ||
-		!strings.Contains(out, "#### Look like missing conduit rules\n\nNone.") {
+		!strings.Contains(out, "#### Look like missing conduit rules\n\nNone.") || !strings.Contains(out, "#### Policy violations, expected to stop\n\nNone.") ||
+		!strings.Contains(out, "judged under an earlier version of the model, is allowed by this one (10.100.7.7 -> DMZ-JUMP-01 ssh tcp/22)") {
 		t.Errorf("review under the proposed model: exit %d\n%s", code, out)
 	}
 
