@@ -58,10 +58,11 @@ type Flow struct {
 	Days      int       `json:"days"`
 	Devices   []string  `json:"devices,omitempty"`
 
-	days  []time.Time
-	rows  []row
-	codes []int    // function codes observed (numbered protocols)
-	names []string // function names observed
+	days   []time.Time
+	rows   []row
+	codes  []int    // function codes observed (numbered protocols)
+	names  []string // function names observed
+	writes bool     // a function observed is not one of the protocol's reads
 }
 
 // row is one baseline row judged under the current model.
@@ -124,6 +125,9 @@ func (f *Flow) add(r row) {
 		slices.Sort(f.names)
 	}
 	if r.FunctionCode >= 0 || r.Function != "" {
+		if ro, known := rules.ReadOnlyFunction(r.app, code, r.Function); known && !ro {
+			f.writes = true
+		}
 		l := functionLabel(r.app, int(r.FunctionCode), r.Function)
 		if !slices.Contains(f.Functions, l) {
 			f.Functions = append(f.Functions, l)
@@ -499,13 +503,12 @@ func (p *Plant) word(r *Rule) {
 	}
 	var codes []int
 	var names []string
-	unknown := false
+	unknown, writes := false, false
 	for _, fl := range r.Flows {
 		codes = append(codes, fl.codes...)
 		names = append(names, fl.names...)
-		if len(fl.codes)+len(fl.names) == 0 {
-			unknown = true
-		}
+		unknown = unknown || len(fl.codes)+len(fl.names) == 0
+		writes = writes || fl.writes
 	}
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
@@ -517,13 +520,13 @@ func (p *Plant) word(r *Rule) {
 	case len(codes)+len(names) == 0:
 		r.Note = "no function was observed: the rule does not restrict functions"
 	case info.NamedFunctions:
-		if allReadOnly(info.Name, nil, names) {
+		if !writes {
 			quals = append(quals, "read only")
 		} else {
 			r.Note = "functions observed: " + strings.Join(names, ", ") + " (not all read-only: no function restriction)"
 		}
 	default:
-		if allReadOnly(info.Name, codes, nil) {
+		if !writes {
 			quals = append(quals, "read only")
 		}
 		fc := make([]string, len(codes))
@@ -539,20 +542,6 @@ func (p *Plant) word(r *Rule) {
 	if len(quals) > 0 {
 		r.Direction += " (" + strings.Join(quals, ", ") + ")"
 	}
-}
-
-func allReadOnly(app string, codes []int, names []string) bool {
-	for _, c := range codes {
-		if ro, _ := rules.ReadOnlyFunction(app, c, ""); !ro {
-			return false
-		}
-	}
-	for _, n := range names {
-		if ro, _ := rules.ReadOnlyFunction(app, -1, n); !ro {
-			return false
-		}
-	}
-	return true
 }
 
 // short names a zone the way the seed's directions do: the part before
