@@ -61,7 +61,7 @@ func TestEditKeepsTheDocumentsStyle(t *testing.T) {
 	prop := p.Propose([]storage.BaselineFlow{
 		row("10.3.0.5", "10.2.0.9", 502, "modbus", 3, "read_holding_registers"), // onto C1, which has no rules yet
 		row("10.3.0.5", "10.4.0.7", 443, "https", -1, ""),                       // a new conduit Z3-Z4
-		row("10.2.0.9", "10.1.0.3", 44818, "enip", 0x4c, "read_tag"),            // a new conduit Z1-Z2
+		row("10.2.0.9", "10.1.0.3", 502, "modbus", 4, "read_input_registers"),   // a new conduit Z1-Z2
 	}, review.ProposeOptions{})
 	edited, err := p.Edit(prop)
 	if err != nil {
@@ -86,9 +86,9 @@ func TestEditKeepsTheDocumentsStyle(t *testing.T) {
   connects: [Z1-PROC, Z2-BPCS]
   protocols_allowed:
     # proposed by otsiem: 50 events on 5 days, 2026-11-10 .. 2026-11-14; 10.2.0.9 -> 10.1.0.3; the model: no_conduit
-    - protocol: EtherNet/IP
-      port: 44818
-      direction: Z2 -> Z1 (read only, FC 76 only)
+    - protocol: Modbus/TCP
+      port: 502
+      direction: Z2 -> Z1 (read only, FC 4 only)
   controls: []  # to be decided: the firewall and inspection that enforce it
 # proposed by otsiem: the baseline crosses between Z3-OPS and Z4-DMZ, which no conduit joins
 - conduit_id: C3-OPS-DMZ

@@ -526,14 +526,23 @@ func (p *Plant) word(r *Rule) {
 			r.Note = "functions observed: " + strings.Join(names, ", ") + " (not all read-only: no function restriction)"
 		}
 	default:
-		if !writes {
-			quals = append(quals, "read only")
-		}
+		// "read only, FC …" needs every code to read on its own; a code
+		// whose meaning depends on the object it addresses (CIP services)
+		// is left to "read only", which judges it with its name.
+		byCode := true
 		fc := make([]string, len(codes))
 		for i, c := range codes {
 			fc[i] = strconv.Itoa(c)
+			if ro, known := rules.ReadOnlyFunction(info.Name, c, ""); !known || !ro {
+				byCode = false
+			}
 		}
-		quals = append(quals, "FC "+strings.Join(fc, "/")+" only")
+		if !writes {
+			quals = append(quals, "read only")
+		}
+		if writes || byCode {
+			quals = append(quals, "FC "+strings.Join(fc, "/")+" only")
+		}
 		if unknown {
 			r.Note = "some events named no function: under this rule they are judged on port alone"
 		}
