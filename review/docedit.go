@@ -248,11 +248,8 @@ func (f *docFile) findItem(list, idKey, id string) *yaml.Node {
 func (f *docFile) appendItem(m *yaml.Node, key string, keyIndent int, render func(dash int) string) error {
 	k, v := keyNode(m, key), value(m, key)
 	switch {
-	case k == nil:
-		last := f.lastLine(m, keyIndent-1)
-		if m.Kind == yaml.MappingNode && len(m.Content) > 0 {
-			last = f.lastLine(m.Content[len(m.Content)-1], keyIndent)
-		}
+	case k == nil: // after the mapping's last value
+		last := f.lastLine(m.Content[len(m.Content)-1], keyIndent)
 		f.insertAfter(last, strings.Repeat(" ", keyIndent)+key+":\n"+render(keyIndent+2))
 	case v.Kind == yaml.SequenceNode && len(v.Content) > 0 && v.Style&yaml.FlowStyle == 0:
 		lastItem := v.Content[len(v.Content)-1]
@@ -289,7 +286,7 @@ func (f *docFile) blankBetween(list string) bool {
 	return len(its) > 1 && strings.TrimSpace(f.line(its[len(its)-1].Line-1)) == ""
 }
 
-// addToFlowList adds a string to a list such as allowed_conduits: a flow
+// addToList adds a string to a list such as allowed_conduits: a flow
 // list on one line gets it before its "]", a block list a new item.
 func (f *docFile) addToList(m *yaml.Node, key string, keyIndent int, s string) error {
 	v := value(m, key)
