@@ -19,8 +19,8 @@ import (
 // Recurrence says when an observed flow is regular enough to be a
 // legitimate path the model forgot, rather than a one-off.
 type Recurrence struct {
-	MinCount int // events at least; default 10
-	MinDays  int // on at least this many distinct days (UTC); default 3
+	MinCount int `json:"min_count"` // events at least; default 10
+	MinDays  int `json:"min_days"`  // on at least this many distinct days (UTC); default 3
 }
 
 // DefaultRecurrence is a flow seen 10 times on 3 days.
