@@ -122,10 +122,6 @@ func LowerTrust(a, b *rules.Zone) bool {
 // as surely as a write function.
 var accessApps = []string{"rdp", "vnc", "ssh", "telnet", "smb", "ftp"}
 
-// reasonDiodeBypass is the model's reason for a diode-only protocol
-// crossing between the zones by another path than the diode itself.
-const reasonDiodeBypass rules.Reason = "diode_bypass"
-
 // Refusal is why a flow must never become a conduit rule.
 type Refusal string
 
@@ -158,7 +154,7 @@ func (p *Plant) refuse(f rules.Flow, d rules.Decision) (Refusal, string) {
 	switch d.Reason {
 	case rules.DiodeReverse:
 		return RefuseDiode, fmt.Sprintf("against the one-way data diode path of %s (%s -> %s only)", conduitID(d.Conduit), dz.ID, sz.ID)
-	case reasonDiodeBypass:
+	case rules.DiodeBypass:
 		return RefuseDiode, fmt.Sprintf("around the data diode of %s: its protocol may cross only through the diode", conduitID(d.Conduit))
 	}
 	if sk := p.Skipped(sz, dz); len(sk) > 0 {

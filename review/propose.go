@@ -269,7 +269,9 @@ func (p *Plant) Propose(baseline []storage.BaselineFlow, o ProposeOptions) *Prop
 		f := rules.Flow{Src: b.SrcIP.Unmap(), Dst: b.DstIP.Unmap(), Transport: b.Transport, Port: b.DstPort, App: b.AppProtocol,
 			FunctionCode: int(b.FunctionCode), Function: b.Function}
 		d := p.Model.Evaluate(f)
-		if d.Allowed || d.Reason == reasonMonitoring {
+		// otsiem's own monitoring traffic (a device's syslog to the
+		// collector, time sync) is the model's, never a rule to propose.
+		if d.Allowed || d.Reason == rules.Monitoring {
 			out.AllowedEvents += b.Events
 			out.outcomes[i].allowed = true
 			continue
@@ -362,12 +364,6 @@ func (p *Plant) Propose(baseline []storage.BaselineFlow, o ProposeOptions) *Prop
 	p.place(out)
 	return out
 }
-
-// reasonMonitoring is the reason the model gives a device's own
-// monitoring traffic (syslog to the collector, time sync) that no conduit
-// rule carries: otsiem's observation, not the plant's behaviour, so never
-// a rule to propose.
-const reasonMonitoring rules.Reason = "monitoring"
 
 // asNoConduit reads an air gap between zones that are not isolated by
 // design as what it is: two zones with no conduit yet (a flat network
