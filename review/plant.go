@@ -130,6 +130,7 @@ const (
 	RefuseUnzoned      Refusal = "unknown_zone"  // an endpoint in no zone: declare it first
 	RefuseIsolated     Refusal = "air_gap"       // touches a zone isolated by design
 	RefuseDiode        Refusal = "diode_reverse" // against a data diode's one direction
+	RefuseDiodeBypass  Refusal = "diode_bypass"  // around a data diode, two-way
 	RefusePurdueSkip   Refusal = "purdue_skip"   // skips a Purdue level
 	RefuseControlWrite Refusal = "control_write" // a write from a lower-trust zone into a control zone
 )
@@ -155,7 +156,7 @@ func (p *Plant) refuse(f rules.Flow, d rules.Decision) (Refusal, string) {
 	case rules.DiodeReverse:
 		return RefuseDiode, fmt.Sprintf("against the one-way data diode path of %s (%s -> %s only)", conduitID(d.Conduit), dz.ID, sz.ID)
 	case rules.DiodeBypass:
-		return RefuseDiode, fmt.Sprintf("around the data diode of %s: its protocol may cross only through the diode", conduitID(d.Conduit))
+		return RefuseDiodeBypass, fmt.Sprintf("around the data diode of %s: its protocol may cross only through the diode", conduitID(d.Conduit))
 	}
 	if sk := p.Skipped(sz, dz); len(sk) > 0 {
 		var names []string

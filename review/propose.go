@@ -376,7 +376,7 @@ func (p *Plant) asNoConduit(d rules.Decision) rules.Decision {
 }
 
 func refusalRank(r Refusal) int {
-	return slices.Index([]Refusal{RefuseIsolated, RefuseDiode, RefuseControlWrite, RefusePurdueSkip, RefuseUnzoned}, r)
+	return slices.Index([]Refusal{RefuseIsolated, RefuseDiode, RefuseDiodeBypass, RefuseControlWrite, RefusePurdueSkip, RefuseUnzoned}, r)
 }
 
 func byEvents(a, b *Flow) int {
