@@ -9,7 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
+
+	"github.com/otsiem/otsiem/escape"
 )
 
 // Formats are the output formats of a review.
@@ -237,22 +238,9 @@ func cell(s string) string {
 	return strings.ReplaceAll(clean(s), "\t", " ")
 }
 
-// clean escapes control characters, which logs can carry into names and
-// would otherwise reach the terminal.
-func clean(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) }) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// clean makes text from logs (names, rules) safe for a terminal: control
+// characters and escape sequences are shown escaped (escape.Terminal).
+func clean(s string) string { return escape.Terminal(s) }
 
 func (res *Result) markdown(w io.Writer) error {
 	for _, d := range res.Devices {
