@@ -88,6 +88,11 @@ func TestRunEndToEnd(t *testing.T) {
 	if int(stored+dead) != st.Lines || dead != 0 {
 		t.Errorf("%d lines sent; %d events and %d dead letters stored", st.Lines, stored, dead)
 	}
+	// The model the run judged by, in the model tables.
+	var versions, zones uint64
+	if err := db.Conn.QueryRow(context.Background(), "SELECT count(), toUInt64(any(zones)) FROM model_versions WHERE model_hash IN (SELECT model_hash FROM model_zones)").Scan(&versions, &zones); err != nil || versions != 1 || zones != 5 {
+		t.Errorf("model_versions: %d rows with content (%d zones), err %v; want 1 (5 zones)", versions, zones, err)
+	}
 	rows, err := db.Conn.Query(context.Background(), "SELECT DISTINCT type, reason FROM findings")
 	if err != nil {
 		t.Fatal(err)

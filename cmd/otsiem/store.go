@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -40,6 +42,10 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := s.writeModel(ctx, db, s.model); err != nil {
+		db.Close()
+		return nil, err
+	}
 	sc := s.cfg.StoreService()
 	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
 	svc, err := storage.NewService(ctx, sc)
@@ -57,8 +63,21 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		}()
 	}
 	go func() { st.done <- svc.Run(cctx) }()
+	s.watchModel(cctx, func(m *rules.Model) {
+		wctx, cancel := context.WithTimeout(cctx, time.Minute)
+		defer cancel()
+		if err := s.writeModel(wctx, db, m); err != nil {
+			s.log.Error("model reloaded, but not written to the model tables", "err", err)
+		}
+	})
 	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil)
 	return st, nil
+}
+
+// writeModel records a load of m in the model tables.
+func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model) error {
+	_, err := storage.WriteModel(ctx, db.Conn, m, storage.ModelLoad{Site: s.site, Source: s.cfg.Model})
+	return err
 }
 
 // close lets the writer insert and ack what it holds, then closes the store.
