@@ -2,7 +2,10 @@ package rules
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +72,7 @@ func Compile(srcs ...Source) (*Model, error) {
 		}
 	}
 	m := compile(&doc, &d)
+	m.hash = hashSources(srcs)
 	order := func(a, b Diagnostic) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c
@@ -84,6 +88,24 @@ func Compile(srcs ...Source) (*Model, error) {
 	}
 	m.diagnostics = d.list
 	return m, nil
+}
+
+// hashSources is the model's version: SHA-256 over each source's base
+// name and content, in the order given (Load's is name order), each framed
+// by its length so no two different sets of files hash alike.
+func hashSources(srcs []Source) string {
+	h := sha256.New()
+	for _, s := range srcs {
+		name := filepath.Base(s.Name)
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(name)))
+		h.Write(n[:])
+		h.Write([]byte(name))
+		binary.BigEndian.PutUint64(n[:], uint64(len(s.Data)))
+		h.Write(n[:])
+		h.Write(s.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Diagnostics returns the diagnostics of an error from Load or Compile, or

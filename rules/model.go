@@ -36,6 +36,7 @@ type Model struct {
 	between      [][]*Conduit // zone index i*len(zones)+j → conduits joining them
 
 	diagnostics []Diagnostic
+	hash        string
 }
 
 // Zone is a security zone: assets with one security level target.
@@ -296,6 +297,16 @@ type Diode struct {
 	Rule      *Rule
 	Pos       Pos
 }
+
+// Hash is the model's version: the hex SHA-256 of the files it was loaded
+// from (each file's base name and bytes, in load order), so the same files
+// give the same hash wherever they live and any edit, a comment included,
+// gives a new one. Reports and the model tables in storage name the model
+// by it; [ShortHash] is its first 12 digits for people.
+func (m *Model) Hash() string { return m.hash }
+
+// ShortHash is the first 12 hex digits of [Model.Hash], as reports print it.
+func (m *Model) ShortHash() string { return m.hash[:min(12, len(m.hash))] }
 
 // Zones returns the zones in document order.
 func (m *Model) Zones() []*Zone { return m.zones }

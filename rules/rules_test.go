@@ -420,3 +420,52 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// The hash names the files' content, not where they live: a copy of the
+// model elsewhere hashes alike, any edit (a comment too) does not.
+func TestModelHash(t *testing.T) {
+	a := loadRefinery(t)
+	if len(a.Hash()) != 64 || a.ShortHash() != a.Hash()[:12] {
+		t.Fatalf("hash %q short %q", a.Hash(), a.ShortHash())
+	}
+	dir := t.TempDir()
+	entries, err := os.ReadDir(refinery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(refinery + "/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir+"/"+e.Name(), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Hash() != a.Hash() {
+		t.Errorf("copy hashes %s, original %s", b.Hash(), a.Hash())
+	}
+	f, err := os.OpenFile(dir+"/zones.yaml", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("# reviewed\n")
+	f.Close()
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hash() == a.Hash() {
+		t.Error("an edited model keeps its hash")
+	}
+	// Moving bytes from one file to the next is a different model version.
+	x, _ := Compile(Source{"a.yaml", []byte("facility: x\n")}, Source{"b.yaml", []byte("site: y\n")})
+	y, _ := Compile(Source{"a.yaml", []byte("facility: x\nsite: y\n")}, Source{"b.yaml", nil})
+	if x == nil || y == nil || x.Hash() == y.Hash() {
+		t.Errorf("framing: %v %v", x, y)
+	}
+}

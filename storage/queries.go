@@ -185,7 +185,9 @@ ORDER BY letters DESC, reason, source`}
 
 // Queries lists every named query.
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
-	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason}
+	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
+	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
+	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge}
 
 // Table is a query result: column names and types, and rows of Go
 // values as clickhouse-go scans them.

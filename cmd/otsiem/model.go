@@ -38,6 +38,7 @@ func printModel(out io.Writer, m *rules.Model) {
 	if m.Standard != "" || m.AssessmentDate != "" {
 		fmt.Fprintf(out, "%s, assessed %s\n", orDash(m.Standard), orDash(m.AssessmentDate))
 	}
+	fmt.Fprintf(out, "model version %s\n", m.ShortHash())
 
 	fmt.Fprintln(out, "\nZONES")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
