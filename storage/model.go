@@ -2,9 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"time"
@@ -32,14 +29,13 @@ const CurrentModel = "(SELECT argMax(model_hash, loaded_at) FROM model_versions)
 
 // WriteModel records a load of the compiled model m in the model tables
 // (model_versions, model_zones, model_conduits, model_rules, model_assets,
-// model_devices, model_diodes; see migrations/0006_model.sql) and returns
-// its version: the hex sha256 of its declared content, independent of
-// comments, layout and file names. A version already stored gets only a
+// model_devices, model_diodes; see migrations/0007_model.sql) and returns
+// its version, [rules.Model.Hash]. A version already stored gets only a
 // new model_versions row; its content is written once, before the version
 // row, so a version row always has its content behind it.
 func WriteModel(ctx context.Context, conn driver.Conn, m *rules.Model, load ModelLoad) (string, error) {
 	c := declared(m)
-	hash := c.hash()
+	hash := m.Hash()
 	if load.Site == "" {
 		load.Site = m.Site
 	}
@@ -62,15 +58,13 @@ func WriteModel(ctx context.Context, conn driver.Conn, m *rules.Model, load Mode
 }
 
 // modelContent is a model as the rows of the model tables, without the
-// model_hash column; its JSON encoding is what the hash covers.
+// model_hash column.
 type modelContent struct {
-	Facility, Site, Standard, AssessmentDate string
-	Zones, Conduits, Rules, Assets           [][]any
-	Devices, Diodes                          [][]any
+	Zones, Conduits, Rules, Assets, Devices, Diodes [][]any
 }
 
 func declared(m *rules.Model) *modelContent {
-	c := &modelContent{Facility: m.Facility, Site: m.Site, Standard: m.Standard, AssessmentDate: m.AssessmentDate}
+	c := &modelContent{}
 	for i, z := range m.Zones() {
 		var lo, hi *float32
 		purdue := ""
@@ -125,16 +119,6 @@ func declared(m *rules.Model) *modelContent {
 			zoneID(d.RXZone), uint32(d.Heartbeat / time.Second), conduit, rule})
 	}
 	return c
-}
-
-// hash is the hex sha256 of the content's JSON encoding.
-func (c *modelContent) hash() string {
-	b, err := json.Marshal(c)
-	if err != nil { // only plain values: cannot happen
-		panic(err)
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // insert writes the content tables' rows of version hash.

@@ -97,44 +97,6 @@ WHERE verdict = 'would_block' AND hour >= toStartOfHour({from:DateTime64(6, 'UTC
 GROUP BY conduit
 ORDER BY events DESC, conduit`}
 
-	// QueryDiodeDaily is the availability of each side (tx, rx) of every
-	// diode of the current model ([CurrentModel]) per day of the window,
-	// silence counted as down: the part of the day the window covers (up
-	// to now) is cut into slots of the diode's declared heartbeat
-	// interval, and a slot is up when that side reported ok (or up) in
-	// it. expected is the number of slots, up those with an ok heartbeat,
-	// availability up/expected (0 for a silent day); heartbeats counts
-	// every heartbeat received, whatever its status, and last_status and
-	// last_seen are the side's latest. A day with no heartbeat at all is a
-	// row with up 0 and availability 0.
-	QueryDiodeDaily = Query{"diode_daily", `
-WITH ` + CurrentModel + ` AS current_model
-SELECT c.day AS day, c.diode AS diode_id, c.side AS side, toUInt64(ceil(c.covered / c.heartbeat_s)) AS expected,
-       least(b.up_slots, expected) AS up, if(expected = 0, 0, round(up / expected, 4)) AS availability,
-       b.heartbeats AS heartbeats, b.last_status AS last_status, b.last_seen AS last_seen
-FROM (
-    SELECT diode, heartbeat_s, side, toDate(d) AS day,
-           dateDiff('second', greatest(toDateTime64(day, 6, 'UTC'), {from:DateTime64(6, 'UTC')}),
-                    least(toDateTime64(day + 1, 6, 'UTC'), {to:DateTime64(6, 'UTC')}, now64(6, 'UTC'))) AS covered
-    FROM model_diodes
-    ARRAY JOIN ['tx', 'rx'] AS side
-    ARRAY JOIN range(toUInt32(toDate({from:DateTime64(6, 'UTC')})),
-                     toUInt32(toDate({to:DateTime64(6, 'UTC')} - toIntervalMicrosecond(1))) + 1) AS d
-    WHERE model_hash = current_model AND heartbeat_s > 0
-) AS c
-LEFT JOIN (
-    SELECT toDate(e.time) AS day, e.diode_id AS diode, e.diode_side AS side, count() AS heartbeats,
-           uniqExactIf(intDiv(toUnixTimestamp(e.time), m.heartbeat_s), e.diode_status IN ('ok', 'up')) AS up_slots,
-           argMax(e.diode_status, e.time) AS last_status, max(e.time) AS last_seen
-    FROM events AS e
-    INNER JOIN (SELECT diode, heartbeat_s FROM model_diodes WHERE model_hash = current_model AND heartbeat_s > 0) AS m
-        ON e.diode_id = m.diode
-    WHERE e.kind = 'diode' AND e.time >= {from:DateTime64(6, 'UTC')} AND e.time < {to:DateTime64(6, 'UTC')}
-    GROUP BY day, diode, side
-) AS b ON b.day = c.day AND b.diode = c.diode AND b.side = c.side
-WHERE c.covered > 0
-ORDER BY day, diode_id, side`}
-
 	// QueryEventsPerSecond is the event rate per bucket of
 	// {bucket:UInt32} seconds, by event time.
 	QueryEventsPerSecond = Query{"events_per_second", `
@@ -185,7 +147,7 @@ ORDER BY letters DESC, reason, source`}
 
 // Queries lists every named query.
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
-	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
+	QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
 	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
 	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge}
 

@@ -17,14 +17,11 @@ import (
 var q0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
 // seed stores a small known data set: 400 flow events (100 of each
-// verdict on C1), the refinery model, 10 heartbeats of its diode's tx side
-// (8 ok), 3 revisions of one finding and 2 of another, and 2 dead letters.
+// verdict on C1), 10 diode heartbeats (8 ok), 3 revisions of one finding
+// and 2 of another, and 2 dead letters.
 func seed(t *testing.T, conn driver.Conn) {
 	t.Helper()
 	ctx := t.Context()
-	if _, err := storage.WriteModel(ctx, conn, refinery(t, nil), storage.ModelLoad{LoadedAt: q0}); err != nil {
-		t.Fatal(err)
-	}
 	evs := append(sampleEvents(400, q0), seedDiode()...)
 	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
 		t.Fatal(err)
@@ -50,7 +47,7 @@ func seed(t *testing.T, conn driver.Conn) {
 func window() []any {
 	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
 		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("firewalls", []string{"fw1"}),
-		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}))
+		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}), clickhouse.Named("device", "FW1"))
 }
 
 // render runs every named query and prints its rows, one query per block.
@@ -82,15 +79,14 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 		"top_violated_conduits":  {"C1-BPCS-OPS 200 100 0 100 "},
 		"would_block":            {"C1-BPCS-OPS Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus write_single_register not_permitted 100 "},
 		"open_would_blocks":      {"C1-BPCS-OPS 1 100 "},
-		// the seeded part of the first day is 15 h: 5400 slots of 10 s, 8
-		// of them with an ok heartbeat; the second day (10 h) is silent
-		"diode_daily": {"2026-03-01 00:00:00 +0000 UTC DMZ-DD-01 tx 5400 8 0.0015 10 down ",
-			"2026-03-01 00:00:00 +0000 UTC DMZ-DD-01 rx 5400 0 0 0  ",
-			"2026-03-02 00:00:00 +0000 UTC DMZ-DD-01 tx 3600 0 0 0  "},
 		"events_per_second":      {"2026-03-01 10:00:00 +0000 UTC 410 0.114"},
 		"compliance_daily":       {"Z2-BPCS C1-BPCS-OPS 400 100 100 map[not_permitted:100] 100 100 0 0 0 0", "Z3-OPS C1-BPCS-OPS 400 100 100", " 10 8"},
 		"new_pairs":              {"Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus C1-BPCS-OPS 2026-03-01 10:00:00 +0000 UTC 400"},
 		"dead_letters_by_reason": {"oversize syslog-tcp 2 "},
+		"device_days":            {"2026-03-01 00:00:00 +0000 UTC 400 2026-03-01 10:00:00 +0000 UTC 2026-03-01 10:06:39 +0000 UTC"},
+		"would_false_block":      {"fw1 Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 C1-BPCS-OPS tcp 502 modbus 6 write_single_register  deny acl-ops 100 "},
+		"device_would_block":     {"fw1 Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 C1-BPCS-OPS tcp 502 modbus 6 write_single_register not_permitted deny acl-ops 100 "},
+		"baseline_flows":         {"10.1.0.5 10.2.0.7 tcp 502 modbus 6 write_single_register 300 "},
 		// the report's queries (report_test covers them on a richer plant)
 		"conduit_daily":        {"2026-03-01 00:00:00 +0000 UTC C1-BPCS-OPS 400 100 200 100 0"},
 		"cross_zone_tests":     {"0 1 0 400"},
@@ -126,13 +122,12 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 	}
 }
 
-// seedDiode returns seed's diode heartbeats: 10 from the tx side of
-// DMZ-DD-01, one a minute, 8 ok.
+// seedDiode returns seed's diode heartbeats: 10, one a minute, 8 ok.
 func seedDiode() []*event.Event {
 	var out []*event.Event
 	for i := range 10 {
 		ev := &event.Event{Time: q0.Add(time.Duration(i) * time.Minute), ReceivedAt: q0, Site: "refinery", Kind: event.KindDiode,
-			Vendor: "otsiem", DiodeID: "DMZ-DD-01", DiodeSide: "tx", DiodeStatus: "ok", Message: fmt.Sprint("hb ", i)}
+			Vendor: "otsiem", DiodeID: "DD-1", DiodeStatus: "ok", Message: fmt.Sprint("hb ", i)}
 		if i >= 8 {
 			ev.DiodeStatus = "down"
 		}
@@ -157,18 +152,14 @@ func seedFindings() []*event.Finding {
 	return fs
 }
 
-// TestDiodeDailyCountsSilence: a diode with an hourly heartbeat reports ok
-// for 20 hours and down for 4 on the first day, and nothing at all on the
-// second: 20/24 and 0/24, never 100% for a silent day.
-func TestDiodeDailyCountsSilence(t *testing.T) {
+// TestDiodeAvailabilityCountsSilence: a diode with an hourly heartbeat
+// reports ok for 20 hours and down for 4 on the first day, and nothing at
+// all on the second: 20/24 and 0/24, never 100% for a silent day (the
+// query that preceded diode_availability divided ok heartbeats by those
+// received, so this day showed 100%).
+func TestDiodeAvailabilityCountsSilence(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
-	m := refinery(t, func(name, s string) string {
-		return strings.Replace(s, "heartbeat: 10s", "heartbeat: 1h", 1)
-	})
-	if _, err := storage.WriteModel(ctx, conn, m, storage.ModelLoad{LoadedAt: q0}); err != nil {
-		t.Fatal(err)
-	}
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var evs []*event.Event
 	for h := range 24 {
@@ -186,17 +177,19 @@ func TestDiodeDailyCountsSilence(t *testing.T) {
 	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
 		t.Fatal(err)
 	}
-	tb, err := storage.RunQuery(ctx, conn, storage.QueryDiodeDaily, clickhouse.Named("from", day), clickhouse.Named("to", day.Add(48*time.Hour)))
+	tb, err := storage.RunQuery(ctx, conn, storage.QueryDiodeAvailability, clickhouse.Named("from", day),
+		clickhouse.Named("to", day.Add(48*time.Hour)), clickhouse.Named("bucket", uint32(3600)),
+		clickhouse.Named("diodes", []string{"DMZ-DD-01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, r := range tb.Rows {
-		got = append(got, fmt.Sprint(r[0].(time.Time).Format("01-02"), " ", r[1], " ", r[2], " ", r[3], " ", r[4], " ", r[5], " ", r[6]))
+		got = append(got, fmt.Sprint(r[0].(time.Time).Format("01-02"), " ", r[1], " ", r[2], " ", r[3], " ", r[4], " ", r[5]))
 	}
-	want := []string{"03-01 DMZ-DD-01 rx 24 20 0.8333 24", "03-01 DMZ-DD-01 tx 24 20 0.8333 24",
-		"03-02 DMZ-DD-01 rx 24 0 0 0", "03-02 DMZ-DD-01 tx 24 0 0 0"}
+	// day, diode, buckets, up buckets, availability, heartbeats (both sides)
+	want := []string{"03-01 DMZ-DD-01 24 20 0.8333 48", "03-02 DMZ-DD-01 24 0 0 0"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("diode_daily:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Errorf("diode_availability:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

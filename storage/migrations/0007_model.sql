@@ -3,9 +3,8 @@
 -- reports join what is declared with what is observed, and a report names
 -- the model version it judged by.
 --
--- model_versions has one row per load: the model's hash (sha256 of its
--- compiled content, so an edit that changes nothing declared keeps the
--- hash) and when it was loaded. The content tables hold each version's rows
+-- model_versions has one row per load: the model's hash (rules.Model.Hash,
+-- sha256 of the files it was loaded from) and when it was loaded. The content tables hold each version's rows
 -- keyed by model_hash; a version is written once and never changes, so
 -- every version stays queryable. The current model of a site is
 -- argMax(model_hash, loaded_at) over its model_versions rows.
