@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"time"
 
@@ -32,6 +33,36 @@ type Query struct {
 // worked) and false_block (enforcement broke legitimate traffic) are
 // enforcement outcomes, counted apart.
 const PolicyBreaking = "verdict IN ('violation', 'policy_drift', 'would_block')"
+
+// Denied is the one definition of "the reporting device denied it", as a
+// SQL predicate on a table with an action column: the normalized actions
+// deny, drop and reset (a firewall stopped the traffic, or, in monitor
+// mode, says it would have).
+const Denied = "action IN ('deny', 'drop', 'reset')"
+
+// Passed is the predicate, on a table with a verdict column, of judged
+// traffic that was not stopped: every verdict but blocked and false_block
+// (an enforcing firewall denied it). It is the traffic baseline rule
+// proposals are drawn from.
+const Passed = "verdict NOT IN ('blocked', 'false_block')"
+
+// deviceFlows is the SELECT shared by the per-device flow queries over
+// device_flows_hourly: one row per reporting device, source, destination,
+// conduit, transport, port, protocol, function, reason, action and rule in
+// the window, with events, first and last seen, and the days (UTC) it was
+// seen on. {device:String} selects one device (any case); ” selects all.
+func deviceFlows(where string) string {
+	return `
+SELECT device, src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function_code, function,
+       reason, action, rule, sum(events) AS events, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+       arraySort(groupUniqArray(toDate(hour))) AS days
+FROM device_flows_hourly
+WHERE (` + where + `) AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
+  AND ({device:String} = '' OR device = lower({device:String}))
+GROUP BY device, src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function_code, function,
+         reason, action, rule
+ORDER BY device, last_seen DESC, events DESC, src_ip, dst_ip, dst_port`
+}
 
 // The named queries.
 var (
@@ -136,6 +167,50 @@ GROUP BY src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol
 HAVING first >= {from:DateTime64(6, 'UTC')}
 ORDER BY first, src_ip, dst_ip, dst_port`}
 
+	// QueryDeviceDays is one reporting device's log coverage: one row per
+	// UTC day overlapping the window, with the lines received from
+	// {device:String} (any case) that day and the first and last of them;
+	// a day without a line has events 0 (and zero times). A gap is a day
+	// the device was not heard from, so a review has not seen that day.
+	QueryDeviceDays = Query{"device_days", `
+SELECT day, sum(events) AS events, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM device_daily
+WHERE device = lower({device:String}) AND day >= toDate({from:DateTime64(6, 'UTC')})
+  AND day <= toDate({to:DateTime64(6, 'UTC')} - toIntervalMicrosecond(1))
+GROUP BY day
+ORDER BY day WITH FILL FROM toDate({from:DateTime64(6, 'UTC')})
+  TO toDate({to:DateTime64(6, 'UTC')} - toIntervalMicrosecond(1)) + 1`}
+
+	// QueryWouldFalseBlock is what enforcing a device's rules would break:
+	// flows the declared model allows that the device denied (see
+	// [Denied]) — a monitor-mode firewall's would_false_block (verdict
+	// allowed: it forwarded them anyway) or an enforcing one's
+	// false_block. Rows as [deviceFlows] describes.
+	QueryWouldFalseBlock = Query{"would_false_block", deviceFlows("verdict IN ('allowed', 'false_block') AND " + Denied)}
+
+	// QueryDeviceWouldBlock is what enforcing a monitor-mode device would
+	// stop: the flows it let through (or denied without stopping) that the
+	// declared model forbids, verdict would_block, with the model's
+	// reason and what the device logged (action, rule). Rows as
+	// [deviceFlows] describes.
+	QueryDeviceWouldBlock = Query{"device_would_block", deviceFlows("verdict = 'would_block'")}
+
+	// QueryBaselineFlows is the observed traffic baseline: every judged
+	// flow that was not stopped (see [Passed]), from any device, within a
+	// zone or across zones, one row per source, destination, transport,
+	// port, protocol and function code (-1 unknown) and name, with events,
+	// first and last seen, the days (UTC) it was seen on and the devices
+	// that reported it. Rule proposals judge it again under the current
+	// model, so traffic stored under an older zoning counts too.
+	QueryBaselineFlows = Query{"baseline_flows", `
+SELECT src_ip, dst_ip, transport, dst_port, app_protocol, function_code, function,
+       sum(events) AS events, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+       arraySort(groupUniqArray(toDate(hour))) AS days, arraySort(groupUniqArray(device)) AS devices
+FROM device_flows_hourly
+WHERE ` + Passed + ` AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
+GROUP BY src_ip, dst_ip, transport, dst_port, app_protocol, function_code, function
+ORDER BY src_ip, dst_ip, dst_port, transport, app_protocol, function_code, function`}
+
 	// QueryDeadLettersByReason counts dead letters per reason and source.
 	QueryDeadLettersByReason = Query{"dead_letters_by_reason", `
 SELECT reason, source, count() AS letters, min(received_at) AS first, max(received_at) AS last
@@ -149,7 +224,8 @@ ORDER BY letters DESC, reason, source`}
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
 	QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
 	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
-	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge}
+	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge,
+	QueryDeviceDays, QueryWouldFalseBlock, QueryDeviceWouldBlock, QueryBaselineFlows}
 
 // Table is a query result: column names and types, and rows of Go
 // values as clickhouse-go scans them.
@@ -223,4 +299,68 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Select runs a named query and scans its rows into dest, a pointer to a
+// slice of structs whose fields name their columns in `ch:"name"` tags
+// (see [DeviceDay], [DeviceFlow], [BaselineFlow]).
+func Select(ctx context.Context, conn driver.Conn, q Query, dest any, args ...any) error {
+	if err := conn.Select(ctx, dest, q.SQL, args...); err != nil {
+		return fmt.Errorf("storage: query %s: %w", q.Name, err)
+	}
+	return nil
+}
+
+// DeviceDay is a row of [QueryDeviceDays].
+type DeviceDay struct {
+	Day       time.Time `ch:"day"`
+	Events    uint64    `ch:"events"` // lines from the device that day; 0 for a gap
+	FirstSeen time.Time `ch:"first_seen"`
+	LastSeen  time.Time `ch:"last_seen"`
+}
+
+// DeviceFlow is a row of [QueryWouldFalseBlock] and
+// [QueryDeviceWouldBlock].
+type DeviceFlow struct {
+	Device       string      `ch:"device"`
+	SrcZone      string      `ch:"src_zone"`
+	SrcIP        netip.Addr  `ch:"src_ip"` // IPv4-mapped for IPv4: Unmap it
+	DstZone      string      `ch:"dst_zone"`
+	DstIP        netip.Addr  `ch:"dst_ip"`
+	Conduit      string      `ch:"conduit"`
+	Transport    string      `ch:"transport"`
+	DstPort      uint16      `ch:"dst_port"`
+	AppProtocol  string      `ch:"app_protocol"`
+	FunctionCode int32       `ch:"function_code"` // -1 when unknown
+	Function     string      `ch:"function"`
+	Reason       string      `ch:"reason"`
+	Action       string      `ch:"action"`
+	Rule         string      `ch:"rule"`
+	Events       uint64      `ch:"events"`
+	FirstSeen    time.Time   `ch:"first_seen"`
+	LastSeen     time.Time   `ch:"last_seen"`
+	Days         []time.Time `ch:"days"` // the UTC days it was seen on, sorted
+}
+
+// BaselineFlow is a row of [QueryBaselineFlows].
+type BaselineFlow struct {
+	SrcIP        netip.Addr  `ch:"src_ip"` // IPv4-mapped for IPv4: Unmap it
+	DstIP        netip.Addr  `ch:"dst_ip"`
+	Transport    string      `ch:"transport"`
+	DstPort      uint16      `ch:"dst_port"`
+	AppProtocol  string      `ch:"app_protocol"`
+	FunctionCode int32       `ch:"function_code"` // -1 when unknown
+	Function     string      `ch:"function"`
+	Events       uint64      `ch:"events"`
+	FirstSeen    time.Time   `ch:"first_seen"`
+	LastSeen     time.Time   `ch:"last_seen"`
+	Days         []time.Time `ch:"days"`    // the UTC days it was seen on, sorted
+	Devices      []string    `ch:"devices"` // the devices that reported it, sorted
+}
+
+// DeviceWindow returns the parameters of the per-device queries: one
+// device (any case; "" for every device where a query allows it) and the
+// window [from, to).
+func DeviceWindow(device string, from, to time.Time) []any {
+	return []any{clickhouse.Named("device", device), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC())}
 }
