@@ -64,9 +64,7 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	// A fresh embedded data directory gets the schema; a server's schema is
-	// left to `otsiem store` and `otsiem migrate`.
-	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
+	db, err := openReader(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,4 +161,46 @@ func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
 		})
 	}
 	return n
+}
+
+// While `otsiem run` holds the embedded data, the reading commands go
+// through its ClickHouse HTTP interface as the reader, and cannot write.
+func TestReadingCommandsGoThroughRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
+		"storage:\n  embedded:\n    listen: "+addr+"\n")
+	var stderr bytes.Buffer
+	s, code := newServiceFrom("run", path, &stderr)
+	if s == nil {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	p, err := s.startPipeline(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.close(s); err != nil {
+			t.Error(err)
+		}
+	}()
+	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones, currentUser() = 'default' FROM model_zones"); code != 0 || out != "zones,\"equals(currentUser(), 'default')\"\n5,1\n" {
+		t.Errorf("query through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "findings", "--config", path); code != 0 {
+		t.Errorf("findings through run: exit %d, %q %s", code, out, errs)
+	}
+	for _, sql := range []string{"TRUNCATE TABLE events", "SELECT file('/etc/hostname')", "INSERT INTO model_zones (zone) VALUES ('x')"} {
+		if code, out, errs := run(t, "query", "--config", path, sql); code != 1 || !strings.Contains(errs, "code: ") {
+			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
+		}
+	}
 }
