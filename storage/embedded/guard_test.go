@@ -41,7 +41,9 @@ func guarded(t *testing.T) (string, string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- embedded.Serve(ctx, ln, embedded.Guard(embedded.NewHandler(chdbtest.Engine(t)), testUsers)) }()
+	go func() {
+		done <- embedded.Serve(ctx, ln, embedded.Guard(embedded.NewHandler(chdbtest.Engine(t)), testUsers))
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
