@@ -20,8 +20,8 @@ func matrix(b *board) *dashboard.DashboardBuilder {
 	return frame("otsiem · Zone × zone conduit matrix",
 		"Each pair of declared zones: the conduits that join them and the traffic of the range on them.", "now-24h").
 		WithPanel(text.NewPanelBuilder().Id(b.id()).Title("How to read it").Mode(text.TextModeMarkdown).
-			Content("Rows initiate, columns respond. **✗** traffic between zones no conduit joins (a bypass, or an air gap crossed) · "+
-				"**!** a conduit carried traffic that breaks its rules · **✓** conduit traffic that kept to the design · "+
+			Content("Rows initiate, columns respond. **✗** traffic between zones no conduit joins (a bypass, or an air gap crossed) · " +
+				"**!** a conduit carried traffic that breaks its rules · **✓** conduit traffic that kept to the design · " +
 				"**–** no conduit and no traffic · **·** the same zone. Counts are events in the range (hourly rollup).").
 			Height(3).Span(24)).
 		WithPanel(table.NewPanelBuilder().Id(b.id()).Title("Source zone × destination zone").

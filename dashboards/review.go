@@ -62,7 +62,7 @@ func review(b *board) *dashboard.DashboardBuilder {
 			selectFrom(storage.QueryDeviceWouldBlockDaily, "sum(would_block) AS would_block"), 6)).
 		WithPanel(deviceFlowsTable(b, "Would break at cut-over (would_false_block)",
 			"Flows the declared model allows that the device's own rules deny: legitimate traffic that enforcement would stop. Fix the rules before enforcing.",
-			storage.QueryWouldFalseBlock).Height(8).Span(24)).
+			storage.QueryWouldFalseBlock).NoValue("None: the device denied no flow the model allows.").Height(8).Span(24)).
 		WithPanel(deviceFlowsTable(b, "Would block (would_block)",
 			"Flows the declared model forbids that the device let through in monitor mode, by source asset, destination asset, service and function.",
 			storage.QueryDeviceWouldBlock).Height(10).Span(24)).

@@ -15,7 +15,7 @@ import (
 func soc(b *board) *dashboard.DashboardBuilder {
 	statPanel := func(title, desc, sql string, steps *dashboard.ThresholdsConfigBuilder) *stat.PanelBuilder {
 		return stat.NewPanelBuilder().Id(b.id()).Title(title).Description(desc).Datasource(Datasource()).
-			WithTarget(b.target(sql, FormatTable, nil)).
+			WithTarget(b.target(sql, FormatTable, Bind{"diodes": "1=1"})).
 			ReduceOptions(reduce()).ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
 			TextMode(common.BigValueTextModeValueAndName).Thresholds(steps).Height(5).Span(6)
 	}
@@ -91,5 +91,3 @@ var verdictMappings = valueMappings(
 	[3]string{"violation", "", colorHigh}, [3]string{"policy_drift", "", "purple"}, [3]string{"would_block", "", colorMedium},
 	[3]string{"blocked", "", colorInfo}, [3]string{"false_block", "", colorLow}, [3]string{"allowed", "", colorOK},
 	[3]string{"unknown_zone", "", colorMedium}, [3]string{"intra_zone", "", colorNeutral})
-
-

@@ -46,12 +46,16 @@ var (
 )
 
 // panelSQL rewrites SQL made of named queries for a panel: list filters
-// into $__conditionalAll, then every parameter by bind or defaultBinds.
-// A parameter neither binds is an error.
+// into $__conditionalAll (or, when bind names the list parameter, into
+// what it binds: "1=1" drops the filter), then every parameter by bind or
+// defaultBinds. A parameter neither binds is an error.
 func panelSQL(sql string, bind Bind) (string, error) {
 	var err error
 	sql = inFilter.ReplaceAllStringFunc(sql, func(m string) string {
 		sub := inFilter.FindStringSubmatch(m)
+		if b, ok := bind[sub[1]]; ok {
+			return b
+		}
 		v, ok := listVariables[sub[1]]
 		if !ok {
 			err = fmt.Errorf("list parameter %s has no dashboard variable", sub[1])
