@@ -36,7 +36,7 @@ func matrix(b *board) *dashboard.DashboardBuilder {
 				Type: common.TableCellDisplayModeColorBackground, WrapText: boolPtr(true)}}).
 			OverrideByName("src_zone\\dst_zone", []dashboard.DynamicConfigValue{prop("displayName", "from \\ to"),
 				prop("custom.cellOptions", map[string]any{"type": "auto"}), prop("custom.width", 110)}).
-			Height(12).Span(24)).
+			Height(8).Span(24)).
 		WithPanel(table.NewPanelBuilder().Id(b.id()).Title("Zone pairs with a conduit or traffic").
 			Datasource(Datasource()).
 			WithTarget(b.target(storage.QueryZoneMatrix.SQL, FormatTable, nil)).
@@ -50,7 +50,7 @@ func matrix(b *board) *dashboard.DashboardBuilder {
 				prop("thresholds", map[string]any{"mode": "absolute", "steps": []map[string]any{{"color": "transparent", "value": nil}, {"color": colorMedium, "value": 1}}}),
 				prop("custom.cellOptions", map[string]any{"type": "color-background", "mode": "basic"})}).
 			OverrideByName("Conduit", []dashboard.DynamicConfigValue{prop("mappings", emptyAs("none", colorHigh)), cellColor()}).
-			Height(10).Span(24))
+			Height(11).Span(24))
 }
 
 func boolPtr(v bool) *bool { return &v }

@@ -52,7 +52,7 @@ func review(b *board) *dashboard.DashboardBuilder {
 			Datasource(Datasource()).Query(dashboard.StringOrMap{String: &device}).Definition(device).
 			Refresh(dashboard.VariableRefreshOnDashboardLoad)).
 		WithPanel(statPanel("Device", "Its mode and since when (the model), and the first and last day it was heard in the range.",
-			selectFrom(storage.QueryDeviceObservation, "mode, toString(mode_since) AS since, toString(first_day) AS first_log, toString(last_day) AS last_log"), 12)).
+			selectFrom(storage.QueryDeviceObservation, "mode, toString(toDate(mode_since)) AS since, toString(first_day) AS first_log, toString(last_day) AS last_log"), 12)).
 		WithPanel(statPanel("Observation", "Days of the range with logs from the device, and days without: a review has not seen those days.",
 			selectFrom(storage.QueryDeviceObservation, "days_with_logs, days_without_logs"), 6).
 			OverrideByName("days_without_logs", []dashboard.DynamicConfigValue{prop("color", map[string]any{"mode": "thresholds"}),
@@ -62,7 +62,7 @@ func review(b *board) *dashboard.DashboardBuilder {
 			selectFrom(storage.QueryDeviceWouldBlockDaily, "sum(would_block) AS would_block"), 6)).
 		WithPanel(deviceFlowsTable(b, "Would break at cut-over (would_false_block)",
 			"Flows the declared model allows that the device's own rules deny: legitimate traffic that enforcement would stop. Fix the rules before enforcing.",
-			storage.QueryWouldFalseBlock).NoValue("None: the device denied no flow the model allows.").Height(8).Span(24)).
+			storage.QueryWouldFalseBlock).NoValue("None: the device denied no flow the model allows.").Height(5).Span(24)).
 		WithPanel(deviceFlowsTable(b, "Would block (would_block)",
 			"Flows the declared model forbids that the device let through in monitor mode, by source asset, destination asset, service and function.",
 			storage.QueryDeviceWouldBlock).Height(10).Span(24)).
