@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/rules"
 )
 
 // Config tunes the stateful Engine. Zero values take the defaults listed.
@@ -119,6 +120,10 @@ const (
 	TypeDiodeDegraded   = "diode_degraded"
 	TypeNewPair         = "new_pair"
 	TypeWouldFalseBlock = "would_false_block"
+	// TypeAlert is an IDS or IPS signature match: reason prevented when
+	// the device stopped it, detected otherwise; severity the sensor's
+	// (AlertSeverity).
+	TypeAlert = "alert"
 )
 
 // DefaultSeverity is the severity of a finding type and reason before
@@ -126,6 +131,9 @@ const (
 //
 //	air_gap, diode_reverse (any type)          critical
 //	diode_down                                 critical
+//	monitoring (any type)                      low
+//	function_unverified                        medium (low when blocked)
+//	diode_bypass                               high (medium when blocked)
 //	policy_drift, false_block, scan,
 //	  diode_degraded                           high
 //	function_not_permitted, no_conduit         high (medium when blocked)
@@ -133,14 +141,30 @@ const (
 //	blocked                                    low
 //	unknown_zone                               low
 //	new_pair                                   info
+//	alert                                      the sensor's (AlertSeverity)
 //
 // Anything touching an air-gapped zone or running against a diode is
 // critical even when blocked: a firewall that sees such traffic at all means
-// the physical separation the design relies on is not there.
+// the physical separation the design relies on is not there. otsiem's own
+// monitoring traffic that no conduit carries is a gap in the documented
+// design, not an attack: at most low. On top, consequence raises a
+// finding whose flow writes into a control zone.
 func DefaultSeverity(typ, reason string) event.Severity {
 	switch reason {
 	case "air_gap", "diode_reverse":
 		return event.SeverityCritical
+	case "monitoring":
+		return event.SeverityLow
+	case "function_unverified":
+		if typ == string(Blocked) {
+			return event.SeverityLow
+		}
+		return event.SeverityMedium
+	case "diode_bypass":
+		if typ == string(Blocked) {
+			return event.SeverityMedium
+		}
+		return event.SeverityHigh
 	}
 	switch typ {
 	case TypeDiodeDown:
@@ -161,6 +185,65 @@ func DefaultSeverity(typ, reason string) event.Severity {
 		return event.SeverityHigh
 	}
 	return event.SeverityMedium
+}
+
+// consequence is the least severity a verdict finding deserves for what
+// its flow does, whatever its type and reason: a write function (one its
+// protocol's catalogue does not count among the reads) into a control
+// zone (Purdue levels 0-2, or a controller asset such as a PLC), on any
+// port, that the policy forbids or that comes from an unmanaged address
+// is at least high; any other traffic from an unmanaged address into a
+// control zone at least medium. Traffic a device denied keeps its
+// severity: it was stopped at the boundary.
+func consequence(j *Judgement, typ string) event.Severity {
+	if j == nil || typ == string(Blocked) || j.Seen == Denied || j.Decision.Allowed || !controlTarget(&j.Decision) {
+		return ""
+	}
+	d := &j.Decision
+	switch {
+	case d.Writes:
+		return event.SeverityHigh
+	case typ == string(UnknownZone):
+		return event.SeverityMedium
+	}
+	return ""
+}
+
+// controlTarget reports whether a flow's destination is a control system.
+func controlTarget(d *rules.Decision) bool {
+	return d.DstZone != nil && d.DstZone.Control() || d.DstAsset != nil && d.DstAsset.Controller()
+}
+
+// AlertSeverity maps a sensor's severity, as decoders put it in the
+// event's syslog severity (Suricata's 1-3 as 3-5, PAN-OS and FortiGate
+// critical to informational as 2-6), to a finding severity: 0-2 critical,
+// 3 high, 4 medium, 5 low, 6-7 info; medium when the sensor gave none.
+func AlertSeverity(s event.Opt[uint8]) event.Severity {
+	if !s.OK {
+		return event.SeverityMedium
+	}
+	switch {
+	case s.V <= 2:
+		return event.SeverityCritical
+	case s.V == 3:
+		return event.SeverityHigh
+	case s.V == 4:
+		return event.SeverityMedium
+	case s.V == 5:
+		return event.SeverityLow
+	}
+	return event.SeverityInfo
+}
+
+// overridden reports whether Config.Severities sets a type and reason's
+// severity.
+func (c *Config) overridden(typ, reason string) bool {
+	for _, k := range [...]string{typ + "/" + reason, typ, "*/" + reason} {
+		if _, ok := c.Severities[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Config) severity(typ, reason string) event.Severity {

@@ -40,6 +40,8 @@ type Engine struct {
 
 	pairs map[pairKey]struct{}
 
+	conns *Connections // openings, to orient the records of connection ends
+
 	stats Stats
 }
 
@@ -56,7 +58,7 @@ type Stats struct {
 func NewEngine(m *rules.Model, cfg Config, emit func(*event.Finding)) *Engine {
 	return &Engine{cfg: cfg.withDefaults(), model: m, emit: emit,
 		folds: map[foldKey]*list.Element{}, scans: map[netip.Addr]*list.Element{},
-		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}}
+		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}, conns: NewConnections(0)}
 }
 
 // SetModel replaces the model; state is kept.
@@ -92,12 +94,16 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	if ev.Kind == event.KindDiode && ev.DiodeID != "" {
 		e.heartbeat(ev, t)
 	}
+	e.conns.Orient(ev)
 	j := Judge(e.model, ev)
 	Apply(&j, ev)
 	scanning := j.Verdict != None && e.scan(&j, ev, t)
-	switch j.Verdict {
-	case None, Allowed, IntraZone:
-	case Blocked, WouldBlock, Violation:
+	switch {
+	case j.Reason == ReasonThreat:
+		// An IPS stopped an attack inside allowed traffic: its alert
+		// finding (below) says so; the flow itself broke no rule.
+	case j.Verdict == None, j.Verdict == Allowed, j.Verdict == IntraZone:
+	case j.Verdict == Blocked, j.Verdict == WouldBlock, j.Verdict == Violation:
 		// While a source is scanning, what it reaches counts in the scan
 		// finding, not as one finding per port or host; only air-gap and
 		// diode breaches keep findings of their own.
@@ -109,6 +115,9 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	}
 	if j.DeniedInMonitor {
 		e.fold(TypeWouldFalseBlock, "", &j, ev, t)
+	}
+	if ev.Kind == event.KindAlert && ev.Signature != "" {
+		e.alert(&j, ev, t)
 	}
 	if j.Verdict != None {
 		e.newPair(&j, ev, t)
@@ -179,7 +188,52 @@ func (e *Engine) fold(typ, reason string, j *Judgement, ev *event.Event, t time.
 	if ev.DstPort.OK {
 		k.port = int32(ev.DstPort.V)
 	}
-	e.foldInto(k, j, ev, t, nil)
+	var raise func(*event.Finding)
+	if floor := consequence(j, typ); floor.Rank() > e.cfg.severity(typ, reason).Rank() && !e.cfg.overridden(typ, reason) {
+		raise = func(f *event.Finding) {
+			if f.Severity.Rank() < floor.Rank() {
+				f.Severity = floor
+			}
+		}
+	}
+	e.foldInto(k, j, ev, t, raise)
+}
+
+// alert folds an IDS/IPS alert into a finding of its own per signature and
+// flow (type alert, reason prevented when the device stopped it, detected
+// otherwise), with the sensor's severity unless Config.Severities says
+// otherwise.
+func (e *Engine) alert(j *Judgement, ev *event.Event, t time.Time) {
+	sig := ev.SignatureID
+	if sig == "" {
+		sig = ev.Signature
+	}
+	reason := "detected"
+	if j.Seen == Denied && j.Mode != rules.ModeMonitor && (j.Device == nil || j.Device.Role == rules.RoleFirewall) {
+		reason = "prevented"
+	}
+	k := foldKey{typ: TypeAlert, reason: "signature " + sig, src: ev.SrcIP, dst: ev.DstIP, port: -1, conduit: ev.Conduit}
+	if ev.DstPort.OK {
+		k.port = int32(ev.DstPort.V)
+	}
+	e.foldInto(k, j, ev, t, func(f *event.Finding) {
+		if f.Revision > 0 {
+			return // described when opened
+		}
+		f.Reason = reason
+		f.Severity = AlertSeverity(ev.Severity)
+		if e.cfg.overridden(TypeAlert, reason) {
+			f.Severity = e.cfg.severity(TypeAlert, reason)
+		}
+		f.SetAttr("signature", ev.Signature)
+		if ev.SignatureID != "" {
+			f.SetAttr("signature_id", ev.SignatureID)
+		}
+		if ev.Action != "" {
+			f.SetAttr("action", string(ev.Action))
+		}
+		f.Summary = alertSummary(f, ev)
+	})
 }
 
 // foldInto adds an event to the finding with key k, opening it (filled by
@@ -313,7 +367,7 @@ type scanState struct {
 // it did.
 func (e *Engine) scan(j *Judgement, ev *event.Event, t time.Time) bool {
 	d := &j.Decision
-	if d.DstZone == nil || d.DstZone == d.SrcZone {
+	if d.DstZone == nil || d.DstZone == d.SrcZone || !initiated(ev) {
 		return false
 	}
 	el, ok := e.scans[ev.SrcIP]
@@ -365,6 +419,18 @@ func (e *Engine) scan(j *Judgement, ev *event.Event, t time.Time) bool {
 		f.Summary = scanSummary(f)
 	})
 	return true
+}
+
+// initiated reports whether an event's source is known to have opened its
+// flow: a packet of a flow the device no longer tracked (a reply after a
+// failover) or a record whose initiator could not be told says nothing of
+// what its source reached, so it never counts towards a scan.
+func initiated(ev *event.Event) bool {
+	if _, mid := ev.Attr(event.AttrMidFlow); mid {
+		return false
+	}
+	v, _ := ev.Attr(event.AttrInitiator)
+	return v != event.InitiatorUnknown
 }
 
 // addRecent records key at t in a bounded recency set: entries older than

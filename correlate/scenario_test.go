@@ -177,6 +177,7 @@ func TestScenarioFindings(t *testing.T) {
 		{"violation", "function_not_permitted", "high", "closed", 1, "10.30.1.50", 502},
 		{"blocked", "function_not_permitted", "medium", "closed", 1, "10.30.1.50", 502},
 		{"violation", "not_permitted", "medium", "closed", 1, "10.30.1.77", 445},
+		{"alert", "detected", "high", "closed", 1, "10.30.1.77", 445}, // the IPS signature's severity="high"
 		{"diode_degraded", "status_degraded", "high", "closed", 1, "10.30.1.100", -1},
 		{"diode_down", "missed_heartbeats", "critical", "closed", 1, "10.30.1.100", -1},
 		{"diode_down", "missed_heartbeats", "critical", "closed", 1, "10.30.1.100", -1},
@@ -223,14 +224,14 @@ func TestScenarioFindings(t *testing.T) {
 			t.Errorf("finding %d incomplete: %+v", i, f)
 		}
 	}
-	down := fs[13]
+	down := fs[14]
 	if v, _ := down.Attr("side"); v != "rx" || !down.FirstSeen.Equal(time.Date(2026, 4, 15, 9, 37, 10, 0, time.UTC)) {
 		t.Errorf("rx diode_down: %+v", down)
 	}
 	if v, _ := down.Attr("seq_gaps"); v != "22" {
 		t.Errorf("seq gaps %s, want 22 (tx 100→118: 17, rx 100→102: 1, 103→108: 4)", v)
 	}
-	if v, _ := fs[34].Attr("distinct_ports"); v != "21" {
+	if v, _ := fs[35].Attr("distinct_ports"); v != "21" {
 		t.Errorf("scan distinct_ports %s", v)
 	}
 	if fs[0].FirstSeen.Equal(fs[0].LastSeen) || len(fs[0].EventIDs) != 3 {

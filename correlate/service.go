@@ -163,6 +163,7 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 	}
 	outs := map[string]*out{}
 	var ev event.Event
+	conns := NewConnections(0) // what this process saw opened; see Connections
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
@@ -187,6 +188,7 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 					s.m.undecodable.Inc()
 					return nil
 				}
+				conns.Orient(&ev)
 				j := Enrich(m, &ev)
 				s.m.verdict(j, ev.Conduit)
 				subj := bus.SubjectEnriched + "." + bus.Token(ev.Site) + "." + verdictToken(j.Verdict)

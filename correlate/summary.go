@@ -27,11 +27,25 @@ var reasonText = map[string]string{
 	"function_not_permitted": "the conduit does not permit this function",
 	"air_gap":                "it touches an air-gapped zone",
 	"diode_reverse":          "it runs against a data diode's direction",
+	"function_unverified":    "the conduit restricts functions and otsiem cannot identify this one (fail closed)",
+	"diode_bypass":           "only the diode's own tx → rx pair may carry it, one way",
+	"monitoring":             "declare it on the conduit, or move the device's logging to a path the design has",
+	"threat":                 "an IPS stopped a signature match inside traffic the conduit allows",
+}
+
+// reasonTitles replace the type's title where the reason says more.
+var reasonTitles = map[string]string{
+	"monitoring":   "Monitoring traffic (otsiem's collection path) crosses a zone boundary no conduit rule documents",
+	"diode_bypass": "Session around a data diode: the conduit allows this protocol only through the diode",
 }
 
 func summary(f *event.Finding, ev *event.Event) string {
 	var b strings.Builder
-	b.WriteString(titles[f.Type])
+	title := titles[f.Type]
+	if t, ok := reasonTitles[f.Reason]; ok {
+		title = t + " (" + f.Type + ")"
+	}
+	b.WriteString(title)
 	b.WriteString(": ")
 	b.WriteString(endpoint(f.SrcAsset, f.SrcIP, f.SrcZone))
 	b.WriteString(" → ")
@@ -106,4 +120,23 @@ func diodeSummary(f *event.Finding, hb time.Duration) string {
 	default:
 		return "Data diode " + f.DiodeID + " " + side + " side degraded (" + f.Reason + "); historian replication is lagging."
 	}
+}
+
+func alertSummary(f *event.Finding, ev *event.Event) string {
+	what := "IDS/IPS alert"
+	if f.Reason == "prevented" {
+		what = "IPS prevented"
+	}
+	sig := ev.Signature
+	if ev.SignatureID != "" {
+		sig += " (" + ev.SignatureID + ")"
+	}
+	s := what + " " + sig + ": " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + " → " + endpoint(f.DstAsset, f.DstIP, f.DstZone) + service(f)
+	if f.Conduit != "" {
+		s += " (conduit " + f.Conduit + ")"
+	}
+	if f.Device != "" {
+		s += "; reported by " + f.Device
+	}
+	return s + "."
 }

@@ -72,10 +72,11 @@ type Judgement struct {
 	DeniedInMonitor bool
 }
 
-// Flow returns the rules.Flow an event describes.
+// Flow returns the rules.Flow an event describes: a DPI record (kind dpi)
+// is one transaction, so it performs a function even when it names none.
 func Flow(ev *event.Event) rules.Flow {
 	f := rules.Flow{Src: ev.SrcIP, Dst: ev.DstIP, Transport: ev.Transport, App: ev.AppProtocol,
-		FunctionCode: -1, Function: ev.Function}
+		FunctionCode: -1, Function: ev.Function, Transaction: ev.Kind == event.KindDPI}
 	if ev.DstPort.OK {
 		f.Port = ev.DstPort.V
 	}
@@ -85,6 +86,11 @@ func Flow(ev *event.Event) rules.Flow {
 	return f
 }
 
+// ReasonThreat is the reason of a blocked verdict on traffic the policy
+// allows that an IPS stopped for a signature match: a blocked attack, not
+// a false block.
+const ReasonThreat rules.Reason = "threat"
+
 // Judge gives an event its verdict. Events without both a source and a
 // destination address get None. Otherwise, after intra_zone and
 // unknown_zone (which the model decides alone):
@@ -93,34 +99,48 @@ func Flow(ev *event.Event) rules.Flow {
 //	permitted by an on-path enforce firewall   allowed       policy_drift
 //	permitted or denied, on-path monitor mode  allowed       would_block
 //	seen by a sensor, an alert, an off-path
-//	  or unknown device, an unknown action     allowed       violation
+//	  or unknown device, an unknown action,
+//	  a firewall before its mode's since date  allowed       violation
 //	denied by a firewall not in monitor mode   false_block   blocked
 //
 // The reporting device is found by hostname, then by sender address. A
 // firewall's mode applies from its Since date; before it the mode is
-// unknown and its permits count as observations. A deny from a device in
-// monitor mode blocked nothing (PAN-OS on a TAP or virtual-wire
-// deployment logs the action its rule names, deny included, and forwards
-// the packet anyway), so it is judged like a permit by that device. A deny
-// from any other firewall, on the path or not, or from a device not in the
-// model, stopped the traffic; a passive sensor's "drop" stopped nothing.
+// unknown and its permits and denies alike are observations. A deny from
+// a device in monitor mode blocked nothing (PAN-OS on a TAP or
+// virtual-wire deployment logs the action its rule names, deny included,
+// and forwards the packet anyway), so it is judged like a permit by that
+// device. A deny from any other firewall, on the path or not, or from a
+// device not in the model, stopped the traffic; a passive sensor's "drop"
+// stopped nothing.
+//
+// Two denies are not judgements of the flow: an IPS's threat action (an
+// alert with a signature whose action is deny, drop or reset) inside
+// traffic the policy allows is blocked (reason threat), and a denied
+// packet of a flow the firewall no longer tracked (attr mid_flow, e.g. ASA
+// "no connection") is allowed when the policy allows the flow and blocked
+// when it forbids it, never a false block.
 func Judge(m *rules.Model, ev *event.Event) Judgement {
 	var j Judgement
 	if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() {
 		return j
 	}
-	j.Decision = m.Evaluate(Flow(ev))
-	d := &j.Decision
-	j.Seen = Observe(ev.Action)
 	if ev.Device != "" {
 		j.Device = m.Device(ev.Device)
 	}
 	if j.Device == nil && ev.DeviceIP.IsValid() {
 		j.Device = m.DeviceByAddr(ev.DeviceIP)
 	}
+	f := Flow(ev)
+	f.Reporter = j.Device
+	j.Decision = m.Evaluate(f)
+	d := &j.Decision
+	j.Seen = Observe(ev.Action)
+	beforeSince := false
 	if dev := j.Device; dev != nil && dev.Role == rules.RoleFirewall {
 		if dev.Since.IsZero() || !ev.Time.Before(dev.Since) {
 			j.Mode = dev.Mode
+		} else {
+			beforeSince = true
 		}
 		j.OnPath = onPath(dev, d)
 	}
@@ -137,14 +157,20 @@ func Judge(m *rules.Model, ev *event.Event) Judgement {
 	}
 	monitor := j.Mode == rules.ModeMonitor
 	// Sensors and diodes cannot block; a device otsiem does not know is
-	// taken at its word.
-	canBlock := j.Device == nil || j.Device.Role == rules.RoleFirewall
+	// taken at its word; a firewall before its mode took effect is only
+	// observed.
+	canBlock := (j.Device == nil || j.Device.Role == rules.RoleFirewall) && !beforeSince
+	_, midFlow := ev.Attr(event.AttrMidFlow)
 	switch {
+	case j.Seen == Denied && !monitor && canBlock && midFlow:
+		j.Verdict = pick(d.Allowed, Allowed, Blocked)
+	case j.Seen == Denied && !monitor && canBlock && d.Allowed && ev.Kind == event.KindAlert && ev.Signature != "":
+		j.Verdict, j.Reason = Blocked, ReasonThreat
 	case j.Seen == Denied && !monitor && canBlock:
 		j.Verdict = pick(d.Allowed, FalseBlock, Blocked)
 	case j.Seen != Seen && j.OnPath && monitor:
 		j.Verdict = pick(d.Allowed, Allowed, WouldBlock)
-		j.DeniedInMonitor = j.Seen == Denied && d.Allowed
+		j.DeniedInMonitor = j.Seen == Denied && d.Allowed && !midFlow
 	case j.Seen == Permitted && j.OnPath && j.Mode == rules.ModeEnforce:
 		j.Verdict = pick(d.Allowed, Allowed, PolicyDrift)
 	default:
@@ -180,6 +206,9 @@ func onPath(dev *rules.Device, d *rules.Decision) bool {
 
 // Enrich judges an event and writes the verdict into it (src_zone,
 // dst_zone, conduit, verdict, reason).
+//
+// Enrich judges the event as it is; callers that see a device's records in
+// order orient ASA teardowns by their builds first (Connections.Orient).
 func Enrich(m *rules.Model, ev *event.Event) Judgement {
 	j := Judge(m, ev)
 	Apply(&j, ev)

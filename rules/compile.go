@@ -28,6 +28,7 @@ func compile(doc *document, d *diags) *Model {
 		deviceByAddr:   map[netip.Addr]*Device{},
 		diodeByID:      map[string]*Diode{},
 		assetByAddr:    map[netip.Addr]*Asset{},
+		reporterAddr:   map[netip.Addr]bool{},
 	}}
 	if c.m.Site == "" {
 		c.m.Site = siteName(c.m.Facility)
@@ -40,6 +41,7 @@ func compile(doc *document, d *diags) *Model {
 	c.assets()
 	c.devices()
 	c.diodes()
+	c.services()
 	n := len(c.m.zones)
 	c.m.between = make([][]*Conduit, n*n)
 	for _, cd := range c.m.conduits {
@@ -322,6 +324,17 @@ func newFunctionSet(cat *functionCatalog, names []string, codes []int) FunctionS
 	return fs
 }
 
+// addr reads an IP address (IPv4-mapped IPv6 as IPv4), reporting text
+// that is none as "<owner>: "x" is not an IP address".
+func (c *compiler) addr(t text, owner string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(t.s)
+	if err != nil || a.Zone() != "" {
+		c.d.errorf(t.pos, "value", "%s: %q is not an IP address", owner, t.s)
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
 func parsePortRange(s string) (PortRange, bool) {
 	lo, hi, isRange := strings.Cut(strings.ReplaceAll(s, " ", ""), "-")
 	a, err := strconv.Atoi(lo)
@@ -467,12 +480,10 @@ func (c *compiler) assets() {
 			c.d.errorf(ad.pos, "missing", "asset %q has no address", a.Name)
 		}
 		for _, t := range ad.addresses {
-			addr, err := netip.ParseAddr(t.s)
-			if err != nil || addr.Zone() != "" {
-				c.d.errorf(t.pos, "value", "asset %q: %q is not an IP address", a.Name, t.s)
+			addr, ok := c.addr(t, fmt.Sprintf("asset %q", a.Name))
+			if !ok {
 				continue
 			}
-			addr = addr.Unmap()
 			netZone := c.m.addrs.lookup(addr)
 			switch {
 			case a.Zone == nil && netZone == nil:
@@ -550,12 +561,10 @@ func (c *compiler) devices() {
 			dv.Since = t
 		}
 		for _, t := range dd.addresses {
-			addr, err := netip.ParseAddr(t.s)
-			if err != nil {
-				c.d.errorf(t.pos, "value", "device %q: %q is not an IP address", dv.Hostname, t.s)
+			addr, ok := c.addr(t, fmt.Sprintf("device %q", dv.Hostname))
+			if !ok {
 				continue
 			}
-			addr = addr.Unmap()
 			if other := c.m.deviceByAddr[addr]; other != nil {
 				c.d.errorf(t.pos, "duplicate-address", "device %q: address %s already belongs to device %q", dv.Hostname, addr, other.Hostname)
 				continue
@@ -601,12 +610,10 @@ func (c *compiler) diodes() {
 		}
 		dg := &Diode{ID: dd.id.s, Name: dd.name, Vendor: dd.vendor, Heartbeat: 10 * time.Second, Pos: dd.id.pos}
 		addr := func(t text, side string) (netip.Addr, *Zone) {
-			a, err := netip.ParseAddr(t.s)
-			if err != nil {
-				c.d.errorf(t.pos, "value", "diode %q: %s %q is not an IP address", dg.ID, side, t.s)
+			a, ok := c.addr(t, fmt.Sprintf("diode %q: %s", dg.ID, side))
+			if !ok {
 				return a, nil
 			}
-			a = a.Unmap()
 			z := c.m.ZoneOf(a)
 			if z == nil {
 				c.d.errorf(t.pos, "asset-zone", "diode %q: %s address %s is in no zone", dg.ID, side, a)
@@ -650,5 +657,105 @@ func (c *compiler) diodes() {
 		}
 		c.m.diodeByID[dg.ID] = dg
 		c.m.diodes = append(c.m.diodes, dg)
+	}
+}
+
+// collectorPorts are where a collector receives syslog unless its ports
+// are given: UDP and TCP 514 (RFC 5426, RFC 6587) and TLS 6514 (RFC 5425).
+var collectorPorts = []ServicePort{{"udp", PortRange{514, 514}}, {"tcp", PortRange{514, 514}}, {"tcp", PortRange{6514, 6514}}}
+
+// services compiles the infrastructure list, and collects the addresses
+// monitoring traffic comes from: every declared device's and diode side's.
+func (c *compiler) services() {
+	for _, dv := range c.m.devices {
+		for _, a := range dv.Addresses {
+			c.m.reporterAddr[a] = true
+		}
+	}
+	for _, dg := range c.m.diodes {
+		for _, a := range [...]netip.Addr{dg.TX, dg.RX} {
+			if a.IsValid() {
+				c.m.reporterAddr[a] = true
+			}
+		}
+	}
+	names := map[string]*Service{}
+	for _, sd := range c.doc.services {
+		if sd.name.s == "" {
+			continue
+		}
+		if prev := names[sd.name.s]; prev != nil {
+			c.d.errorf(sd.name.pos, "duplicate-id", "infrastructure service %q is defined twice (first at %s)", sd.name.s, prev.Pos)
+			continue
+		}
+		s := &Service{Name: sd.name.s, Pos: sd.name.pos}
+		switch strings.ToLower(sd.role.s) {
+		case "collector":
+			s.Collector = true
+		case "", "service":
+		default:
+			c.d.errorf(sd.role.pos, "value", "infrastructure service %q: role %q: want collector or service", s.Name, sd.role.s)
+			continue
+		}
+		proto := sd.protocol.s
+		if proto == "" && s.Collector {
+			proto = "syslog"
+		}
+		transport := strings.ToLower(sd.transport.s)
+		var defaults []ServicePort
+		switch p := lookupProtocol(proto); {
+		case p != nil:
+			s.App = p.name
+			if transport == "" {
+				transport = p.transport
+			}
+			for _, port := range p.ports {
+				defaults = append(defaults, ServicePort{transport, PortRange{port, port}})
+			}
+		case proto != "":
+			s.App = strings.ToLower(proto)
+			if transport == "" || len(sd.ports) == 0 {
+				c.d.errorf(sd.protocol.pos, "unknown-protocol", "infrastructure service %q: unknown protocol %q: give its transport and ports explicitly", s.Name, proto)
+			}
+		case len(sd.ports) == 0:
+			c.d.errorf(sd.pos, "missing", "infrastructure service %q: give its protocol (NTP, syslog, …) or its ports", s.Name)
+		}
+		if s.Collector && sd.protocol.s == "" && sd.transport.s == "" {
+			defaults = collectorPorts
+		}
+		for _, t := range sd.ports {
+			tr, ports, hasTransport := strings.Cut(t.s, "/")
+			if !hasTransport {
+				tr, ports = transport, t.s
+			}
+			tr = strings.ToLower(tr)
+			pr, ok := parsePortRange(ports)
+			switch {
+			case !ok:
+				c.d.errorf(t.pos, "value", "infrastructure service %q: port %q: want a port or range, optionally after a transport (udp/514, tcp/6514)", s.Name, t.s)
+			case tr != "tcp" && tr != "udp" && tr != "sctp" && tr != "any":
+				c.d.errorf(t.pos, "value", "infrastructure service %q: port %q: the transport must be tcp, udp, sctp or any", s.Name, t.s)
+			default:
+				s.Ports = append(s.Ports, ServicePort{tr, pr})
+			}
+		}
+		if len(sd.ports) == 0 {
+			s.Ports = defaults
+		}
+		if len(sd.addresses) == 0 {
+			c.d.errorf(sd.pos, "missing", "infrastructure service %q has no address", s.Name)
+		}
+		for _, t := range sd.addresses {
+			a, ok := c.addr(t, fmt.Sprintf("infrastructure service %q", s.Name))
+			if !ok {
+				continue
+			}
+			if c.m.ZoneOf(a) == nil {
+				c.d.errorf(t.pos, "asset-zone", "infrastructure service %q: address %s is in no zone", s.Name, a)
+			}
+			s.Addresses = append(s.Addresses, a)
+		}
+		names[s.Name] = s
+		c.m.services = append(c.m.services, s)
 	}
 }

@@ -20,6 +20,7 @@ type document struct {
 	assets                                   []*assetDoc
 	devices                                  []*deviceDoc
 	diodes                                   []*diodeDoc
+	services                                 []*serviceDoc
 }
 
 type zoneDoc struct {
@@ -98,6 +99,13 @@ type diodeDoc struct {
 	degradedLagSecs int
 }
 
+type serviceDoc struct {
+	pos                 Pos
+	name, role          text
+	protocol, transport text
+	ports, addresses    []text
+}
+
 // levelRange is a Purdue level or range of levels, such as 1, 3.5 or "1-2".
 type levelRange struct{ lo, hi float64 }
 
@@ -144,6 +152,8 @@ func parseYAML(file string, data []byte, doc *document, d *diags) {
 			w.sequence(v, "devices", func(n *yaml.Node) { doc.devices = append(doc.devices, w.device(n)) })
 		case "diodes":
 			w.sequence(v, "diodes", func(n *yaml.Node) { doc.diodes = append(doc.diodes, w.diode(n)) })
+		case "infrastructure":
+			w.sequence(v, "infrastructure", func(n *yaml.Node) { doc.services = append(doc.services, w.service(n)) })
 		default:
 			return false
 		}
@@ -374,6 +384,33 @@ func (w *walker) diode(n *yaml.Node) *diodeDoc {
 		w.errorf(n, "missing", "diode has no id")
 	}
 	return dd
+}
+
+func (w *walker) service(n *yaml.Node) *serviceDoc {
+	sd := &serviceDoc{pos: w.pos(n)}
+	w.mapping(n, "infrastructure service", func(key string, v *yaml.Node) bool {
+		switch key {
+		case "name":
+			sd.name = w.str(v, "service name")
+		case "role":
+			sd.role = w.str(v, "service role")
+		case "protocol":
+			sd.protocol = w.str(v, "service protocol")
+		case "transport":
+			sd.transport = w.str(v, "service transport")
+		case "port", "ports":
+			sd.ports = w.strOrStrs(v, key)
+		case "address", "addresses":
+			sd.addresses = w.strOrStrs(v, key)
+		default:
+			return false
+		}
+		return true
+	})
+	if sd.name.s == "" {
+		w.errorf(n, "missing", "infrastructure service has no name")
+	}
+	return sd
 }
 
 // purdue reads a Purdue level: 0 to 5 in halves (3.5 is the DMZ), or a range

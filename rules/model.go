@@ -25,6 +25,7 @@ type Model struct {
 	assets   []*Asset
 	devices  []*Device
 	diodes   []*Diode
+	services []*Service
 
 	zoneByID     map[string]*Zone
 	conduitByID  map[string]*Conduit
@@ -32,6 +33,9 @@ type Model struct {
 	deviceByAddr map[netip.Addr]*Device
 	diodeByID    map[string]*Diode
 	assetByAddr  map[netip.Addr]*Asset
+	// reporterAddr: the addresses of declared devices and diode sides
+	// (the sources of monitoring traffic).
+	reporterAddr map[netip.Addr]bool
 	addrs        addrTable
 	between      [][]*Conduit // zone index i*len(zones)+j → conduits joining them
 
@@ -62,6 +66,12 @@ func (z *Zone) AirGapped() bool { return len(z.Conduits) == 0 }
 func (z *Zone) Safety() bool {
 	s := strings.ToLower(z.ID + " " + z.Name + " " + z.Criticality)
 	return strings.Contains(s, "safety") || strings.Contains(s, "sis")
+}
+
+// Control reports whether the zone holds control systems: Purdue levels 0
+// to 2 (process, basic and supervisory control), or a safety zone.
+func (z *Zone) Control() bool {
+	return z.Purdue.Lo >= 0 && z.Purdue.Lo <= 2 || z.Safety()
 }
 
 // Level is a Purdue level or a range of levels (Lo == Hi for one level).
@@ -147,7 +157,7 @@ func (r *Rule) matchesPort(port uint16) bool {
 type FunctionSet struct {
 	limited bool
 	codes   [4]uint64 // bit per function code 0-255
-	names   []string  // for protocols whose functions are named, not numbered
+	names   []string  // normalized names, for functions known by name only
 	cat     *functionCatalog
 	label   string // how the set was declared, e.g. "read-only"
 }
@@ -156,41 +166,45 @@ type FunctionSet struct {
 func (s *FunctionSet) All() bool { return !s.limited }
 
 // Allows reports whether a function, given by code (-1 when unknown) or name
-// ("" when unknown), is in the set. A function the event does not identify
-// cannot be judged and is allowed: the flow is then judged on transport and
-// port alone.
+// ("" when unknown), is in the set: true when the set allows every
+// function, false when the function is outside it or cannot be identified
+// (fail closed). A record that names no function at all is judged by
+// Model.Evaluate, not here.
 func (s *FunctionSet) Allows(code int, name string) bool {
-	if !s.limited {
-		return true
-	}
-	if s.cat != nil && s.cat.named {
-		if name == "" {
-			return true
-		}
-		for _, n := range s.names {
-			if sameName(n, name) {
-				return true
-			}
-		}
-		return false
-	}
-	if code < 0 && name != "" && s.cat != nil {
-		code = s.cat.code(name)
-	}
-	if code < 0 {
-		return true
-	}
-	return code < 256 && s.codes[code>>6]&(1<<(code&63)) != 0
+	return s.judge(s.cat.identify(&Flow{FunctionCode: code, Function: name, Transaction: true})) == functionAllowed
 }
 
-// code finds a function's code by name without allocating; -1 when unknown.
-func (c *functionCatalog) code(name string) int {
-	for n, v := range c.byName {
-		if sameName(n, name) {
-			return v
+// functionVerdict is what a rule's function set says of a flow.
+type functionVerdict uint8
+
+const (
+	functionAllowed functionVerdict = iota // in the set, or no function to judge
+	functionDenied                         // a function otsiem knows, outside the set
+	functionUnknown                        // a function otsiem cannot identify
+)
+
+func (s *FunctionSet) judge(id function) functionVerdict {
+	switch {
+	case !s.limited || id.state == functionNone:
+		return functionAllowed
+	case id.state == functionUnidentified:
+		return functionUnknown
+	case s.has(id):
+		return functionAllowed
+	}
+	return functionDenied
+}
+
+func (s *FunctionSet) has(id function) bool {
+	if id.code >= 0 {
+		return id.code < 256 && s.codes[id.code>>6]&(1<<(id.code&63)) != 0
+	}
+	for _, n := range s.names {
+		if n == id.name {
+			return true
 		}
 	}
-	return -1
+	return false
 }
 
 // Codes lists the allowed function codes, nil when all are allowed or the
@@ -236,6 +250,18 @@ type Asset struct {
 	Vendor    string
 	Product   string
 	Pos       Pos
+}
+
+// Controller reports whether the asset's role names a controller: a PLC,
+// RTU, IED, DCS or safety controller.
+func (a *Asset) Controller() bool {
+	r := strings.ToLower(a.Role)
+	for _, k := range [...]string{"plc", "rtu", "ied", "dcs", "controller"} {
+		if strings.Contains(r, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // Mode is a firewall's enforcement mode.
@@ -298,6 +324,31 @@ type Diode struct {
 	Pos       Pos
 }
 
+// Service is part of otsiem's collection path, or of the plant's
+// infrastructure that the declared devices may reach: a collector (otsiem's
+// syslog receiver, where devices send their logs and diodes their health
+// reports) or a service such as time (NTP). The model declares them;
+// otsiem never assumes one. Traffic from a declared device (a devices[]
+// address, a diode's tx or rx) to a service on one of its ports is
+// monitoring traffic: allowed where a conduit rule carries it, reason
+// monitoring (a low finding) where none does, and never diode_reverse.
+type Service struct {
+	Name      string
+	Collector bool   // otsiem's collector
+	App       string // canonical protocol: "syslog", "ntp", …
+	Ports     []ServicePort
+	Addresses []netip.Addr
+	Pos       Pos
+}
+
+// ServicePort is a transport and a range of ports a service listens on.
+type ServicePort struct {
+	Transport string // tcp, udp, sctp or any
+	PortRange
+}
+
+func (p ServicePort) String() string { return p.Transport + "/" + p.PortRange.String() }
+
 // Hash is the model's version: the hex SHA-256 of the files it was loaded
 // from (each file's base name and bytes, in load order), so the same files
 // give the same hash wherever they live and any edit, a comment included,
@@ -322,6 +373,21 @@ func (m *Model) Devices() []*Device { return m.devices }
 
 // Diodes returns the data diodes.
 func (m *Model) Diodes() []*Diode { return m.diodes }
+
+// Infrastructure returns the declared collectors and infrastructure
+// services, in document order.
+func (m *Model) Infrastructure() []*Service { return m.services }
+
+// Collectors returns the declared collectors.
+func (m *Model) Collectors() []*Service {
+	var out []*Service
+	for _, s := range m.services {
+		if s.Collector {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // Zone returns the zone with the given id, or nil.
 func (m *Model) Zone(id string) *Zone { return m.zoneByID[id] }

@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // protocol describes an application protocol the model can name: its
 // canonical name (the event's app_protocol), default transport and ports,
@@ -18,17 +21,58 @@ type protocol struct {
 // function codes, CIP services, S7 functions, IEC 104 type ids, BACnet
 // services) fit in a byte; OPC UA services are known by name only.
 type functionCatalog struct {
-	byName   map[string]int // normalized name → code (-1 when named only)
-	readOnly []string       // function names that only read
-	readCode []int          // function codes that only read, besides readOnly
-	named    bool           // functions are compared by name, not code
+	byName   map[string]int    // normalized name → code (-1 when named only)
+	keys     map[string]string // normalized name → itself, to return it without allocating
+	readOnly []string          // function names that only read
+	readCode []int             // function codes that only read, besides readOnly
+	named    bool              // functions are compared by name, not code
+	// exception is the bit a response sets on the request's code to say it
+	// failed (Modbus: 0x80, "FC 3" answered by 0x83): an exception response
+	// is judged as the function it answers. 0 when the protocol has none.
+	exception int
+	// byObject marks codes whose meaning depends on the object addressed
+	// (CIP's object-specific services 0x4B-0x63: 0x4E is Forward_Close on
+	// the Connection Manager and Read_Modify_Write on a Logix tag): the
+	// name decides, and a code without a name the catalogue knows is an
+	// unknown function.
+	byObject func(code int) bool
+	// carriers are functions that carry other requests (CIP
+	// Multiple_Service_Packet, Unconnected_Send): what they do is the
+	// carried request's, so, alone, they are an unknown function.
+	carriers []string
+	// envelope is the app_protocol of records of the protocol's
+	// encapsulation layer (EtherNet/IP's "enip": RegisterSession,
+	// SendRRData): their function fields are encapsulation commands, not
+	// functions of the catalogue, so such records are judged like
+	// connection records; the CIP records the same sensors log of what
+	// they carry ("cip") are judged by function.
+	envelope string
+	// suffixes are endings of names some sensors add to a service name
+	// ("WriteRequest", "ReadResponse" in OPC UA), ignored when matching.
+	suffixes []string
+	// decoded says that some decoder of otsiem yields this protocol's
+	// functions (codes or names this catalogue maps). Under a rule that
+	// restricts such a protocol's functions, validate warns when it is
+	// false: every transaction would then be function_unverified. The
+	// correlate package's TestFunctionCataloguesMatchDecoders keeps it true
+	// to the decoders' golden files.
+	decoded bool
+
+	reads FunctionSet // readOnly and readCode as a set, set by init
 }
 
 func catalog(named bool, readOnly []string, readCodes []int, fns ...any) *functionCatalog {
-	c := &functionCatalog{byName: map[string]int{}, readOnly: readOnly, readCode: readCodes, named: named}
+	c := &functionCatalog{byName: map[string]int{}, keys: map[string]string{}, readOnly: readOnly, readCode: readCodes, named: named}
 	for i := 0; i+1 < len(fns); i += 2 {
-		c.byName[normName(fns[i].(string))] = fns[i+1].(int)
+		k := normName(fns[i].(string))
+		c.byName[k], c.keys[k] = fns[i+1].(int), k
 	}
+	return c
+}
+
+// withOptions sets a catalogue's options beyond names and read-only sets.
+func withOptions(c *functionCatalog, set func(*functionCatalog)) *functionCatalog {
+	set(c)
 	return c
 }
 
@@ -38,7 +82,7 @@ func catalog(named bool, readOnly []string, readCodes []int, fns ...any) *functi
 // 17) or read records (20, 24). Diagnostics (8) is left out: its
 // sub-functions restart the device or force listen-only mode; 43 (MEI
 // transport) is left out because MEI type 13 carries CANopen writes.
-var modbusFunctions = catalog(false,
+var modbusFunctions = withOptions(catalog(false,
 	[]string{"read-coils", "read-discrete-inputs", "read-holding-registers", "read-input-registers",
 		"read-exception-status", "get-comm-event-counter", "get-comm-event-log", "report-server-id",
 		"read-file-record", "read-fifo-queue"}, nil,
@@ -48,11 +92,15 @@ var modbusFunctions = catalog(false,
 	"write-multiple-coils", 15, "force-multiple-coils", 15, "write-multiple-registers", 16,
 	"preset-multiple-registers", 16, "report-server-id", 17, "report-slave-id", 17, "read-file-record", 20,
 	"write-file-record", 21, "mask-write-register", 22, "read-write-multiple-registers", 23,
-	"read-fifo-queue", 24, "encapsulated-interface-transport", 43, "read-device-identification", 43)
+	"read-fifo-queue", 24, "encapsulated-interface-transport", 43, "read-device-identification", 43),
+	func(c *functionCatalog) {
+		c.exception, c.decoded = 0x80, true
+		c.suffixes = []string{"exception"}
+	})
 
 // DNP3 function codes (IEEE 1815-2012, table 4-1). Read-only: confirm, read,
 // delay measurement and the two responses.
-var dnp3Functions = catalog(false,
+var dnp3Functions = withOptions(catalog(false,
 	[]string{"confirm", "read", "delay-measure", "response", "unsolicited-response"}, nil,
 	"confirm", 0, "read", 1, "write", 2, "select", 3, "operate", 4, "direct-operate", 5,
 	"direct-operate-nr", 6, "immediate-freeze", 7, "immediate-freeze-nr", 8, "freeze-clear", 9,
@@ -62,30 +110,48 @@ var dnp3Functions = catalog(false,
 	"assign-class", 22, "delay-measure", 23, "record-current-time", 24, "open-file", 25, "close-file", 26,
 	"delete-file", 27, "get-file-info", 28, "authenticate-file", 29, "abort-file", 30,
 	"activate-config", 31, "authenticate-req", 32, "authenticate-err", 33, "response", 129,
-	"unsolicited-response", 130, "authenticate-resp", 131)
+	"unsolicited-response", 130, "authenticate-resp", 131),
+	func(c *functionCatalog) { c.decoded = true })
 
-// CIP service codes (EtherNet/IP). Read-only: the Get services, Logix tag
-// reads, and connection set-up and tear-down. 0x4E is Forward_Close on the
-// Connection Manager (and Read-Modify-Write on Logix tag objects; flow logs
-// rarely say which object was addressed, so it counts as Forward_Close).
-var cipFunctions = catalog(false,
+// CIP service codes (EtherNet/IP, ODVA CIP Vol. 1 appendix A, and the
+// Logix symbol services of Rockwell's Logix 5000 Data Access manual).
+// Read-only: the Get services, Logix tag reads, and connection set-up and
+// tear-down. Codes 0x4B-0x63 are object-specific (0x4E is Forward_Close on
+// the Connection Manager and Read_Modify_Write on a tag): for them the
+// service name decides. Multiple_Service_Packet and Unconnected_Send carry
+// other requests, so alone they say nothing of the function.
+var cipFunctions = withOptions(catalog(false,
 	[]string{"get-attributes-all", "get-attribute-list", "get-attribute-single", "find-next-object-instance",
-		"read-tag", "read-tag-fragmented", "forward-open", "large-forward-open", "forward-close",
-		"get-instance-attribute-list", "nop", "get-member"}, nil,
+		"read-tag", "read-data", "read-tag-fragmented", "read-data-fragmented", "forward-open",
+		"large-forward-open", "forward-close", "get-instance-attribute-list", "nop", "get-member"}, nil,
 	"get-attributes-all", 0x01, "set-attributes-all", 0x02, "get-attribute-list", 0x03,
 	"set-attribute-list", 0x04, "reset", 0x05, "start", 0x06, "stop", 0x07, "create", 0x08,
 	"delete", 0x09, "multiple-service-packet", 0x0a, "apply-attributes", 0x0d,
 	"get-attribute-single", 0x0e, "set-attribute-single", 0x10, "find-next-object-instance", 0x11,
 	"restore", 0x15, "save", 0x16, "nop", 0x17, "get-member", 0x18, "set-member", 0x19,
-	"read-tag", 0x4c, "write-tag", 0x4d, "forward-close", 0x4e, "read-tag-fragmented", 0x52,
-	"write-tag-fragmented", 0x53, "forward-open", 0x54, "get-instance-attribute-list", 0x55,
-	"large-forward-open", 0x5b)
+	"insert-member", 0x1a, "remove-member", 0x1b,
+	// object-specific services, by name
+	"read-tag", -1, "read-data", -1, "write-tag", -1, "write-data", -1, "forward-close", -1,
+	"read-modify-write", -1, "read-write-modify-data", -1, "read-tag-fragmented", -1,
+	"read-data-fragmented", -1, "write-tag-fragmented", -1, "write-data-fragmented", -1,
+	"forward-open", -1, "large-forward-open", -1, "get-instance-attribute-list", -1,
+	"unconnected-send", -1),
+	func(c *functionCatalog) {
+		c.byObject = func(code int) bool { return code >= 0x4b && code <= 0x63 }
+		c.carriers = []string{"multiple-service-packet", "unconnected-send"}
+		c.envelope = "enip"
+		c.decoded = true
+	})
 
-// S7comm job functions. Read-only: read variable and communication set-up.
-var s7Functions = catalog(false, []string{"read-var", "setup-communication"}, nil,
-	"cpu-services", 0x00, "read-var", 0x04, "write-var", 0x05, "request-download", 0x1a,
-	"download-block", 0x1b, "download-ended", 0x1c, "start-upload", 0x1d, "upload", 0x1e,
-	"end-upload", 0x1f, "pi-service", 0x28, "plc-stop", 0x29, "setup-communication", 0xf0)
+// S7comm job functions (the ROSCTR Job function codes as Wireshark's and
+// ICSNPP's s7comm dissectors name them). Read-only: read variable and
+// communication set-up.
+var s7Functions = withOptions(catalog(false, []string{"read-var", "setup-communication"}, nil,
+	"cpu-services", 0x00, "read-var", 0x04, "read-variable", 0x04, "write-var", 0x05, "write-variable", 0x05,
+	"request-download", 0x1a, "download-block", 0x1b, "download-ended", 0x1c, "start-upload", 0x1d,
+	"upload", 0x1e, "end-upload", 0x1f, "pi-service", 0x28, "plc-control", 0x28, "plc-stop", 0x29,
+	"setup-communication", 0xf0),
+	func(c *functionCatalog) { c.decoded = true })
 
 // IEC 60870-5-104 ASDU type identifiers. Read-only: every monitoring type in
 // the process-information direction (1-40), end of initialisation (70),
@@ -111,7 +177,7 @@ var bacnetFunctions = catalog(false,
 
 // OPC UA services (IEC 62541-4), by name. Read-only: everything but writes,
 // method calls, history updates and address-space changes.
-var opcuaFunctions = catalog(true,
+var opcuaFunctions = withOptions(catalog(true,
 	[]string{"read", "browse", "browse-next", "translate-browse-paths-to-node-ids", "register-nodes",
 		"unregister-nodes", "create-subscription", "modify-subscription", "delete-subscriptions",
 		"set-publishing-mode", "publish", "republish", "transfer-subscriptions", "create-monitored-items",
@@ -127,7 +193,8 @@ var opcuaFunctions = catalog(true,
 	"add-nodes", -1, "add-references", -1, "delete-nodes", -1, "delete-references", -1,
 	"query-first", -1, "query-next", -1, "find-servers", -1, "get-endpoints", -1,
 	"register-server", -1, "create-session", -1, "activate-session", -1, "close-session", -1,
-	"cancel", -1, "open-secure-channel", -1, "close-secure-channel", -1)
+	"cancel", -1, "open-secure-channel", -1, "close-secure-channel", -1),
+	func(c *functionCatalog) { c.suffixes = []string{"request", "response"} })
 
 // protocols is the catalogue of protocols a model may name.
 var protocols = []*protocol{
@@ -247,4 +314,148 @@ func rangeInts(lo, hi int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// function is what a flow says of the function it performs, in the terms
+// of one protocol's catalogue.
+type function struct {
+	state functionState
+	code  int    // the function code; -1 for functions known by name only
+	name  string // the catalogue's normalized name, for functions known by name only
+}
+
+// functionState says whether a record names a function and whether otsiem
+// can identify it.
+type functionState uint8
+
+const (
+	// functionNone: the record names no function (a connection or flow
+	// record, an alert): there is nothing to judge.
+	functionNone functionState = iota
+	functionKnown
+	// functionUnidentified: the record performs a function otsiem cannot
+	// identify: a name its catalogue cannot map, a code that means
+	// different things on different objects without a name that tells, a
+	// request that only carries others, or a transaction that names
+	// nothing.
+	functionUnidentified
+)
+
+// identify finds a flow's function in the catalogue. See Flow for how a
+// record says what function it performs. A name the catalogue knows
+// decides over the code it rides on (a UMAS sub-function of Modbus
+// function 90, a CIP service named for the object it addressed); else the
+// code decides, except the codes whose meaning depends on the object
+// (byObject) and the carriers, which alone are unknown.
+func (c *functionCatalog) identify(f *Flow) function {
+	if c == nil || c.envelope != "" && f.App == c.envelope {
+		return function{state: functionNone, code: -1}
+	}
+	if f.Function != "" {
+		if key, code, ok := c.lookup(f.Function); ok {
+			switch {
+			case c.isCarrier(key):
+				return function{state: functionUnidentified, code: -1}
+			case code >= 0 && !c.named:
+				return function{state: functionKnown, code: code}
+			default:
+				return function{state: functionKnown, code: -1, name: key}
+			}
+		}
+	}
+	if code := f.FunctionCode; code >= 0 && f.Function == "" || code >= 0 && !c.named {
+		if c.exception != 0 && code < 256 && code&c.exception != 0 {
+			code &^= c.exception // an exception response: the function it answers
+		}
+		if !c.named && (c.byObject == nil || !c.byObject(code)) && !c.carrierCode(code) {
+			return function{state: functionKnown, code: code}
+		}
+		return function{state: functionUnidentified, code: -1}
+	}
+	if f.Transaction || f.Function != "" {
+		return function{state: functionUnidentified, code: -1}
+	}
+	return function{state: functionNone, code: -1}
+}
+
+// lookup finds a function by name, ignoring case, punctuation and the
+// catalogue's suffixes, without allocating; key is the catalogue's
+// normalized name.
+func (c *functionCatalog) lookup(name string) (key string, code int, ok bool) {
+	var buf [64]byte
+	b := buf[:0]
+	for i := 0; i < len(name); i++ {
+		if ch := name[i]; isAlnum(ch) {
+			if len(b) == len(buf) {
+				return "", -1, false // longer than any function's name
+			}
+			b = append(b, lower(ch))
+		}
+	}
+	if key, ok = c.keys[string(b)]; ok {
+		return key, c.byName[key], true
+	}
+	for _, suf := range c.suffixes {
+		if base, cut := bytes.CutSuffix(b, []byte(suf)); cut && len(base) > 0 {
+			if key, ok = c.keys[string(base)]; ok {
+				return key, c.byName[key], true
+			}
+		}
+	}
+	return "", -1, false
+}
+
+func (c *functionCatalog) isCarrier(key string) bool {
+	for _, k := range c.carriers {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *functionCatalog) carrierCode(code int) bool {
+	for _, k := range c.carriers {
+		if v, ok := c.byName[k]; ok && v == code {
+			return true
+		}
+	}
+	return false
+}
+
+func init() {
+	for _, p := range protocols {
+		if c := p.functions; c != nil {
+			c.reads = newFunctionSet(c, c.readOnly, c.readCode)
+			for i, k := range c.carriers {
+				c.carriers[i] = normName(k)
+			}
+		}
+	}
+}
+
+// writes reports whether an identified function changes state: it is
+// known and not one of the catalogue's reads.
+func (c *functionCatalog) writes(id function) bool {
+	return id.state == functionKnown && !c.reads.has(id)
+}
+
+// FunctionCatalogue reports whether otsiem has a function catalogue for an
+// application protocol (by any of its names), and whether its decoders
+// are declared to yield that protocol's functions (validate warns about
+// rules restricting the functions of a protocol they do not).
+func FunctionCatalogue(app string) (decoded, ok bool) {
+	if p := lookupProtocol(app); p != nil && p.functions != nil {
+		return p.functions.decoded, true
+	}
+	return false, false
+}
+
+// IdentifiesFunction reports whether the catalogue of a flow's application
+// protocol identifies the function the flow names (see Flow): false when
+// the protocol has no catalogue, or the flow names no function or one
+// otsiem cannot identify.
+func IdentifiesFunction(f Flow) bool {
+	p := lookupProtocol(f.App)
+	return p != nil && p.functions.identify(&f).state == functionKnown
 }

@@ -66,6 +66,15 @@ func fortiTraffic(t time.Time, host string, session int, f flow, action string) 
 		f.dst, f.dport, f.dstZone, session, proto, action, policyID(f.rule), f.rule, f.app, 5, f.bytes/2, f.bytes/2, f.packets/2, f.packets/2)
 }
 
+// fortiIPS is a FortiGate IPS (utm/ips) entry: a signature match in a
+// session the policy let through, with the action the sensor took
+// (FortiOS Log Reference, type utm subtype ips).
+func fortiIPS(t time.Time, host string, session int, f flow, action, severity, attack string, attackID int) string {
+	return fmt.Sprintf(`<185>date=%s time=%s devname="%s" devid="FGR60FTK21000001" eventtime=%d tz="+0000" logid="0419016384" type="utm" subtype="ips" eventtype="signature" level="alert" vd="root" severity="%s" srcip=%s srcport=%d srcintf="%s" dstip=%s dstport=%d dstintf="%s" sessionid=%d action="%s" proto=6 service="%s" policyid=%d attack="%s" attackid=%d profile="OT-IPS" ref="http://www.fortinet.com/ids/VID%d" msg="web_app: %s,"`,
+		t.UTC().Format("2006-01-02"), t.UTC().Format("15:04:05"), host, t.UnixNano(), severity, f.src, f.sport, f.srcZone,
+		f.dst, f.dport, f.dstZone, session, action, f.app, policyID(f.rule), attack, attackID, attackID, attack)
+}
+
 func policyID(rule string) int {
 	if rule == "" || rule == "implicit-deny" {
 		return 0

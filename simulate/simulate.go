@@ -68,6 +68,9 @@ var Scenarios = map[string]string{
 	"unknown-zone":    "an unmanaged address talking to the historian, seen by Zeek: unknown_zone",
 	"new-pair":        "an HMI reaching the historian over OPC UA for the first time: allowed, new_pair",
 	"diode-outage":    "the diode's heartbeats stop for 45 s, then resume: diode_down, then recovery",
+	"diode-bypass":    "the C2 firewall lets the historian run PI-to-PI straight to the DMZ historian, around the diode: policy_drift, diode_bypass",
+	"ips-block":       "the C2 firewall's IPS resets an exploit inside an allowed patch download: blocked, threat, and an alert finding",
+	"monitoring-path": "pa-c3 sends its syslog to the collector across C2, which has no syslog rule: policy_drift, monitoring (low)",
 }
 
 // ScenarioNames returns the scenario names, sorted.
@@ -191,8 +194,8 @@ func (g *Generator) normal(t time.Time) {
 	case r < 58: // Zeek in operations sees the same OPC UA sessions
 		f := flow{src: plc(id), sport: g.port(), dst: historian, dport: 4840, proto: "tcp", bytes: 8000 + g.rng.IntN(8000), packets: 40}
 		g.emit("", "ids-z3", zeekConn(t, "ids-z3", uid(g, "C"), f, "", "SF"))
-	case r < 66: // PI-to-PI replication through the diode (C2, Z3 -> Z4)
-		f := flow{src: historian, sport: g.port(), dst: dmzHist, dport: 5450, proto: "tcp", bytes: 1 << 20, packets: 900, srcZone: "ops", dstZone: "dmz", rule: "PI-to-PI replication", app: "PI-to-PI"}
+	case r < 66: // PI-to-PI replication through the diode (C2, Z3 -> Z4): the diode's own tx → rx pair
+		f := flow{src: diodeTX, sport: g.port(), dst: diodeRX, dport: 5450, proto: "tcp", bytes: 1 << 20, packets: 900, srcZone: "ops", dstZone: "dmz", rule: "PI-to-PI replication", app: "PI-to-PI"}
 		g.emit("", "fgr-c2", fortiTraffic(t, "fgr-c2", id, f, "close"))
 	case r < 72: // patch downloads from the DMZ (C2, Z4 -> Z3)
 		f := flow{src: wsus, sport: g.port(), dst: []string{historian, opcServer, mes}[id%3], dport: 443, proto: "tcp", bytes: 500_000, packets: 400, srcZone: "dmz", dstZone: "ops", rule: "WSUS patches", app: "HTTPS"}
@@ -265,6 +268,15 @@ func (g *Generator) inject(name string, t time.Time) {
 	case "new-pair":
 		f := flow{src: hmi(5), sport: g.port(), dst: historian, dport: 4840, proto: "tcp", rule: "BPCS-to-OPS", srcZone: "zone-bpcs", dstZone: "zone-ops"}
 		g.emit(name, "isa3000-c1", asaPermit(t, "isa3000-c1", f))
+	case "diode-bypass":
+		f := flow{src: historian, sport: g.port(), dst: dmzHist, dport: 5450, proto: "tcp", bytes: 1 << 20, packets: 900, srcZone: "ops", dstZone: "dmz", rule: "any-to-dmz", app: "PI-to-PI"}
+		g.emit(name, "fgr-c2", fortiTraffic(t, "fgr-c2", id, f, "close"))
+	case "ips-block":
+		f := flow{src: wsus, sport: g.port(), dst: mes, dport: 443, proto: "tcp", srcZone: "dmz", dstZone: "ops", rule: "WSUS patches", app: "HTTPS"}
+		g.emit(name, "fgr-c2", fortiIPS(t, "fgr-c2", id, f, "reset", "critical", "Apache.Struts.Jakarta.Multipart.Parser.Code.Execution", 43726))
+	case "monitoring-path":
+		f := flow{src: "172.16.1.2", sport: g.port(), dst: "10.30.1.60", dport: 514, proto: "udp", bytes: 400, packets: 1, srcZone: "dmz", dstZone: "ops", rule: "mgmt-syslog", app: "SYSLOG"}
+		g.emit(name, "fgr-c2", fortiTraffic(t, "fgr-c2", id, f, "accept"))
 	case "diode-outage":
 		g.muteUntil = t.Add(45 * time.Second)
 		g.normal(t) // nothing to say now: the silence is the scenario

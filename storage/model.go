@@ -29,7 +29,7 @@ const CurrentModel = "(SELECT argMax(model_hash, loaded_at) FROM model_versions)
 
 // WriteModel records a load of the compiled model m in the model tables
 // (model_versions, model_zones, model_conduits, model_rules, model_assets,
-// model_devices, model_diodes; see migrations/0007_model.sql) and returns
+// model_devices, model_diodes; see migrations/0008_model.sql) and returns
 // its version, [rules.Model.Hash]. A version already stored gets only a
 // new model_versions row; its content is written once, before the version
 // row, so a version row always has its content behind it.

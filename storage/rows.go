@@ -238,8 +238,10 @@ type Events struct {
 	message, parseError, srcZone, dstZone, conduit, verdict, reason col[string]
 	time, receivedAt               col[time.Time]
 	deviceIP, srcIP, dstIP         col[netip.Addr]
+	srcMappedIP, dstMappedIP       col[netip.Addr]
 	severity                       col[*uint8]
 	srcPort, dstPort               col[uint16]
+	srcMappedPort, dstMappedPort   col[*uint16]
 	functionCode                   col[*int32]
 	bytes, packets                 col[uint64]
 	diodeSeq, diodeLagMS, diodeBPS col[*uint64]
@@ -255,7 +257,9 @@ func NewEvents() *Events {
 		namedColumn{"product", &e.product}, namedColumn{"device", &e.device}, namedColumn{"device_ip", &e.deviceIP},
 		namedColumn{"message_id", &e.messageID}, namedColumn{"severity", &e.severity}, namedColumn{"action", &e.action},
 		namedColumn{"src_ip", &e.srcIP}, namedColumn{"src_port", &e.srcPort}, namedColumn{"dst_ip", &e.dstIP},
-		namedColumn{"dst_port", &e.dstPort}, namedColumn{"transport", &e.transport},
+		namedColumn{"dst_port", &e.dstPort}, namedColumn{"src_mapped_ip", &e.srcMappedIP},
+		namedColumn{"src_mapped_port", &e.srcMappedPort}, namedColumn{"dst_mapped_ip", &e.dstMappedIP},
+		namedColumn{"dst_mapped_port", &e.dstMappedPort}, namedColumn{"transport", &e.transport},
 		namedColumn{"app_protocol", &e.appProtocol}, namedColumn{"function_code", &e.functionCode},
 		namedColumn{"function", &e.function}, namedColumn{"rule", &e.rule},
 		namedColumn{"src_interface", &e.srcInterface}, namedColumn{"dst_interface", &e.dstInterface},
@@ -307,6 +311,10 @@ func (e *Events) Add(ev *event.Event, key string) error {
 	e.srcPort.add(ev.SrcPort.V)
 	e.dstIP.add(addr(ev.DstIP))
 	e.dstPort.add(ev.DstPort.V)
+	e.srcMappedIP.add(addr(ev.SrcMappedIP))
+	e.srcMappedPort.add(optPtr(ev.SrcMappedPort))
+	e.dstMappedIP.add(addr(ev.DstMappedIP))
+	e.dstMappedPort.add(optPtr(ev.DstMappedPort))
 	e.transport.add(ev.Transport)
 	e.appProtocol.add(ev.AppProtocol)
 	if v, ok := ev.FunctionCode.Get(); ok {
@@ -351,7 +359,7 @@ func (e *Events) Add(ev *event.Event, key string) error {
 	return nil
 }
 
-func optPtr(o event.Opt[uint64]) *uint64 {
+func optPtr[T event.Number](o event.Opt[T]) *T {
 	if !o.OK {
 		return nil
 	}
@@ -432,11 +440,7 @@ func (f *Findings) Add(x *event.Finding) error {
 	f.dstIP.add(addr(x.DstIP))
 	f.dstZone.add(x.DstZone)
 	f.dstAsset.add(x.DstAsset)
-	if v, ok := x.DstPort.Get(); ok {
-		f.dstPort.add(&v)
-	} else {
-		f.dstPort.add(nil)
-	}
+	f.dstPort.add(optPtr(x.DstPort))
 	f.transport.add(x.Transport)
 	f.appProtocol.add(x.AppProtocol)
 	if v, ok := x.FunctionCode.Get(); ok {

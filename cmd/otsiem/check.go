@@ -48,7 +48,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "otsiem check: %v\n", err)
 		return 2
 	}
+	conns := correlate.NewConnections(0)
 	pr.each = func(ev *event.Event) bool {
+		conns.Orient(ev)
 		correlate.Enrich(m, ev)
 		return true
 	}

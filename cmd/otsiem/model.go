@@ -141,6 +141,26 @@ func printModel(out io.Writer, m *rules.Model) {
 		}
 		tw.Flush()
 	}
+	if len(m.Infrastructure()) > 0 {
+		fmt.Fprintln(out, "\nCOLLECTION PATH AND INFRASTRUCTURE")
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tADDRESSES\tPORTS")
+		for _, sv := range m.Infrastructure() {
+			role := "service (" + sv.App + ")"
+			if sv.Collector {
+				role = "collector"
+			}
+			var addrs, ports []string
+			for _, a := range sv.Addresses {
+				addrs = append(addrs, a.String()+" ("+zoneID(m.ZoneOf(a))+")")
+			}
+			for _, p := range sv.Ports {
+				ports = append(ports, p.String())
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sv.Name, role, strings.Join(addrs, " "), strings.Join(ports, " "))
+		}
+		tw.Flush()
+	}
 }
 
 // matrixCell lists what may flow from one zone to another.

@@ -119,7 +119,7 @@ func TestRunEndToEnd(t *testing.T) {
 		"violation/function_not_permitted", "violation/wrong_direction", "policy_drift/wrong_direction",
 		"blocked/not_permitted", "false_block/", "blocked/diode_reverse", "would_block/not_permitted", "would_block/no_conduit",
 		"scan/hosts", "violation/air_gap", "violation/no_conduit", "unknown_zone/unknown_zone", "new_pair/",
-		"diode_down/missed_heartbeats",
+		"diode_down/missed_heartbeats", "policy_drift/diode_bypass", "alert/prevented", "policy_drift/monitoring",
 	} {
 		if !types[want] {
 			t.Errorf("no %s finding; have %v", want, types)

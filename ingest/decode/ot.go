@@ -147,7 +147,8 @@ var aliases = map[string]map[string]int32{
 }
 
 // SetOTApp sets ev's app_protocol from a name OTApp understands, and its
-// function code and name when the name gives them; it reports whether the
+// function code and name when the name gives them (the vendor's words for
+// a function otsiem cannot map); it reports whether the
 // name started with an industrial protocol.
 func SetOTApp(ev *event.Event, name string) bool {
 	proto, code, fn, hasCode, ok := OTApp(name)
@@ -155,8 +156,16 @@ func SetOTApp(ev *event.Event, name string) bool {
 		return false
 	}
 	ev.AppProtocol = proto
-	if hasCode {
+	switch {
+	case hasCode:
 		ev.FunctionCode, ev.Function = event.Some(code), fn
+	case fn != "" && name != ev.Signature:
+		// A function the vendor named and otsiem cannot map: kept in the
+		// vendor's words, so that a rule restricting functions judges it
+		// unknown (fail closed) instead of seeing no function at all. A
+		// signature's name names an attack, not a function: its rest is
+		// not kept.
+		ev.Function = fn
 	}
 	return true
 }

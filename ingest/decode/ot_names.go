@@ -7,7 +7,9 @@ import "strings"
 // ("Modbus.Write.Single.Register", "modbus-read-holding-registers",
 // "DNP3_Direct.Operate", "IEC.60870.5.104"), into the protocol
 // (AppProtocol's name) and the function code and name when the rest names
-// a known function. ok is false when the name starts with no industrial
+// a known function; when it names one otsiem cannot map, function is that
+// rest as the vendor wrote it ("Func05.Write.Single.Coil.Validation") and
+// hasCode is false. ok is false when the name starts with no industrial
 // protocol.
 func OTApp(name string) (proto string, code int32, function string, hasCode, ok bool) {
 	seps := func(r rune) bool { return r == '.' || r == '-' || r == '_' || r == ' ' || r == '/' }
@@ -36,7 +38,7 @@ func OTApp(name string) (proto string, code int32, function string, hasCode, ok 
 	if proto == "" {
 		return "", 0, "", false, false
 	}
-	return proto, 0, "", false, true
+	return proto, 0, function, false, true
 }
 
 func isOT(p string) bool {

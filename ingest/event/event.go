@@ -138,32 +138,42 @@ type Event struct {
 	Severity  Opt[uint8] // severity: syslog severity 0-7
 	Action    Action     // action
 
-	SrcIP        netip.Addr // src_ip
-	SrcPort      Opt[uint16]
-	DstIP        netip.Addr // dst_ip
-	DstPort      Opt[uint16]
-	Transport    string // transport: tcp, udp, icmp, ...
-	AppProtocol  string // app_protocol: modbus, dnp3, opcua, enip, s7, iec104, bacnet, https, ...
-	FunctionCode Opt[int32]
-	Function     string // function: name of the function or service, e.g. "write_single_register"
-	Rule         string // rule: ACL or policy name or id
-	SrcInterface string // src_interface
-	DstInterface string // dst_interface
-	SrcUser      string // src_user
-	DstUser      string // dst_user
-	Bytes        Opt[uint64]
-	Packets      Opt[uint64]
-	Signature    string      // signature: IDS/IPS signature name
-	SignatureID  string      // signature_id
-	DiodeID      string      // diode_id
-	DiodeSide    string      // diode_side: tx or rx
-	DiodeStatus  string      // diode_status: ok, degraded, down, ...
-	DiodeSeq     Opt[uint64] // diode_seq: heartbeat sequence number
-	DiodeLagMS   Opt[uint64] // diode_lag_ms
-	DiodeBPS     Opt[uint64] // diode_bps: throughput in bits per second
-	Message      string      // message: the original line
-	Attrs        []Attr      // attrs: other vendor fields, in their order
-	ParseError   string      // parse_error: why a raw event was not decoded
+	// SrcIP, SrcPort, DstIP and DstPort are the flow's real endpoints,
+	// initiator first: the addresses the hosts themselves use, which is
+	// what zones are declared in. When a device translated an address
+	// (NAT), the address seen on the other side of the translation is the
+	// mapped one (Cisco's terms: real and mapped). A mapped field is
+	// unknown when the device logged no translation of that endpoint.
+	SrcIP         netip.Addr // src_ip
+	SrcPort       Opt[uint16]
+	DstIP         netip.Addr // dst_ip
+	DstPort       Opt[uint16]
+	SrcMappedIP   netip.Addr  // src_mapped_ip: the source as translated (source NAT, PAT)
+	SrcMappedPort Opt[uint16] // src_mapped_port
+	DstMappedIP   netip.Addr  // dst_mapped_ip: the destination the initiator addressed (a VIP, static NAT)
+	DstMappedPort Opt[uint16] // dst_mapped_port
+	Transport     string      // transport: tcp, udp, icmp, ...
+	AppProtocol   string      // app_protocol: modbus, dnp3, opcua, enip, s7, iec104, bacnet, https, ...
+	FunctionCode  Opt[int32]
+	Function      string // function: name of the function or service, e.g. "write_single_register"
+	Rule          string // rule: ACL or policy name or id
+	SrcInterface  string // src_interface
+	DstInterface  string // dst_interface
+	SrcUser       string // src_user
+	DstUser       string // dst_user
+	Bytes         Opt[uint64]
+	Packets       Opt[uint64]
+	Signature     string      // signature: IDS/IPS signature name
+	SignatureID   string      // signature_id
+	DiodeID       string      // diode_id
+	DiodeSide     string      // diode_side: tx or rx
+	DiodeStatus   string      // diode_status: ok, degraded, down, ...
+	DiodeSeq      Opt[uint64] // diode_seq: heartbeat sequence number
+	DiodeLagMS    Opt[uint64] // diode_lag_ms
+	DiodeBPS      Opt[uint64] // diode_bps: throughput in bits per second
+	Message       string      // message: the original line
+	Attrs         []Attr      // attrs: other vendor fields, in their order
+	ParseError    string      // parse_error: why a raw event was not decoded
 
 	// The correlator's judgement, set on enriched events (see package
 	// correlate); empty on events straight from ingest.
@@ -203,4 +213,49 @@ func setAttr(as *[]Attr, key, value string) {
 func (e *Event) Reset() {
 	attrs := e.Attrs[:0]
 	*e = Event{Attrs: attrs}
+}
+
+// Attribute keys that decoders set and the correlator reads: the part of
+// the contract about who opened a flow. Source is always the initiator;
+// these say how a decoder knows, and mark records of a flow that are not
+// its opening.
+const (
+	// AttrConnectionID is the reporting device's id for the connection
+	// (ASA's connection id): the record that opens it has action allow,
+	// the record that ends it the same id and action close.
+	AttrConnectionID = "connection_id"
+	// AttrInitiator says how the source was chosen when the record itself
+	// does not name the initiator: InitiatorPorts (the side on a service
+	// port is the responder, see the decoder), InitiatorUnknown (neither
+	// side could be told; the order is the device's), InitiatorOpening
+	// (the correlator oriented it like the record that opened the
+	// connection) or InitiatorFlipped (the sensor said so itself, e.g.
+	// Zeek's history). Absent when the record names the initiator.
+	AttrInitiator = "initiator"
+	// AttrMidFlow ("true") marks a record of a packet in the middle of a
+	// flow whose opening the device did not track (ASA 106015 "no
+	// connection": a reply or a late packet after the state was lost). It
+	// is judged as part of that flow, never as a new one, and never counts
+	// towards a scan.
+	AttrMidFlow = "mid_flow"
+)
+
+// Values of AttrInitiator.
+const (
+	InitiatorPorts   = "ports"
+	InitiatorUnknown = "unknown"
+	InitiatorOpening = "opening"
+	InitiatorFlipped = "flipped"
+)
+
+// SwapEndpoints exchanges source and destination: addresses, ports, mapped
+// addresses and ports, interfaces and users. Decoders and the correlator
+// use it to put the initiator first.
+func (e *Event) SwapEndpoints() {
+	e.SrcIP, e.DstIP = e.DstIP, e.SrcIP
+	e.SrcPort, e.DstPort = e.DstPort, e.SrcPort
+	e.SrcMappedIP, e.DstMappedIP = e.DstMappedIP, e.SrcMappedIP
+	e.SrcMappedPort, e.DstMappedPort = e.DstMappedPort, e.SrcMappedPort
+	e.SrcInterface, e.DstInterface = e.DstInterface, e.SrcInterface
+	e.SrcUser, e.DstUser = e.DstUser, e.SrcUser
 }

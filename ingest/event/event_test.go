@@ -66,6 +66,8 @@ func TestRoundTrip(t *testing.T) {
 	e.Bytes = Some[uint64](1 << 40)
 	e.Packets = Some[uint64](12)
 	e.DiodeSeq = Some[uint64](7)
+	e.SrcMappedIP, e.SrcMappedPort = netip.MustParseAddr("172.16.1.2"), Some[uint16](0)
+	e.DstMappedIP, e.DstMappedPort = netip.MustParseAddr("2001:db8::10"), Some[uint16](8502)
 	e.Message += "\t\"quoted\" \\ \x01 \u2028 é 🔥"
 	b := e.AppendJSON(nil)
 	if !json.Valid(b) {
@@ -84,7 +86,9 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m["message"] != e.Message || m["id"] != e.ID.String() || m["time"] != "2026-04-15T13:36:50Z" ||
-		m["received_at"] != "2026-04-15T13:36:50.123456Z" || m["severity"] != 4.0 || m["dst_port"] != 502.0 {
+		m["received_at"] != "2026-04-15T13:36:50.123456Z" || m["severity"] != 4.0 || m["dst_port"] != 502.0 ||
+		m["src_mapped_ip"] != "172.16.1.2" || m["src_mapped_port"] != 0.0 || m["dst_mapped_ip"] != "2001:db8::10" ||
+		m["dst_mapped_port"] != 8502.0 {
 		t.Fatalf("decoded by encoding/json: %v", m)
 	}
 	// json.Marshal uses MarshalJSON (and then HTML-escapes <, >, &).
@@ -97,9 +101,12 @@ func TestRoundTrip(t *testing.T) {
 
 func TestKeyOrderAndNames(t *testing.T) {
 	s := sample()
+	s.SrcMappedIP, s.SrcMappedPort = netip.MustParseAddr("172.16.1.2"), Some[uint16](40000)
+	s.DstMappedIP, s.DstMappedPort = netip.MustParseAddr("10.100.200.10"), Some[uint16](502)
 	b := string(s.AppendJSON(nil))
 	keys := []string{"id", "time", "received_at", "site", "kind", "vendor", "product", "device", "device_ip",
-		"message_id", "severity", "action", "src_ip", "src_port", "dst_ip", "dst_port", "transport",
+		"message_id", "severity", "action", "src_ip", "src_port", "dst_ip", "dst_port", "src_mapped_ip",
+		"src_mapped_port", "dst_mapped_ip", "dst_mapped_port", "transport",
 		"app_protocol", "rule", "src_interface", "dst_interface", "message", "attrs"}
 	last := -1
 	for _, k := range keys {
@@ -120,7 +127,7 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	for _, in := range []string{``, `{`, `{"severity":8}`, `{"src_port":70000}`, `{"src_ip":"x"}`,
+	for _, in := range []string{``, `{`, `{"severity":8}`, `{"src_port":70000}`, `{"dst_mapped_port":65536}`, `{"src_mapped_ip":"10.0.0.300"}`, `{"src_ip":"x"}`,
 		`{"time":"yesterday"}`, `{"id":"abc"}`, `{"message":"unterminated}`, `{} x`, `{"attrs":{"a":1}}`,
 		`{"message":"a\qb"}`, `{"a":[1,2}`} {
 		var e Event

@@ -172,6 +172,14 @@ func (d *scanner) object(e *Event) error {
 			e.DstIP, err = d.addr()
 		case "dst_port":
 			e.DstPort, err = unumber[uint16](d, 65535)
+		case "src_mapped_ip":
+			e.SrcMappedIP, err = d.addr()
+		case "src_mapped_port":
+			e.SrcMappedPort, err = unumber[uint16](d, 65535)
+		case "dst_mapped_ip":
+			e.DstMappedIP, err = d.addr()
+		case "dst_mapped_port":
+			e.DstMappedPort, err = unumber[uint16](d, 65535)
 		case "transport":
 			e.Transport, err = d.str()
 		case "app_protocol":

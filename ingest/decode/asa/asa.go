@@ -165,7 +165,8 @@ func onInterface(text string, ev *event.Event) {
 
 // denyFromTo: 106001, 106006, 106007, 106015:
 // "Deny inbound UDP from A/p to B/p on interface IF",
-// "Inbound TCP connection denied from A/p to B/p flags F on interface IF".
+// "Inbound TCP connection denied from A/p to B/p flags F on interface IF",
+// "Deny TCP (no connection) from A/p to B/p flags F on interface IF".
 func denyFromTo(text string, ev *event.Event) bool {
 	ev.Action = event.ActionDeny
 	ev.Transport = firstTransport(text)
@@ -173,6 +174,15 @@ func denyFromTo(text string, ev *event.Event) bool {
 		return false
 	}
 	onInterface(text, ev)
+	if strings.Contains(text, "(no connection)") {
+		// 106015: a TCP packet that is not a SYN, of a connection the ASA
+		// does not know (a reply, or a late packet after a failover or an
+		// idle timeout): part of a flow, not a new one. The packet's
+		// sender and ingress interface are printed first; the ports say
+		// who opened the flow.
+		ev.SetAttr(event.AttrMidFlow, "true")
+		decode.OrientByPorts(ev)
+	}
 	if f, ok := after(text, " flags "); ok {
 		if i := strings.Index(f, " on interface"); i >= 0 {
 			f = f[:i]
@@ -373,7 +383,7 @@ func built(text string, ev *event.Event) bool {
 	dir := fs[1]
 	ev.Transport = transport(fs[2])
 	ev.SetAttr("direction", dir)
-	ev.SetAttr("connection_id", fs[4])
+	ev.SetAttr(event.AttrConnectionID, fs[4])
 	forText, ok := after(text, " for ")
 	if !ok {
 		return false
@@ -401,20 +411,23 @@ func built(text string, ev *event.Event) bool {
 	return true
 }
 
-// connEndpoint reads "IF:A/p (mA/mp)[(user)][ (user)]" of 302013-302016,
-// keeping the mapped address out and the user in.
+// connEndpoint reads "IF:A/p (mA/mp)[(user)][ (user)]" of 302013-302016:
+// the real endpoint, the mapped pair in parentheses (what the other side
+// of a NAT sees; Cisco's "mapped address") and the user.
 func connEndpoint(s string) (endpoint, bool) {
 	s = strings.TrimSpace(s)
 	main := word(s)
 	rest := s[len(main):]
 	e, ok := parseEndpoint(main)
-	// "(user)" right after the mapped pair or as its own word.
+	// "(mapped/port)" then "(user)", right after each other or as words.
 	for _, part := range strings.Split(rest, "(") {
 		part = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(part), ")"))
 		if part == "" {
 			continue
 		}
-		if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ")) {
+		if a, p, isAddr := addrPort(part); isAddr && !e.mapped.IsValid() {
+			e.mapped, e.mappedPort = a, p
+		} else if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ")) {
 			e.user = part
 		}
 		if strings.Contains(part, " ") { // "duration ..." etc. ends the endpoint
@@ -426,7 +439,13 @@ func connEndpoint(s string) (endpoint, bool) {
 
 // teardown: 302014, 302016 "Teardown TCP connection ID for IF:A/p[(user)]
 // to IF:B/p[(user)] duration H:MM:SS bytes N [reason] [(user)]". The ASA
-// does not say which side initiated; src is the "for" side.
+// prints both sides in its build's order (the "for" side is the lower
+// security interface's), without the build's inbound/outbound, so the
+// teardown alone does not say which side initiated. The correlator orients
+// it like its build (same connection id) when it saw the build; here the
+// documented heuristic of decode.OrientByPorts applies: the side on a
+// service port is the responder (attr initiator=ports), and when the ports
+// do not tell, the "for" side is the source (initiator=unknown).
 func teardown(text string, ev *event.Event) bool {
 	ev.Action = event.ActionClose
 	fs := strings.Fields(text)
@@ -434,7 +453,7 @@ func teardown(text string, ev *event.Event) bool {
 		return false
 	}
 	ev.Transport = transport(fs[1])
-	ev.SetAttr("connection_id", fs[3])
+	ev.SetAttr(event.AttrConnectionID, fs[3])
 	forText, ok := after(text, " for ")
 	if !ok {
 		return false
@@ -451,6 +470,7 @@ func teardown(text string, ev *event.Event) bool {
 	}
 	setSrc(ev, a)
 	setDst(ev, b)
+	decode.OrientByPorts(ev)
 	if tail != "" {
 		ev.SetAttr("duration", word(tail))
 	}
@@ -483,14 +503,20 @@ func teardown(text string, ev *event.Event) bool {
 
 // icmpConn: 302020/302021 "{Built|Teardown} {inbound|outbound} ICMP
 // connection for faddr F/seq gaddr G/type laddr L/code [(user)] type T
-// code C". faddr is the foreign (initiating for inbound) address.
+// code C". faddr is the foreign address, laddr the local one and gaddr
+// laddr as translated (its mapped address); inbound means faddr
+// initiated. 302021 has no inbound/outbound word: faddr is the source
+// (initiator=unknown) until the correlator orients it like its build.
+// ICMP connections have no id; the three addresses, the same in the build
+// and the teardown, stand for one (connection_id "icmp F G L").
 func icmpConn(text string, ev *event.Event) bool {
 	ev.Transport = "icmp"
 	if strings.Contains(text, "ICMPv6") || strings.Contains(text, "ICMP6") {
 		ev.Transport = "icmp6"
 	}
 	ev.Action = event.ActionAllow
-	if strings.HasPrefix(text, "Teardown") {
+	teardown := strings.HasPrefix(text, "Teardown")
+	if teardown {
 		ev.Action = event.ActionClose
 	}
 	fa, ok1 := after(text, "faddr ")
@@ -502,13 +528,21 @@ func icmpConn(text string, ev *event.Event) bool {
 		return false
 	}
 	a.port, b.port = event.Opt[uint16]{}, event.Opt[uint16]{} // ICMP id/type, not ports
+	ga, hasGA := field(text, "gaddr ")
+	if hasGA {
+		ev.SetAttr("global_addr", ga)
+		if g, ok := parseEndpoint(ga); ok {
+			b.mapped = g.addr
+		}
+	}
+	ev.SetAttr(event.AttrConnectionID, "icmp "+word(fa)+" "+ga+" "+word(la))
 	if strings.Contains(text, "outbound") {
 		a, b = b, a
 	}
 	setSrc(ev, a)
 	setDst(ev, b)
-	if ga, ok := field(text, "gaddr "); ok {
-		ev.SetAttr("global_addr", ga)
+	if teardown {
+		ev.SetAttr(event.AttrInitiator, event.InitiatorUnknown)
 	}
 	icmpTypeCode(text[strings.Index(text, "laddr "):], ev)
 	return true

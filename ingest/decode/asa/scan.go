@@ -14,6 +14,10 @@ type endpoint struct {
 	addr  netip.Addr
 	port  event.Opt[uint16]
 	user  string
+	// mapped and mappedPort are the endpoint as translated (NAT), when the
+	// message prints a mapped pair.
+	mapped     netip.Addr
+	mappedPort event.Opt[uint16]
 }
 
 // parseEndpoint reads "iface:addr[/port][(user)]", "iface/addr(port)",
@@ -129,11 +133,15 @@ func icmpTypeCode(s string, ev *event.Event) {
 	}
 }
 
-// setSrc and setDst copy an endpoint into the event.
+// setSrc and setDst copy an endpoint into the event; its mapped pair
+// only when it differs from the real one (a translation happened).
 func setSrc(ev *event.Event, e endpoint) {
 	ev.SrcIP, ev.SrcPort, ev.SrcUser = e.addr, e.port, e.user
 	if e.iface != "" {
 		ev.SrcInterface = e.iface
+	}
+	if e.translated() {
+		ev.SrcMappedIP, ev.SrcMappedPort = e.mapped, e.mappedPort
 	}
 }
 
@@ -142,6 +150,13 @@ func setDst(ev *event.Event, e endpoint) {
 	if e.iface != "" {
 		ev.DstInterface = e.iface
 	}
+	if e.translated() {
+		ev.DstMappedIP, ev.DstMappedPort = e.mapped, e.mappedPort
+	}
+}
+
+func (e *endpoint) translated() bool {
+	return e.mapped.IsValid() && (e.mapped != e.addr || e.mappedPort.OK && e.mappedPort != e.port)
 }
 
 // fromTo reads "from A to B" where A and B are endpoints.

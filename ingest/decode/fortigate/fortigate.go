@@ -32,6 +32,10 @@ func (Decoder) Detect(h *syslog.Header) bool {
 
 var errNoType = errors.New("no type field")
 
+// threatSeverities map FortiGuard's attack severities to syslog
+// severities, as PAN-OS threat severities are.
+var threatSeverities = map[string]uint8{"critical": 2, "high": 3, "medium": 4, "low": 5, "info": 6}
+
 var levels = map[string]uint8{"emergency": 0, "alert": 1, "critical": 2, "error": 3, "warning": 4,
 	"notice": 5, "information": 6, "debug": 7}
 
@@ -118,6 +122,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		ev.Rule = policyid
 	}
 	ev.Bytes, ev.Packets = decode.Sum(sb, rb), decode.Sum(sp, rp)
+	nat(ev)
 	switch typ {
 	case "traffic":
 		ev.Kind = event.KindFlow
@@ -128,6 +133,13 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 			ev.Kind = event.KindDPI
 		}
 		ev.Action = utmAction(action)
+		// An IPS or anomaly entry's own severity ranks the attack; the
+		// log level only says how loud the entry is.
+		if sev, ok := ev.Attr("severity"); ok {
+			if s, ok := threatSeverities[sev]; ok {
+				ev.Severity = event.Some(s)
+			}
+		}
 	case "event":
 		ev.Kind = event.KindSystem
 		ev.Action = event.Action("")
@@ -167,6 +179,35 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		ev.SetAttr("service", service)
 	}
 	return nil
+}
+
+// nat reads FortiOS's translation fields into the real and mapped
+// endpoints (FortiOS Log Reference, traffic log fields): trandisp says what
+// was translated (snat, dnat, snat+dnat, noop); transip/transport are the
+// translated source, tranip/tranport the translated destination. srcip is
+// the real source, so transip is its mapped address; dstip is what the
+// initiator addressed (a VIP), so tranip is the real destination and dstip
+// its mapped address. The fields stay attrs as well.
+func nat(ev *event.Event) {
+	trandisp, _ := ev.Attr("trandisp")
+	transip, _ := ev.Attr("transip")
+	transport, _ := ev.Attr("transport")
+	tranip, _ := ev.Attr("tranip")
+	tranport, _ := ev.Attr("tranport")
+	if strings.Contains(trandisp, "snat") {
+		if a := decode.Addr(transip); a.IsValid() && !a.IsUnspecified() {
+			ev.SrcMappedIP, ev.SrcMappedPort = a, decode.Port(transport)
+		}
+	}
+	if strings.Contains(trandisp, "dnat") {
+		if a := decode.Addr(tranip); a.IsValid() && !a.IsUnspecified() {
+			ev.DstMappedIP, ev.DstMappedPort = ev.DstIP, ev.DstPort
+			ev.DstIP = a
+			if p := decode.Port(tranport); p.OK && p.V != 0 {
+				ev.DstPort = p
+			}
+		}
+	}
 }
 
 // logTime prefers eventtime (FortiOS 6.2+: nanoseconds, some builds

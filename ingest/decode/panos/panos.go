@@ -8,7 +8,9 @@
 //
 // Mapping: security zones are the src_interface and dst_interface (the
 // firewall's sides, as interfaces are for ASA and FortiGate); the physical
-// interfaces, NAT addresses, session id and App-ID are attrs. App-IDs of
+// interfaces, session id and App-ID are attrs. With NAT, src_ip and dst_ip
+// are the real endpoints and the translated ones src_mapped_ip and
+// dst_mapped_ip (see nat). App-IDs of
 // industrial protocols ("modbus-write-single-register", "dnp3-operate",
 // "iec-60870-5-104", "cip-ethernet-ip") give app_protocol and, when they
 // name one, the function code; common IT App-IDs are normalized ("ssl" on
@@ -203,14 +205,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	setNonEmpty(ev, "outbound_interface", f[fOutIf])
 	setNonEmpty(ev, "session_id", f[fSession])
 	setNonEmpty(ev, "repeat_count", f[fRepeat])
-	if nat := decode.Addr(f[fNATSrc]); nat.IsValid() && !nat.IsUnspecified() {
-		ev.SetAttr("nat_src_ip", f[fNATSrc])
-		setNonZero(ev, "nat_src_port", f[fNATSport])
-	}
-	if nat := decode.Addr(f[fNATDst]); nat.IsValid() && !nat.IsUnspecified() {
-		ev.SetAttr("nat_dst_ip", f[fNATDst])
-		setNonZero(ev, "nat_dst_port", f[fNATDport])
-	}
+	nat(ev, f)
 	action := f[fAction]
 	device := ""
 	if f[fType] == typeTraffic {
@@ -256,6 +251,30 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		ev.Device = device
 	}
 	return nil
+}
+
+// nat reads the NAT columns into the real and mapped endpoints. PAN-OS
+// logs the session as the initiator addressed it (Source and Destination
+// address, pre-NAT) and the translations in NAT Source IP / NAT
+// Destination IP and their ports (post-NAT; 0.0.0.0 and port 0 when none
+// was made). The real source is the pre-NAT one and its mapped address the
+// NAT Source IP; the real destination is the NAT Destination IP (the server
+// behind a destination NAT) and its mapped address the one the initiator
+// addressed.
+func nat(ev *event.Event, f []string) {
+	if a := decode.Addr(f[fNATSrc]); a.IsValid() && !a.IsUnspecified() {
+		ev.SrcMappedIP = a
+		if p := decode.Port(f[fNATSport]); p.OK && p.V != 0 {
+			ev.SrcMappedPort = p
+		}
+	}
+	if a := decode.Addr(f[fNATDst]); a.IsValid() && !a.IsUnspecified() {
+		ev.DstMappedIP, ev.DstMappedPort = ev.DstIP, ev.DstPort
+		ev.DstIP = a
+		if p := decode.Port(f[fNATDport]); p.OK && p.V != 0 {
+			ev.DstPort = p
+		}
+	}
 }
 
 // configFields are the attrs of CONFIG fields 7 to 13.
@@ -333,12 +352,6 @@ func generated(s string) time.Time {
 
 func setNonEmpty(ev *event.Event, key, value string) {
 	if value != "" {
-		ev.SetAttr(key, value)
-	}
-}
-
-func setNonZero(ev *event.Event, key, value string) {
-	if value != "" && value != "0" {
 		ev.SetAttr(key, value)
 	}
 }

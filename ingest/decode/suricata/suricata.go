@@ -138,6 +138,12 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	case e.enip.Raw != "":
 		err = enip(ev, e.enip)
 	}
+	if ev.Kind == event.KindFlow || ev.Kind == event.KindDPI {
+		// EVE's src is the sender of the first packet Suricata saw, and a
+		// netflow record is one direction: a flow picked up from the
+		// server's side, or its reply direction, names the server first.
+		decode.ReverseIfResponder(ev)
+	}
 	return err
 }
 

@@ -7,7 +7,9 @@
 //
 // Endpoints are the connection's (id.orig_h → id.resp_h) for requests and
 // responses alike, so a PLC's reply to a write still names the writer as
-// source. Function names as Zeek and ICSNPP print them
+// source; a conn record whose history shows the originator is really the
+// responder, or a record whose ports do (a service port talking to an
+// ephemeral one), is reversed to put the initiator first (attr initiator). Function names as Zeek and ICSNPP print them
 // ("READ_HOLDING_REGISTERS", "WRITE_SINGLE_REGISTER_EXCEPTION",
 // "DIRECT_OPERATE") give the function code; ICSNPP's hex codes
 // (cip_service_code "0x4d") are used when present. Zeek sees traffic, it
@@ -54,6 +56,7 @@ type rec struct {
 	fn, fcRequest, fcReply, dnp3FC       string
 	enipCode, enipCmd, cipCode, cipName  string
 	note, weird, requestResponse, hasKey string
+	history                              string
 }
 
 // Decode decodes one Zeek JSON log line.
@@ -128,7 +131,10 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		case "block_type", "trip_control_code", "operation_type":
 			r.hasKey = k
 			setNonEmpty(ev, k, s)
-		case "uid", "duration", "history", "tid", "unit", "exception", "address", "quantity", "iin",
+		case "history":
+			r.history = s
+			setNonEmpty(ev, k, s)
+		case "uid", "duration", "tid", "unit", "exception", "address", "quantity", "iin",
 			"index_number", "execute_count", "status_code", "enip_status", "session_handle",
 			"cip_status", "class_id", "class_name", "instance_id", "attribute_id", "direction",
 			"is_orig", "msg", "sub":
@@ -155,6 +161,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	case "conn":
 		ev.Kind = event.KindFlow
 		conn(ev, &r)
+		orient(ev, &r)
 	case "modbus", "modbus_detailed":
 		setFunction(ev, "modbus", "", r.fn)
 	case "dnp3":
@@ -182,7 +189,32 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	default:
 		ev.AppProtocol = decode.AppProtocol(strings.TrimSuffix(r.path, "_detailed"))
 	}
+	if r.path != "conn" && ev.Kind != event.KindAlert {
+		// A protocol log follows its connection's orig/resp: reversed when
+		// Zeek took the server for the originator.
+		decode.ReverseIfResponder(ev)
+	}
 	return nil
+}
+
+// orient puts a conn record's initiator first. Zeek's originator is the
+// host that sent the first packet it saw; with the handshake seen that is
+// the client, and when Zeek itself flips a connection it says so with "^"
+// in the history. Otherwise the history tells (uppercase letters are the
+// originator's, lowercase the responder's): an originator that sent the
+// SYN-ACK (H) and no SYN (S), or a responder that sent the SYN (s), is
+// really the responder. Without any handshake in the history (a flow
+// picked up mid-stream) the ports decide (decode.ReverseIfResponder).
+func orient(ev *event.Event, r *rec) {
+	h := r.history
+	switch {
+	case strings.HasPrefix(h, "^"):
+	case strings.ContainsRune(h, 'H') && !strings.ContainsRune(h, 'S') || strings.ContainsRune(h, 's') && !strings.ContainsRune(h, 'S'):
+		ev.SwapEndpoints()
+		ev.SetAttr(event.AttrInitiator, event.InitiatorFlipped)
+	case !strings.ContainsAny(h, "SsHh"):
+		decode.ReverseIfResponder(ev)
+	}
 }
 
 // guessPath names the log of a line without _path from its fields.
