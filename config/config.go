@@ -212,7 +212,8 @@ func Default() *Config {
 		LogLevel: "info",
 		HTTP:     HTTP{Address: "127.0.0.1:9464"},
 		Storage: Storage{
-			Embedded:   EmbeddedStorage{Listen: embedded.DefaultAddr},
+			Embedded: EmbeddedStorage{Listen: embedded.DefaultAddr, Reader: embedded.Credentials{User: embedded.DefaultReader},
+				Writer: embedded.Credentials{User: embedded.DefaultWriter}},
 			ClickHouse: ClickHouse{Addresses: []string{}, Protocol: "native", Database: "otsiem", User: "default"},
 			Batch:      StorageBatch{Rows: 100000, FlushInterval: time.Second, AckWait: 30 * time.Second, MaxAckPending: 4096},
 		},

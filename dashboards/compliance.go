@@ -1,6 +1,9 @@
 package dashboards
 
 import (
+	"time"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/table"
@@ -45,7 +48,8 @@ func compliance(b *board) *dashboard.DashboardBuilder {
 			Datasource(Datasource()).
 			WithTarget(b.target(selectFrom(storage.QueryDeclaredConduitShare, "day, on_declared_conduit"), FormatTimeSeries, nil)).
 			Unit("percentunit").Min(0).Max(1).ColorScheme(fixedColor(colorOK)).FillOpacity(15).
-			ShowPoints(common.VisibilityModeAlways).Height(8).Span(12)).
+			ShowPoints(common.VisibilityModeAlways).InsertNulls(common.BoolOrFloat64{Float64: cog.ToPtr(float64(36 * time.Hour / time.Millisecond))}). // a day without traffic breaks the line
+			Height(8).Span(12)).
 		WithPanel(table.NewPanelBuilder().Id(b.id()).Title("Open findings by age").
 			Description("Findings open at the end of the range, by severity and time since first seen.").Datasource(Datasource()).
 			WithTarget(b.target(selectFrom(storage.QueryOpenFindingsByAge, "severity, age, findings", storage.In("severities", "severity")),

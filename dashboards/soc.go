@@ -41,12 +41,14 @@ func soc(b *board) *dashboard.DashboardBuilder {
 			"Distinct addresses in no declared zone seen in judged traffic (verdict unknown_zone): assets missing from the model.",
 			storage.QueryUnmanagedAddresses.SQL, thresholds(colorOK, 1, colorMedium))).
 		WithPanel(timeseries.NewPanelBuilder().Id(b.id()).Title("Policy-breaking events over time, by verdict").
-			Description("violation: seen by a sensor or an off-path device; policy_drift: an enforcing firewall let it through; would_block: a monitor-mode firewall let it through.").
+			Description("violation: seen by a sensor or an off-path device; policy_drift: an enforcing firewall let it through; would_block: a monitor-mode firewall let it through. Logarithmic scale.").
 			Datasource(Datasource()).
 			WithTarget(b.target(storage.QueryPolicyBreakingSeries.SQL, FormatTimeSeries, nil)).
 			DisplayName(seriesName("verdict")).DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
-			Unit("short").Min(0).
+			// a scan's burst next to a handful of violations: both readable
+			ScaleDistribution(common.NewScaleDistributionConfigBuilder().Type(common.ScaleDistributionLog).Log(10)).
+			Unit("short").
 			OverrideByName("violation", []dashboard.DynamicConfigValue{prop("color", map[string]any{"mode": "fixed", "fixedColor": colorHigh})}).
 			OverrideByName("policy_drift", []dashboard.DynamicConfigValue{prop("color", map[string]any{"mode": "fixed", "fixedColor": "purple"})}).
 			OverrideByName("would_block", []dashboard.DynamicConfigValue{prop("color", map[string]any{"mode": "fixed", "fixedColor": colorMedium})}).

@@ -27,7 +27,7 @@ func In(param string, cols ...string) string {
 var flowFilters = In("sites", "site") + " AND " + In("zones", "src_zone", "dst_zone") + " AND " + In("conduits", "conduit")
 
 // addrText renders an address column for people: IPv4 without its IPv6
-// mapping, '' for none ('::').
+// mapping, ” for none ('::').
 func addrText(col string) string {
 	return "if(" + col + " = toIPv6('::'), '', replaceOne(toString(" + col + "), '::ffff:', ''))"
 }

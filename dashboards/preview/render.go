@@ -81,10 +81,15 @@ type fieldConfig struct {
 	Thresholds  *thresholds
 	Color       *struct{ Mode, FixedColor string }
 	Custom      struct {
-		CellOptions *struct{ Type string } `json:"cellOptions"`
-		DrawStyle   string
-		FillOpacity float64
-		Stacking    *struct{ Mode string }
+		CellOptions       *struct{ Type string } `json:"cellOptions"`
+		DrawStyle         string
+		FillOpacity       float64
+		Stacking          *struct{ Mode string }
+		ScaleDistribution *struct {
+			Type string
+			Log  float64
+		}
+		InsertNulls any // false, or a gap in ms that breaks the line
 	}
 }
 
@@ -241,7 +246,11 @@ func (fc fieldConfig) formatNumber(f float64) string {
 	if dec >= 0 {
 		return strconv.FormatFloat(f, 'f', dec, 64)
 	}
-	return short(f)
+	if fc.Unit == "short" {
+		return short(f)
+	}
+	// No unit: the number as it is, as Grafana shows it.
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
 }
 
 // short writes a number as Grafana's "short" unit does: 1.23 K, 4.5 Mil.
@@ -370,6 +379,13 @@ func render(ctx context.Context, conn driver.Conn, d *dashboardJSON, now time.Ti
 			}
 			tables = append(tables, t)
 		}
+		// The preview clicks the first finding of a table listing them, so
+		// that the panel of the events behind it shows them.
+		if v, ok := vars["finding"]; ok && len(v.Selected) == 1 && v.Selected[0] == "" {
+			if i := tables[0].col("finding_id"); i >= 0 && len(tables[0].rows) > 0 {
+				vars["finding"] = grafana.Variable{Selected: []string{fmt.Sprint(tables[0].rows[0][i])}}
+			}
+		}
 		body, script := "", ""
 		switch p.Type {
 		case "stat":
@@ -392,7 +408,7 @@ func render(ctx context.Context, conn driver.Conn, d *dashboardJSON, now time.Ti
 		}
 		fmt.Fprintf(&b, `<section class="panel" style="left:%dpx;top:%dpx;width:%dpx;height:%dpx"><h2 title="%s">%s</h2><div class="body">%s</div></section>`,
 			gap+p.GridPos.X*(pageWidth-gap)/24, header+p.GridPos.Y*(rowHeight+gap), w, h,
-			html.EscapeString(p.Description), html.EscapeString(strings.ReplaceAll(p.Title, "$finding", "(none chosen)")), body)
+			html.EscapeString(p.Description), html.EscapeString(strings.ReplaceAll(p.Title, "$finding", strings.Join(vars["finding"].Selected, ""))), body)
 	}
 	var vb strings.Builder
 	for _, v := range d.Templating.List {
@@ -812,6 +828,25 @@ func renderSeries(p *panelJSON, t *table, idx, w, h int, from, to time.Time) (st
 	fc := p.FieldConfig.Defaults
 	stacked := fc.Custom.Stacking != nil && fc.Custom.Stacking.Mode == "normal"
 	bars := fc.Custom.DrawStyle == "bars"
+	logScale := fc.Custom.ScaleDistribution != nil && fc.Custom.ScaleDistribution.Type == "log"
+	// A gap longer than insertNulls breaks the line, as Grafana does.
+	if gap, ok := fc.Custom.InsertNulls.(float64); ok && gap > 0 {
+		var filled []int64
+		for i, x := range times {
+			if i > 0 && float64(x-times[i-1])*1000 > gap {
+				filled = append(filled, times[i-1]+int64(gap/1000))
+			}
+			filled = append(filled, x)
+		}
+		for _, s := range ss {
+			for _, x := range filled {
+				if _, ok := s.values[x]; !ok && !containsTime(times, x) {
+					s.values[x] = math.NaN()
+				}
+			}
+		}
+		times = filled
+	}
 	data := [][]any{make([]any, len(times))}
 	for i, x := range times {
 		data[0][i] = x
@@ -833,11 +868,16 @@ func renderSeries(p *panelJSON, t *table, idx, w, h int, from, to time.Time) (st
 		y := make([]any, len(times))
 		for j, x := range times {
 			v := s.values[x]
+			if math.IsNaN(v) {
+				continue // null: a break in the line
+			}
 			if stacked {
 				cum[j] += v
 				v = cum[j]
 			}
-			y[j] = v
+			if v > 0 || !logScale {
+				y[j] = v
+			}
 		}
 		alpha := fc.Custom.FillOpacity / 100
 		us = append(us, uSeries{Label: s.name, Stroke: col, Fill: rgba(col, alpha), Width: 1.5})
@@ -861,11 +901,17 @@ func renderSeries(p *panelJSON, t *table, idx, w, h int, from, to time.Time) (st
 var s=%s; var paths=%t?uPlot.paths.bars({size:[0.85,40],align:0}):uPlot.paths.stepped({align:1});
 var series=[{}].concat(s.map(function(x){return {label:x.label,stroke:x.stroke,fill:x.fill,width:x.width,paths:paths,points:{show:false}};}));
 var fmt=function(v){if(v==null)return "";var u=%q;if(u==="percentunit")return (v*100).toFixed(0)+"%%";if(u==="ms")return v+" ms";return Math.abs(v)>=1e4?(v/1e3).toFixed(1)+" K":(+v.toFixed(2))+"";};
-new uPlot({width:%d,height:%d,series:series,scales:{x:{time:true,range:[%d,%d]},y:{range:function(u,mn,mx){return [0, %s!==null?%s:Math.max(mx*1.1,1)];}}},
+var y=%t?{distr:3,log:10,range:function(u,mn,mx){return [0.5, Math.max(mx*2,10)];}}:{range:function(u,mn,mx){return [0, %s!==null?%s:Math.max(mx*1.1,1)];}};
+new uPlot({width:%d,height:%d,series:series,scales:{x:{time:true,range:[%d,%d]},y:y},
 axes:[{stroke:"#8e8e8e",grid:{stroke:"#2c3235"},ticks:{stroke:"#2c3235"}},{stroke:"#8e8e8e",grid:{stroke:"#2c3235"},ticks:{stroke:"#2c3235"},values:function(u,vs){return vs.map(fmt);},size:60}],
 legend:{show:true,live:false},cursor:{show:false}}, %s, document.getElementById("c%d"));
-})();`, sj, bars, unit, w, h, from.Unix(), to.Unix(), yMax, yMax, dj, idx)
+})();`, sj, bars, unit, logScale, yMax, yMax, w, h, from.Unix(), to.Unix(), dj, idx)
 	return fmt.Sprintf(`<div id="c%d"></div>`, idx), script
+}
+
+func containsTime(ts []int64, x int64) bool {
+	i := sort.Search(len(ts), func(i int) bool { return ts[i] >= x })
+	return i < len(ts) && ts[i] == x
 }
 
 func rgba(hex string, a float64) string {
