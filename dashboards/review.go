@@ -14,8 +14,8 @@ import (
 // storage's deviceFlows) with the model's asset names, filtered by zone
 // and conduit.
 func deviceFlowsTable(b *board, title, desc string, q storage.Query) *table.PanelBuilder {
-	sql := `SELECT if(sa.asset != '', sa.asset, replaceOne(toString(f.src_ip), '::ffff:', '')) AS source, f.src_zone AS src_zone,
-       if(da.asset != '', da.asset, replaceOne(toString(f.dst_ip), '::ffff:', '')) AS destination, f.dst_zone AS dst_zone,
+	sql := `SELECT if(sa.asset != '', sa.asset, ` + storage.AddrText("f.src_ip") + `) AS source, f.src_zone AS src_zone,
+       if(da.asset != '', da.asset, ` + storage.AddrText("f.dst_ip") + `) AS destination, f.dst_zone AS dst_zone,
        f.conduit AS conduit, concat(f.transport, '/', toString(f.dst_port)) AS service, f.app_protocol AS protocol,
        f.function AS function, f.reason AS reason, f.action AS action, f.rule AS rule, f.events AS events,
        f.first_seen AS first_seen, f.last_seen AS last_seen, length(f.days) AS days

@@ -26,9 +26,9 @@ func In(param string, cols ...string) string {
 // {sites}, {zones} (source or destination) and {conduits}.
 var flowFilters = In("sites", "site") + " AND " + In("zones", "src_zone", "dst_zone") + " AND " + In("conduits", "conduit")
 
-// addrText renders an address column for people: IPv4 without its IPv6
-// mapping, ” for none ('::').
-func addrText(col string) string {
+// AddrText is SQL rendering an address column (IPv6) for people: IPv4
+// without its IPv6 mapping, an empty string for none ('::').
+func AddrText(col string) string {
 	return "if(" + col + " = toIPv6('::'), '', replaceOne(toString(" + col + "), '::ffff:', ''))"
 }
 
@@ -93,8 +93,8 @@ WHERE status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_s
 	// destination (asset name, else address) with their zones, count,
 	// first and last seen, finding_id. Filters as QueryOpenFindingCounts.
 	QueryOpenFindings = Query{"open_findings", `
-SELECT severity, type, summary, conduit, if(src_asset != '', src_asset, ` + addrText("src_ip") + `) AS source,
-       src_zone, if(dst_asset != '', dst_asset, ` + addrText("dst_ip") + `) AS destination, dst_zone,
+SELECT severity, type, summary, conduit, if(src_asset != '', src_asset, ` + AddrText("src_ip") + `) AS source,
+       src_zone, if(dst_asset != '', dst_asset, ` + AddrText("dst_ip") + `) AS destination, dst_zone,
        count, first_seen, last_seen, finding_id
 FROM findings
 WHERE status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
@@ -105,8 +105,8 @@ LIMIT {limit:UInt32}`}
 	// QueryFindingEvents lists the stored events behind the finding
 	// {finding:String} (its event_ids), oldest first.
 	QueryFindingEvents = Query{"finding_events", `
-SELECT time, device, verdict, reason, ` + addrText("src_ip") + ` AS src, src_port,
-       ` + addrText("dst_ip") + ` AS dst, dst_port, transport, app_protocol, function, rule, message
+SELECT time, device, verdict, reason, ` + AddrText("src_ip") + ` AS src, src_port,
+       ` + AddrText("dst_ip") + ` AS dst, dst_port, transport, app_protocol, function, rule, message
 FROM events
 WHERE event_id IN (SELECT arrayJoin(event_ids) FROM findings WHERE finding_id = {finding:String})
 ORDER BY time
@@ -145,7 +145,7 @@ WHERE verdict = 'unknown_zone' AND a != toIPv6('::') AND time >= {from:DateTime6
 	// the distinct destinations and conduits, at most {limit:UInt32};
 	// filtered as QueryPolicyBreakingEvents.
 	QueryTopViolationSources = Query{"top_violation_sources", `
-SELECT if(a.asset != '', a.asset, ` + addrText("e.src_ip") + `) AS source, e.src_zone AS zone,
+SELECT if(a.asset != '', a.asset, ` + AddrText("e.src_ip") + `) AS source, e.src_zone AS zone,
        count() AS events, uniqExact(e.dst_ip) AS destinations,
        arrayStringConcat(arraySort(groupUniqArray(if(e.conduit = '', 'no conduit', e.conduit))), ', ') AS conduits
 FROM events AS e

@@ -90,6 +90,7 @@ type fieldConfig struct {
 			Log  float64
 		}
 		InsertNulls any // false, or a gap in ms that breaks the line
+		ShowPoints  string
 	}
 }
 
@@ -899,13 +900,13 @@ func renderSeries(p *panelJSON, t *table, idx, w, h int, from, to time.Time) (st
 	}
 	script := fmt.Sprintf(`(function(){
 var s=%s; var paths=%t?uPlot.paths.bars({size:[0.85,40],align:0}):uPlot.paths.stepped({align:1});
-var series=[{}].concat(s.map(function(x){return {label:x.label,stroke:x.stroke,fill:x.fill,width:x.width,paths:paths,points:{show:false}};}));
+var series=[{}].concat(s.map(function(x){return {label:x.label,stroke:x.stroke,fill:x.fill,width:x.width,paths:paths,points:{show:%t,size:6,fill:x.stroke}};}));
 var fmt=function(v){if(v==null)return "";var u=%q;if(u==="percentunit")return (v*100).toFixed(0)+"%%";if(u==="ms")return v+" ms";return Math.abs(v)>=1e4?(v/1e3).toFixed(1)+" K":(+v.toFixed(2))+"";};
 var y=%t?{distr:3,log:10,range:function(u,mn,mx){return [0.5, Math.max(mx*2,10)];}}:{range:function(u,mn,mx){return [0, %s!==null?%s:Math.max(mx*1.1,1)];}};
 new uPlot({width:%d,height:%d,series:series,scales:{x:{time:true,range:[%d,%d]},y:y},
 axes:[{stroke:"#8e8e8e",grid:{stroke:"#2c3235"},ticks:{stroke:"#2c3235"}},{stroke:"#8e8e8e",grid:{stroke:"#2c3235"},ticks:{stroke:"#2c3235"},values:function(u,vs){return vs.map(fmt);},size:60}],
 legend:{show:true,live:false},cursor:{show:false}}, %s, document.getElementById("c%d"));
-})();`, sj, bars, unit, logScale, yMax, yMax, w, h, from.Unix(), to.Unix(), dj, idx)
+})();`, sj, bars, fc.Custom.ShowPoints == "always", unit, logScale, yMax, yMax, w, h, from.Unix(), to.Unix(), dj, idx)
 	return fmt.Sprintf(`<div id="c%d"></div>`, idx), script
 }
 
