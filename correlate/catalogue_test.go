@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
 )
@@ -58,6 +59,32 @@ func TestFunctionCataloguesMatchDecoders(t *testing.T) {
 	for _, app := range []string{"modbus", "dnp3", "enip", "s7"} {
 		if !seen[app] {
 			t.Errorf("no golden output names a %s function", app)
+		}
+	}
+}
+
+// TestCataloguesAgree checks that the model's function catalogue knows
+// every function a decoder can name, with the same code: a name the
+// judgement did not know would be a function it cannot verify, and another
+// code another function. EtherNet/IP's encapsulation commands ("enip") are
+// not functions the model judges, so they are not checked.
+func TestCataloguesAgree(t *testing.T) {
+	for _, proto := range []string{"modbus", "dnp3", "cip", "s7", "iec104", "bacnet", "opcua"} {
+		fns := decode.Catalogue(proto)
+		if len(fns) == 0 {
+			t.Errorf("%s: decode has no catalogue", proto)
+		}
+		for _, f := range fns {
+			code := -1
+			if f.Code.OK {
+				code = int(f.Code.V)
+			}
+			if !rules.KnowsFunction(proto, f.Name) {
+				t.Errorf("%s: the model's catalogue does not know %q (code %d)", proto, f.Name, code)
+			}
+			if c, ok := rules.FunctionCode(proto, f.Name); ok && c != code {
+				t.Errorf("%s %q: decode code %d, model code %d", proto, f.Name, code, c)
+			}
 		}
 	}
 }

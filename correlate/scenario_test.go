@@ -71,10 +71,15 @@ func readScenario(tb testing.TB, path string) []scenarioLine {
 // parseLines decodes raw lines as the collectors would.
 func parseLines(tb testing.TB, lines []scenarioLine) []event.Event {
 	tb.Helper()
-	p := &decode.Parser{Header: syslog.NewParser(syslog.Config{Location: time.UTC}), Site: "refinery"}
+	hp := syslog.NewParser(syslog.Config{Location: time.UTC})
+	p := &decode.Parser{Header: hp, Site: "refinery"}
 	recv := time.Date(2026, 4, 15, 13, 40, 0, 0, time.UTC)
 	evs := make([]event.Event, len(lines))
 	for i, l := range lines {
+		// Lines arrive as they are sent: received at their header's time.
+		if h := hp.Parse(l.raw, recv); !h.Time.IsZero() {
+			recv = h.Time
+		}
 		p.Parse([]byte(l.raw), netip.Addr{}, recv.Add(time.Duration(i)), &evs[i])
 		if evs[i].Kind == event.KindRaw {
 			tb.Fatalf("line %d not decoded: %s", l.lineNo, evs[i].ParseError)

@@ -7,6 +7,8 @@
 package correlate
 
 import (
+	"net/netip"
+
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
 )
@@ -122,7 +124,10 @@ const ReasonThreat rules.Reason = "threat"
 func Judge(m *rules.Model, ev *event.Event) Judgement {
 	var j Judgement
 	if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() {
-		return j
+		ResolveNames(m, ev)
+		if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() {
+			return j
+		}
 	}
 	if ev.Device != "" {
 		j.Device = m.Device(ev.Device)
@@ -202,6 +207,26 @@ func onPath(dev *rules.Device, d *rules.Decision) bool {
 		}
 	}
 	return false
+}
+
+// ResolveNames gives an endpoint a device printed by name (attrs src_host,
+// dst_host: Cisco's "names" and object display) the address of the model's
+// asset of that name, so the event can be judged; the name stays. An
+// endpoint whose name is no asset stays without an address and the event
+// without a verdict. Only events missing an address are looked at.
+func ResolveNames(m *rules.Model, ev *event.Event) {
+	resolve := func(addr *netip.Addr, key string) {
+		if addr.IsValid() {
+			return
+		}
+		if name, ok := ev.Attr(key); ok {
+			if a := m.AssetNamed(name); a != nil && len(a.Addresses) > 0 {
+				*addr = a.Addresses[0]
+			}
+		}
+	}
+	resolve(&ev.SrcIP, event.AttrSrcHost)
+	resolve(&ev.DstIP, event.AttrDstHost)
 }
 
 // Enrich judges an event and writes the verdict into it (src_zone,

@@ -265,7 +265,7 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 			} else if cs, err := parseCodes(t.s); err == nil && !cat.named {
 				codes = append(codes, cs...)
 			} else if v, ok := cat.byName[normName(t.s)]; ok {
-				if cat.named {
+				if cat.named || v < 0 {
 					names = append(names, normName(t.s))
 				} else {
 					codes = append(codes, v)

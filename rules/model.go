@@ -415,6 +415,18 @@ func (m *Model) Diagnostics() []Diagnostic { return m.diagnostics }
 // AssetOf returns the asset that owns an address, or nil.
 func (m *Model) AssetOf(a netip.Addr) *Asset { return m.assetByAddr[a.Unmap()] }
 
+// AssetNamed returns the asset of a name, compared without case, or nil:
+// for devices that print a host name where an address belongs (Cisco's
+// "names"). Linear in the assets; it runs only for such events.
+func (m *Model) AssetNamed(name string) *Asset {
+	for _, a := range m.assets {
+		if strings.EqualFold(a.Name, name) {
+			return a
+		}
+	}
+	return nil
+}
+
 // ZoneOf returns the zone of an address, or nil when it is in none: an
 // asset's own address first, then the longest matching network.
 func (m *Model) ZoneOf(a netip.Addr) *Zone {

@@ -491,3 +491,36 @@ func TestModelHash(t *testing.T) {
 		t.Errorf("framing: %v %v", x, y)
 	}
 }
+
+// Read-only rules on the functions decoders name beyond the codes: UMAS
+// sub-functions, CIP services by object, S7 user data and S7comm-plus,
+// OPC UA services, BACnet's unconfirmed services, IEC 104 App-ID groups.
+func TestReadOnlyByName(t *testing.T) {
+	for _, tc := range []struct {
+		proto, fn string
+		code      int
+		allowed   bool
+	}{
+		{"modbus", "umas_read_variables", 90, true}, {"modbus", "umas_download_block", 90, false},
+		{"modbus", "umas_stop_plc", 90, false}, {"modbus", "umas", 90, false},
+		{"enip", "read_modify_write_tag", 0x4e, false}, {"enip", "forward_close", 0x4e, true},
+		{"enip", "", 0x4e, false}, {"enip", "unconnected_send", 0x52, false}, {"enip", "read_tag_fragmented", 0x52, true},
+		{"enip", "initiate_download", 0x4c, false}, {"enip", "initiate_partial_read", 0x4d, true},
+		{"s7", "read_var", 4, true}, {"s7", "write_var", 5, false}, {"s7", "download_block", 0x1b, false},
+		{"s7", "plc_stop", 0x29, false}, {"s7", "read_szl", -1, true}, {"s7", "plc_password", -1, false},
+		{"s7", "get_multi_variables", 0x054c, true}, {"s7", "set_multi_variables", 0x0542, false},
+		{"s7", "notification", -1, true},
+		{"opcua", "write", 673, false}, {"opcua", "call", 712, false}, {"opcua", "browse", 527, true},
+		{"opcua", "hello", -1, true}, {"opcua", "WriteRequest", -1, false},
+		{"bacnet", "who_is", -1, true}, {"bacnet", "write_property", 15, false}, {"bacnet", "time_synchronization", -1, false},
+		{"iec104", "asdu_process_info_control", -1, false}, {"iec104", "asdu_process_info_monitor", -1, true},
+		{"iec104", "single_command", 45, false}, {"iec104", "m_me_nc_1", 13, true},
+		{"dnp3", "save_configuration", 19, false}, {"dnp3", "response", 129, true},
+	} {
+		p := lookupProtocol(tc.proto)
+		fs := newFunctionSet(p.functions, p.functions.readOnly, p.functions.readCode)
+		if got := fs.Allows(tc.code, tc.fn); got != tc.allowed {
+			t.Errorf("%s %s (%d) under read-only: allowed %v, want %v", tc.proto, tc.fn, tc.code, got, tc.allowed)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +114,18 @@ type Parser struct {
 	Registry *Registry      // nil means Default
 	Decoder  Decoder        // when set, every line goes to it: no detection
 	Site     string         // copied into every event
+	// MaxPast and MaxAhead bound a plausible event time around the receive
+	// time; zero means DefaultMaxPast and DefaultMaxAhead. See Plausible.
+	MaxPast, MaxAhead time.Duration
 }
+
+// The default bounds of a plausible event time: a device may send what it
+// buffered during a long outage, but not from more than a year ago, and its
+// clock may run ahead by a timezone error, but not by more than a day.
+const (
+	DefaultMaxPast  = 366 * 24 * time.Hour
+	DefaultMaxAhead = 24 * time.Hour
+)
 
 var defaultHeader = syslog.NewParser(syslog.Config{})
 
@@ -156,8 +168,10 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 	var err error
 	if d == nil {
 		err = ErrUnrecognized
-	} else {
-		err = safeDecode(d, &h, ev)
+	} else if err = safeDecode(d, &h, ev); err == nil {
+		if err = Complete(ev); err != nil {
+			err = fmt.Errorf("%s: %w", d.Name(), err)
+		}
 	}
 	if err != nil {
 		attrs := ev.Attrs[:0]
@@ -166,7 +180,77 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 		ev.Kind = event.KindRaw
 		ev.ParseError = err.Error()
 	}
+	p.plausibleTime(ev, received)
 	ev.ID = event.NewID(sender, ev.Device, received, line)
+}
+
+// Plausible reports whether t can be the time a device logged an event
+// received at received: not zero, not more than maxPast before it (a
+// clock reset to 1970 or to its firmware's date, a millisecond count read
+// as seconds) and not more than maxAhead after it (a clock years ahead).
+func Plausible(t, received time.Time, maxPast, maxAhead time.Duration) bool {
+	return !t.IsZero() && !t.Before(received.Add(-maxPast)) && !t.After(received.Add(maxAhead))
+}
+
+// plausibleTime replaces an implausible device time by the receive time,
+// keeping what the device said in event.AttrDeviceTime. A zero time (no time in
+// the line at all) is left for the pipeline to fill.
+func (p *Parser) plausibleTime(ev *event.Event, received time.Time) {
+	if ev.Time.IsZero() || received.IsZero() {
+		return
+	}
+	past, ahead := p.MaxPast, p.MaxAhead
+	if past == 0 {
+		past = DefaultMaxPast
+	}
+	if ahead == 0 {
+		ahead = DefaultMaxAhead
+	}
+	if Plausible(ev.Time, received, past, ahead) {
+		return
+	}
+	var buf [40]byte
+	ev.SetAttr(event.AttrDeviceTime, string(deviceTime(buf[:0], ev.Time)))
+	ev.Time = received.UTC()
+}
+
+// deviceTime writes t in RFC 3339, or as seconds since the epoch when its
+// year has no RFC 3339 form.
+func deviceTime(dst []byte, t time.Time) []byte {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return strconv.AppendInt(dst, t.Unix(), 10)
+	}
+	return t.UTC().AppendFormat(dst, time.RFC3339Nano)
+}
+
+// Errors of events that lack what their kind requires.
+var (
+	ErrNoSource      = errors.New("no source address")
+	ErrNoDestination = errors.New("no destination address")
+)
+
+// Complete checks that an event has what its kind requires: a flow, dpi or
+// alert event names both endpoints, by address or (event.AttrSrcHost,
+// event.AttrDstHost) by host name. An event that lacks one is a decode error,
+// never a silent success: it would be judged by nothing.
+func Complete(ev *event.Event) error {
+	switch ev.Kind {
+	case event.KindFlow, event.KindDPI, event.KindAlert:
+	default:
+		return nil
+	}
+	if !ev.SrcIP.IsValid() && !hasAttr(ev, event.AttrSrcHost) {
+		return fmt.Errorf("%s event: %w", ev.Kind, ErrNoSource)
+	}
+	if !ev.DstIP.IsValid() && !hasAttr(ev, event.AttrDstHost) {
+		return fmt.Errorf("%s event: %w", ev.Kind, ErrNoDestination)
+	}
+	return nil
+}
+
+func hasAttr(ev *event.Event, key string) bool {
+	_, ok := ev.Attr(key)
+	return ok
 }
 
 // AttrRepeatCount holds N of a relay's "message repeated N times".

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/decode/decodetest"
@@ -30,6 +31,17 @@ func (s stub) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	ev.Kind = event.KindFlow
 	ev.Vendor = s.name
+	ev.SrcIP, ev.DstIP = netip.MustParseAddr("10.30.1.50"), netip.MustParseAddr("10.20.1.10")
+	if strings.Contains(h.Body, "nodst") {
+		ev.DstIP = netip.Addr{}
+	}
+	if strings.Contains(h.Body, "named") {
+		ev.SrcIP = netip.Addr{}
+		ev.SetAttr(event.AttrSrcHost, "hist-01")
+	}
+	if strings.Contains(h.Body, "year") {
+		ev.Time = time.Date(33658, 9, 27, 1, 46, 40, 0, time.UTC)
+	}
 	ev.SetAttr("body", h.Body)
 	return s.err
 }
@@ -94,9 +106,17 @@ func TestKV(t *testing.T) {
 	for k, v := range decode.KV(`date=2026-04-15 devname="fgr-c2" msg="a \"quoted\" = value" empty= bare x=1, y=2,z=3 last="unterminated`) {
 		got = append(got, k+"|"+v)
 	}
-	want := `date|2026-04-15 devname|fgr-c2 msg|a \"quoted\" = value empty| x|1 y|2,z=3 last|unterminated`
+	want := `date|2026-04-15 devname|fgr-c2 msg|a \"quoted\" = value empty| x|1 y|2 z|3 last|unterminated`
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
+	}
+	// FortiOS's CSV format; a comma inside an unquoted value stays.
+	got = got[:0]
+	for k, v := range decode.KV(`date=2026-03-03,time=10:15:22,devname="fgr-c2",msg="a, b",list=a,b,c=1`) {
+		got = append(got, k+"|"+v)
+	}
+	if want := `date|2026-03-03 time|10:15:22 devname|fgr-c2 msg|a, b list|a,b c|1`; strings.Join(got, " ") != want {
+		t.Errorf("csv: got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
 
@@ -130,8 +150,8 @@ func TestProtocolsAndFunctions(t *testing.T) {
 	if _, ok := decode.FunctionCode("modbus", "launch-missiles"); ok {
 		t.Error("unknown function name matched")
 	}
-	if got := decode.FunctionName("modbus", 0x86); got != "write_single_register_exception" {
-		t.Errorf("exception name %q", got)
+	if got := decode.FunctionName("modbus", 0x86); got != "" {
+		t.Errorf("0x86 is no function of its own: %q", got)
 	}
 	if got := decode.FunctionName("dnp3", 0); got != "confirm" {
 		t.Errorf("dnp3 0 = %q", got)
@@ -158,5 +178,77 @@ func TestRepeatedMessages(t *testing.T) {
 		if string(ev.Kind) != tc.kind || body != tc.body || count != tc.count || ev.Message != tc.line || ev.ID.IsZero() {
 			t.Errorf("%q: kind %s body %q count %q", tc.line, ev.Kind, body, count)
 		}
+	}
+}
+
+// A flow, dpi or alert event names both endpoints, by address or by host
+// name; one that does not is a raw event saying what it lacks.
+func TestCompleteness(t *testing.T) {
+	reg := &decode.Registry{}
+	reg.Register(stub{name: "fw", prefix: "%FW"})
+	p := &decode.Parser{Registry: reg}
+	var ev event.Event
+	sender := netip.MustParseAddr("10.30.1.1")
+	for _, tc := range []struct{ line, kind, perr string }{
+		{"<14>Apr 15 09:36:50 fw-1 %FW both", "flow", ""},
+		{"<14>Apr 15 09:36:50 fw-1 %FW nodst", "raw", "fw: flow event: no destination address"},
+		{"<14>Apr 15 09:36:50 fw-1 %FW named", "flow", ""},
+		{"<14>Apr 15 09:36:50 fw-1 %FW named nodst", "raw", "fw: flow event: no destination address"},
+	} {
+		p.Parse([]byte(tc.line), sender, decodetest.Received, &ev)
+		if string(ev.Kind) != tc.kind || ev.ParseError != tc.perr {
+			t.Errorf("%q: kind %s, parse_error %q", tc.line, ev.Kind, ev.ParseError)
+		}
+	}
+	ev = event.Event{Kind: event.KindSystem}
+	if err := decode.Complete(&ev); err != nil {
+		t.Errorf("system event: %v", err)
+	}
+	ev.Kind = event.KindAlert
+	if err := decode.Complete(&ev); !errors.Is(err, decode.ErrNoSource) {
+		t.Errorf("alert without endpoints: %v", err)
+	}
+}
+
+// An implausible device time becomes the receive time; what the device
+// said is kept, and the event survives the codec.
+func TestImplausibleTime(t *testing.T) {
+	reg := &decode.Registry{}
+	reg.Register(stub{name: "fw", prefix: "%FW"})
+	p := &decode.Parser{Registry: reg}
+	var ev event.Event
+	sender := netip.MustParseAddr("10.30.1.1")
+	recv := decodetest.Received
+	for _, tc := range []struct {
+		line, time, device string
+	}{
+		{"<14>Apr 15 09:36:50 fw-1 %FW ok", "2026-04-15T09:36:50Z", ""},
+		// The year from a millisecond count read as seconds.
+		{"<14>Apr 15 09:36:50 fw-1 %FW year", "2026-04-15T13:40:00Z", "1000000000000"},
+		// A clock reset: RFC 3339 with a year, long before.
+		{"<14>2016-04-15T09:36:50Z fw-1 %FW old", "2026-04-15T13:40:00Z", "2016-04-15T09:36:50Z"},
+		// A day and more ahead.
+		{"<14>2026-04-16T14:40:01Z fw-1 %FW ahead", "2026-04-15T13:40:00Z", "2026-04-16T14:40:01Z"},
+		// Within a timezone's error ahead, and within a year back: kept.
+		{"<14>2026-04-16T03:40:00Z fw-1 %FW tz", "2026-04-16T03:40:00Z", ""},
+		{"<14>2025-05-01T00:00:00Z fw-1 %FW buffered", "2025-05-01T00:00:00Z", ""},
+		// Raw events too.
+		{"<14>1999-01-01T00:00:00Z fw-1 nothing", "2026-04-15T13:40:00Z", "1999-01-01T00:00:00Z"},
+	} {
+		p.Parse([]byte(tc.line), sender, recv, &ev)
+		dt, _ := ev.Attr(event.AttrDeviceTime)
+		if got := ev.Time.Format(time.RFC3339); got != tc.time || dt != tc.device {
+			t.Errorf("%q: time %s device_time %q, want %s %q", tc.line, got, dt, tc.time, tc.device)
+		}
+		var back event.Event
+		if err := event.Decode(ev.AppendJSON(nil), &back); err != nil {
+			t.Errorf("%q: %v", tc.line, err)
+		}
+	}
+	// Bounds are the Parser's to set.
+	p.MaxPast = 20 * 365 * 24 * time.Hour
+	p.Parse([]byte("<14>2016-04-15T09:36:50Z fw-1 %FW old"), sender, recv, &ev)
+	if ev.Time.Year() != 2016 {
+		t.Errorf("MaxPast not applied: %v", ev.Time)
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/otsiem/otsiem/ingest/event"
 )
 
-// KV yields the key=value pairs of s, separated by spaces (or commas
-// followed by spaces). A value may be double-quoted; it is yielded without
-// the quotes and with its escapes as they are. A token without '=' is
-// skipped.
+// KV yields the key=value pairs of s, separated by spaces, tabs or commas
+// (FortiOS's CSV format writes "date=2026-03-03,time=10:15:22,…"). A value
+// may be double-quoted; it is yielded without the quotes and with its
+// escapes as they are. An unquoted value ends at a space, or at a comma
+// that a key and '=' follow. A token without '=' is skipped.
 func KV(s string) iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		i := 0
@@ -43,7 +44,7 @@ func KV(s string) iter.Seq2[string, string] {
 				i++
 			} else {
 				vs := i
-				for i < len(s) && s[i] != ' ' && s[i] != '\t' {
+				for i < len(s) && s[i] != ' ' && s[i] != '\t' && !(s[i] == ',' && keyFollows(s[i+1:])) {
 					i++
 				}
 				val = s[vs:i]
@@ -56,6 +57,22 @@ func KV(s string) iter.Seq2[string, string] {
 			}
 		}
 	}
+}
+
+// keyFollows reports whether s starts with a key and '=': up to 40
+// letters, digits, '_' or '-'.
+func keyFollows(s string) bool {
+	for i := 0; i < len(s) && i <= 40; i++ {
+		c := s[i]
+		switch {
+		case c == '=':
+			return i > 0
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // Addr parses an IPv4 or IPv6 address, with or without a %zone; it

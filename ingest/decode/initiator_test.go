@@ -59,15 +59,20 @@ func TestSetOTAppKeepsUnmappedFunctions(t *testing.T) {
 		hasCode         bool
 	}{
 		{"Modbus.Write.Single.Register", "", "modbus", "write_single_register", 6, true},
-		{"Modbus_Func05.Write.Single.Coil.Validation", "", "modbus", "Func05.Write.Single.Coil.Validation", 0, false},
-		{"Modbus.Unity_Download.Block", "", "modbus", "Unity_Download.Block", 0, false},
+		{"Modbus_Func05.Write.Single.Coil.Validation", "", "modbus", "write_single_coil", 5, true},
+		{"Modbus.Unity_Download.Block", "", "modbus", "umas_download_block", 90, true},
+		{"Modbus_Vendor.Specific.Thing", "", "modbus", "Vendor.Specific.Thing", 0, false},
 		{"modbus-base", "", "modbus", "", 0, false},
 		{"OPC.UA", "", "opcua", "", 0, false},
 		{"Modbus.TCP.Function.Code.Scan", "Modbus.TCP.Function.Code.Scan", "modbus", "", 0, false},
 		{"DNP3.Cold.Restart", "DNP3.Cold.Restart", "dnp3", "cold_restart", 13, true},
 	} {
 		ev := event.Event{Signature: tt.signature}
-		if !SetOTApp(&ev, tt.name) {
+		set := SetOTApp
+		if tt.signature != "" {
+			set = SetOTSignature
+		}
+		if !set(&ev, tt.name) {
 			t.Fatalf("%s: not an industrial name", tt.name)
 		}
 		if ev.AppProtocol != tt.app || ev.Function != tt.function || ev.FunctionCode.OK != tt.hasCode || ev.FunctionCode.V != tt.code {

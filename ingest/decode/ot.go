@@ -1,171 +1,440 @@
 package decode
 
-import "github.com/otsiem/otsiem/ingest/event"
+import (
+	"strings"
 
-// Function names are snake_case forms of the names in the protocol
-// specifications: the Modbus Application Protocol Specification V1.1b3,
-// IEEE 1815 (DNP3) and the ODVA CIP / EtherNet/IP specifications.
+	"github.com/otsiem/otsiem/ingest/event"
+)
 
-// modbusFunctions are the public Modbus function codes.
-var modbusFunctions = map[int32]string{
-	1: "read_coils", 2: "read_discrete_inputs", 3: "read_holding_registers", 4: "read_input_registers",
-	5: "write_single_coil", 6: "write_single_register", 7: "read_exception_status", 8: "diagnostics",
-	11: "get_comm_event_counter", 12: "get_comm_event_log", 15: "write_multiple_coils",
-	16: "write_multiple_registers", 17: "report_server_id", 20: "read_file_record", 21: "write_file_record",
-	22: "mask_write_register", 23: "read_write_multiple_registers", 24: "read_fifo_queue",
-	43: "encapsulated_interface_transport",
+// Function is one function of an industrial protocol as otsiem names it:
+// Name is snake_case and the same as in the model's function catalogue
+// (rules/protocols.go), Code the value on the wire when the function has
+// one of its own. Functions known by name only (OPC UA services by their
+// request, UMAS sub-functions, S7 user-data functions, S7comm-plus
+// functions, BACnet unconfirmed services, CIP services whose meaning
+// depends on the object class) have no Code, or the Code of the service
+// they ride on, and are told apart by Name.
+type Function struct {
+	Name string
+	Code event.Opt[int32]
 }
 
-// dnp3Functions are the DNP3 application layer function codes.
-var dnp3Functions = map[int32]string{
-	0: "confirm", 1: "read", 2: "write", 3: "select", 4: "operate", 5: "direct_operate",
-	6: "direct_operate_nr", 7: "immed_freeze", 8: "immed_freeze_nr", 9: "freeze_clear",
-	10: "freeze_clear_nr", 11: "freeze_at_time", 12: "freeze_at_time_nr", 13: "cold_restart",
-	14: "warm_restart", 15: "initialize_data", 16: "initialize_application", 17: "start_application",
-	18: "stop_application", 19: "save_configuration", 20: "enable_unsolicited", 21: "disable_unsolicited",
-	22: "assign_class", 23: "delay_measure", 24: "record_current_time", 25: "open_file", 26: "close_file",
-	27: "delete_file", 28: "get_file_info", 29: "authenticate_file", 30: "abort_file",
-	31: "activate_config", 32: "authenticate_req", 33: "authenticate_err", 129: "response",
-	130: "unsolicited_response", 131: "authenticate_resp",
+// catalog names the functions of one protocol.
+type catalog struct {
+	byCode map[int32]string
+	byName map[string]Function // folded name or alias → function
+	list   []Function
 }
 
-// cipServices are common CIP service codes (the common services of the CIP
-// specification and the Connection Manager and Logix symbol services).
-var cipServices = map[int32]string{
-	0x01: "get_attributes_all", 0x02: "set_attributes_all", 0x03: "get_attribute_list",
-	0x04: "set_attribute_list", 0x05: "reset", 0x06: "start", 0x07: "stop", 0x08: "create",
-	0x09: "delete", 0x0a: "multiple_service_packet", 0x0d: "apply_attributes",
-	0x0e: "get_attribute_single", 0x10: "set_attribute_single", 0x11: "find_next_object_instance",
-	0x14: "error_response", 0x15: "restore", 0x16: "save", 0x17: "nop", 0x18: "get_member",
-	0x19: "set_member", 0x1a: "insert_member", 0x1b: "remove_member", 0x1c: "group_sync",
-	0x4c: "read_tag", 0x4d: "write_tag", 0x4e: "forward_close", 0x52: "unconnected_send",
-	0x53: "write_tag_fragmented", 0x54: "forward_open", 0x5b: "large_forward_open",
+// newCatalog builds a catalogue from a code table, functions known by name
+// only (each with the code of the service carrying it, or -1), and
+// aliases (any spelling, folded when looked up) of the names.
+func newCatalog(codes map[int32]string, named map[string]int32, aliases map[string]string) *catalog {
+	c := &catalog{byCode: codes, byName: map[string]Function{}}
+	add := func(f Function) {
+		c.list = append(c.list, f)
+		c.byName[folded(f.Name)] = f
+	}
+	for code, name := range codes {
+		add(Function{Name: name, Code: event.Some(code)})
+	}
+	for name, code := range named {
+		f := Function{Name: name}
+		if code >= 0 {
+			f.Code = event.Some(code)
+		}
+		add(f)
+	}
+	for alias, name := range aliases {
+		f, ok := c.byName[folded(name)]
+		if !ok {
+			panic("decode: alias " + alias + " of unknown function " + name)
+		}
+		c.byName[folded(alias)] = f
+	}
+	return c
 }
 
-// enipCommands are the EtherNet/IP encapsulation commands.
-var enipCommands = map[int32]string{
-	0x0000: "nop", 0x0004: "list_services", 0x0063: "list_identity", 0x0064: "list_interfaces",
-	0x0065: "register_session", 0x0066: "unregister_session", 0x006f: "send_rr_data",
-	0x0070: "send_unit_data", 0x0072: "indicate_status", 0x0073: "cancel",
+func (c *catalog) lookupName(name string) (Function, bool) {
+	var buf [64]byte
+	f, ok := c.byName[string(fold(buf[:0], name))]
+	return f, ok
 }
 
-// s7Functions are S7comm job function codes.
-var s7Functions = map[int32]string{
-	0x00: "cpu_services", 0x04: "read_var", 0x05: "write_var", 0x1a: "request_download",
-	0x1b: "download_block", 0x1c: "download_ended", 0x1d: "start_upload", 0x1e: "upload",
-	0x1f: "end_upload", 0x28: "plc_control", 0x29: "plc_stop", 0xf0: "setup_communication",
+var catalogs = map[string]*catalog{
+	"modbus": modbusCatalog,
+	"dnp3":   dnp3Catalog,
+	"cip":    cipCatalog,
+	"enip":   enipCatalog,
+	"s7":     s7Catalog,
+	"iec104": iec104Catalog,
+	"bacnet": bacnetCatalog,
+	"opcua":  opcuaCatalog,
 }
 
-// iec104Types are common IEC 60870-5-104 ASDU type identifications.
-var iec104Types = map[int32]string{
-	1: "m_sp_na_1", 3: "m_dp_na_1", 9: "m_me_na_1", 11: "m_me_nb_1", 13: "m_me_nc_1", 30: "m_sp_tb_1",
-	31: "m_dp_tb_1", 36: "m_me_tf_1", 45: "c_sc_na_1", 46: "c_dc_na_1", 47: "c_rc_na_1", 48: "c_se_na_1",
-	49: "c_se_nb_1", 50: "c_se_nc_1", 58: "c_sc_ta_1", 59: "c_dc_ta_1", 100: "c_ic_na_1",
-	101: "c_ci_na_1", 102: "c_rd_na_1", 103: "c_cs_na_1", 105: "c_rp_na_1",
-}
-
-func tableFor(proto string) map[int32]string {
-	switch proto {
-	case "modbus":
-		return modbusFunctions
-	case "dnp3":
-		return dnp3Functions
-	case "cip":
-		return cipServices
-	case "enip":
-		return enipCommands
-	case "s7":
-		return s7Functions
-	case "iec104":
-		return iec104Types
+// Catalogue returns the functions otsiem names for an app protocol
+// (AppProtocol's name), nil for protocols without a catalogue. Tests use
+// it to check that the model's catalogue knows every name decoders give.
+func Catalogue(proto string) []Function {
+	if c := catalogs[proto]; c != nil {
+		return c.list
 	}
 	return nil
 }
 
-// FunctionName returns the name of function code code of an app protocol
-// (as AppProtocol names it), or "" when unknown. Modbus exception
-// responses (code+0x80) are named "<function>_exception".
+// FunctionName returns the name of function code code of an app protocol,
+// or "" when unknown.
 func FunctionName(proto string, code int32) string {
-	t := tableFor(proto)
-	if t == nil {
-		return ""
-	}
-	if name, ok := t[code]; ok {
-		return name
-	}
-	if proto == "modbus" && code >= 0x80 {
-		if name, ok := t[code-0x80]; ok {
-			return modbusExceptions[name]
-		}
+	if c := catalogs[proto]; c != nil {
+		return c.byCode[code]
 	}
 	return ""
 }
 
-var modbusExceptions = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range modbusFunctions {
-		m[n] = n + "_exception"
-	}
-	return m
-}()
-
-// FunctionCode returns the function code named name for an app protocol,
-// matching names case-insensitively and ignoring '-', '_' and spaces, so
-// "read-holding-registers", "READ_HOLDING_REGISTERS" and "Read Holding
-// Registers" all give Modbus 3. Cisco's Modbus inspection names
-// (force-single-coil, preset-single-register, force-multiple-coils,
-// preset-multiple-registers) are understood too.
+// FunctionCode returns the code of a function of an app protocol named in
+// any of the spellings devices use, matching case-insensitively and
+// ignoring everything but letters and digits: "read-holding-registers",
+// "READ_HOLDING_REGISTERS", "Read Holding Registers", Cisco's
+// "preset-single-register" and Zeek's "SAVE_CONFIG" all work. ok is false
+// for unknown names and for functions known by name only.
 func FunctionCode(proto, name string) (int32, bool) {
-	t := tableFor(proto)
-	if t == nil || name == "" {
+	c := catalogs[proto]
+	if c == nil || name == "" {
 		return 0, false
 	}
-	var buf, buf2 [48]byte
-	key := fold(buf[:0], name)
-	if code, ok := aliases[proto][string(key)]; ok {
-		return code, true
+	f, ok := c.lookupName(name)
+	return f.Code.V, ok && f.Code.OK
+}
+
+// AttrException holds the exception of a Modbus exception response (its
+// name when the device gives a code or name, else "unspecified"); the
+// event's function is the request's.
+const AttrException = "exception"
+
+// SetFunction sets ev's app_protocol and, from what the device logged, its
+// function: code is the code on the wire (unknown when not logged), name
+// the device's name for it ("" when not logged). The function's name is
+// otsiem's when the catalogue knows the name or the code; a name the
+// catalogue does not know is kept as the device wrote it, so the judgement
+// sees a function it cannot verify rather than none. A Modbus exception
+// response (code with bit 0x80, or a name ending in "exception") is named
+// as the request's function, with AttrException set.
+func SetFunction(ev *event.Event, proto string, code event.Opt[int32], name string) {
+	if proto != "" {
+		ev.AppProtocol = proto
 	}
-	for code, n := range t {
-		if string(key) == string(fold(buf2[:0], n)) {
-			return code, true
+	name = strings.TrimSpace(name)
+	if proto == "modbus" {
+		exception := false
+		if code.OK && code.V >= 0x80 && code.V < 0x100 {
+			code.V &^= 0x80
+			exception = true
+		}
+		if base, ok := cutFoldedSuffix(name, "exception"); ok && base != "" {
+			name, exception = base, true
+		}
+		if exception {
+			if _, ok := ev.Attr(AttrException); !ok {
+				ev.SetAttr(AttrException, "unspecified")
+			}
 		}
 	}
-	return 0, false
+	c := catalogs[ev.AppProtocol]
+	if c == nil {
+		if code.OK {
+			ev.FunctionCode = code
+		}
+		ev.Function = name
+		return
+	}
+	if name != "" {
+		if f, ok := c.lookupName(name); ok {
+			ev.Function = f.Name
+			if code.OK {
+				ev.FunctionCode = code
+			} else {
+				ev.FunctionCode = f.Code
+			}
+			return
+		}
+	}
+	if code.OK {
+		ev.FunctionCode = code
+		if n := c.byCode[code.V]; n != "" {
+			ev.Function = n
+			return
+		}
+	}
+	ev.Function = name
 }
 
-// aliases are other names of functions, folded, by protocol: Cisco's
-// Modbus inspection names, Zeek's Modbus and DNP3 names.
-var aliases = map[string]map[string]int32{
-	"modbus": {
-		"forcesinglecoil": 5, "presetsingleregister": 6, "forcemultiplecoils": 15,
-		"presetmultipleregisters": 16, "readinputstatus": 2, "readcoilstatus": 1,
-		"readwriteregisters": 23, "maskwrite4xregister": 22, "readmultipleregisters": 3,
-		"writeregister": 6, "writecoil": 5, "writeregisters": 16, "writecoils": 15,
-		"reportslaveid": 17, "encapinterfacetransport": 43,
-	},
-	"dnp3": {"initializeappl": 16, "startappl": 17, "stopappl": 18},
+// cutFoldedSuffix reports whether s ends with suffix (lowercase letters),
+// ignoring case and a separator before it, and returns s without both.
+func cutFoldedSuffix(s, suffix string) (string, bool) {
+	if len(s) <= len(suffix) || !strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s, false
+	}
+	return strings.TrimRight(s[:len(s)-len(suffix)], "_-. "), true
 }
 
-// SetOTApp sets ev's app_protocol from a name OTApp understands, and its
-// function code and name when the name gives them (the vendor's words for
-// a function otsiem cannot map); it reports whether the
-// name started with an industrial protocol.
+// modbusExceptions names the exception codes of the Modbus Application
+// Protocol Specification V1.1b3, section 7.
+var modbusExceptions = map[string]string{
+	"1": "illegal_function", "2": "illegal_data_address", "3": "illegal_data_value",
+	"4": "server_device_failure", "5": "acknowledge", "6": "server_device_busy",
+	"8": "memory_parity_error", "10": "gateway_path_unavailable", "11": "gateway_target_device_failed_to_respond",
+}
+
+// ModbusException returns the name of a Modbus exception code given as a
+// number ("2", "0x02"), or the device's name for it lowercased.
+func ModbusException(s string) string {
+	if c := Code(s); c.OK {
+		if n, ok := modbusExceptions[itoa(c.V)]; ok {
+			return n
+		}
+	}
+	return lower(s)
+}
+
+func itoa(v int32) string {
+	var b [12]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
+
+// CIP classes whose services 0x4B-0x63 (object-specific, CIP Vol. 1 table
+// A-1.1) otsiem names: the Connection Manager, the File object and Logix
+// tags (the Symbol and Template objects).
+const (
+	CIPClassConnectionManager = 0x06
+	CIPClassFile              = 0x37
+	CIPClassSymbol            = 0x6b
+	CIPClassTemplate          = 0x6c
+)
+
+// cipClassNames are class names as sensors print them.
+var cipClassNames = map[string]int32{
+	"connectionmanager": CIPClassConnectionManager, "file": CIPClassFile,
+	"symbol": CIPClassSymbol, "symbolobject": CIPClassSymbol, "tag": CIPClassSymbol,
+	"template": CIPClassTemplate, "templateobject": CIPClassTemplate,
+}
+
+// CIPClass returns the class id of a class given as a number ("0x6b",
+// "107") or a name ("Symbol", "Connection Manager"), or -1.
+func CIPClass(s string) int32 {
+	if c := Code(s); c.OK {
+		return c.V
+	}
+	var buf [32]byte
+	if c, ok := cipClassNames[string(fold(buf[:0], s))]; ok {
+		return c
+	}
+	return -1
+}
+
+// CIPService names a CIP service by the object class it addresses (-1
+// when unknown): 0x4E is Forward_Close on the Connection Manager but
+// Read-Modify-Write on a Logix tag (a write); 0x52 is Unconnected_Send on
+// the Connection Manager but Read Tag Fragmented on a tag; on the File
+// object 0x4B-0x51 are its upload and download services. Without a class
+// the common reading is given: 0x4E Forward_Close, 0x52 Read Tag
+// Fragmented (the model's catalogue reads the codes the same way).
+func CIPService(code, class int32) string {
+	switch class {
+	case CIPClassConnectionManager:
+		switch code {
+		case 0x4e:
+			return "forward_close"
+		case 0x52:
+			return "unconnected_send"
+		case 0x56:
+			return "get_connection_data"
+		case 0x57:
+			return "search_connection_data"
+		case 0x5a:
+			return "get_connection_owner"
+		}
+	case CIPClassSymbol, CIPClassTemplate:
+		switch code {
+		case 0x4e:
+			return "read_modify_write_tag"
+		case 0x52:
+			return "read_tag_fragmented"
+		}
+	case CIPClassFile:
+		switch code {
+		case 0x4b:
+			return "initiate_upload"
+		case 0x4c:
+			return "initiate_download"
+		case 0x4d:
+			return "initiate_partial_read"
+		case 0x4e:
+			return "initiate_partial_write"
+		case 0x4f:
+			return "upload_transfer"
+		case 0x50:
+			return "download_transfer"
+		case 0x51:
+			return "clear_file"
+		}
+	}
+	return cipCatalog.byCode[code]
+}
+
+// SetOTApp sets ev's app_protocol, and its function when the rest of the
+// name gives one, from an application or signature name that starts with
+// an industrial protocol, as FortiGuard and App-ID name them
+// ("Modbus_Func05.Write.Single.Coil.Validation", "Modbus.Unity_Download.Block",
+// "modbus-read-write-register", "umas-download-block", "DNP3_Direct.Operate",
+// "OPC.UA_Write.Request", "104asdu-process-info-control"). A rest that
+// names no known function ("Modbus_Keep.Alive") is kept as the function's
+// name: the application named a function otsiem cannot verify. A bare
+// protocol or "-base" names none. It reports whether the name started with
+// an industrial protocol.
 func SetOTApp(ev *event.Event, name string) bool {
-	proto, code, fn, hasCode, ok := OTApp(name)
+	return setOT(ev, name, false)
+}
+
+// SetOTSignature is SetOTApp for IDS/IPS signature names ("Modbus.TCP.
+// Illegal.Function.Code"): those name an attack, not a function, so only a
+// rest that names a known function sets one.
+func SetOTSignature(ev *event.Event, name string) bool {
+	return setOT(ev, name, true)
+}
+
+func setOT(ev *event.Event, name string, strict bool) bool {
+	proto, prefix, rest, ok := otPrefix(name)
 	if !ok {
 		return false
 	}
 	ev.AppProtocol = proto
+	if rest == "" || strings.EqualFold(rest, "base") {
+		if prefix == "umas" { // UMAS at all: Modbus function 90
+			SetFunction(ev, "", event.Some[int32](90), "")
+		}
+		return true
+	}
+	code, rest := funcNumber(rest)
+	f, found := lookupRest(proto, prefix, rest)
 	switch {
-	case hasCode:
-		ev.FunctionCode, ev.Function = event.Some(code), fn
-	case fn != "" && name != ev.Signature:
-		// A function the vendor named and otsiem cannot map: kept in the
-		// vendor's words, so that a rule restricting functions judges it
-		// unknown (fail closed) instead of seeing no function at all. A
-		// signature's name names an attack, not a function: its rest is
-		// not kept.
-		ev.Function = fn
+	case found:
+		SetFunction(ev, f.proto, code, f.Name)
+	case code.OK:
+		SetFunction(ev, "", code, "")
+	case !strict:
+		SetFunction(ev, "", code, rest)
 	}
 	return true
+}
+
+// otPrefix finds the longest industrial protocol at the start of name (up
+// to four parts: "IEC.60870.5.104") and returns it, the prefix its
+// function names have ("umas" for "umas-download-block"), and the rest.
+func otPrefix(name string) (proto, prefix, rest string, ok bool) {
+	end := 0
+	for parts := 0; parts < 4 && end < len(name); parts++ {
+		next := strings.IndexFunc(name[end:], isNameSep)
+		if next < 0 {
+			end = len(name)
+		} else {
+			end += next
+		}
+		var buf [32]byte
+		key := string(fold(buf[:0], name[:end]))
+		if p, pre, found := otProtocol(key); found {
+			proto, prefix, rest, ok = p, pre, strings.TrimLeft(name[end:], "._-/ "), true
+		}
+		end++
+	}
+	return proto, prefix, rest, ok
+}
+
+func isNameSep(r rune) bool { return r == '.' || r == '-' || r == '_' || r == ' ' || r == '/' }
+
+// otProtocol maps a folded protocol word to its protocol and the prefix of
+// its functions' names.
+func otProtocol(key string) (proto, prefix string, ok bool) {
+	switch key {
+	case "umas", "unity", "modbusunity":
+		return "modbus", "umas", true
+	case "104apci":
+		return "iec104", "apci", true
+	case "104asdu":
+		return "iec104", "asdu", true
+	}
+	p := AppProtocol(key)
+	return p, "", isOT(p)
+}
+
+// funcNumber reads FortiGuard's "Func05" at the start of rest: the
+// function code, and the rest after it.
+func funcNumber(rest string) (event.Opt[int32], string) {
+	if len(rest) < 5 || !strings.EqualFold(rest[:4], "func") {
+		return event.Opt[int32]{}, rest
+	}
+	i := 4
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	c := Code(rest[4:i])
+	if !c.OK {
+		return c, rest
+	}
+	return c, strings.TrimLeft(rest[i:], "._-/ ")
+}
+
+// restFunction is a function found by lookupRest, with the protocol it
+// belongs to when that differs from the name's (a CIP App-ID naming an
+// EtherNet/IP command).
+type restFunction struct {
+	Function
+	proto string
+}
+
+// lookupRest finds the function the rest of an application name names:
+// the whole rest, else without its last parts ("Write.Single.Coil.
+// Validation" is write_single_coil), with the protocol's prefix, and for
+// CIP also among the EtherNet/IP commands.
+func lookupRest(proto, prefix, rest string) (restFunction, bool) {
+	c := catalogs[proto]
+	if c == nil || rest == "" {
+		return restFunction{}, false
+	}
+	for r := rest; r != ""; {
+		cand := r
+		if prefix != "" {
+			cand = prefix + "_" + r
+		}
+		if f, ok := c.lookupName(cand); ok {
+			return restFunction{Function: f}, true
+		}
+		if proto == "cip" {
+			if f, ok := enipCatalog.lookupName(r); ok {
+				return restFunction{Function: f, proto: "enip"}, true
+			}
+		}
+		i := strings.LastIndexFunc(r, isNameSep)
+		if i <= 0 {
+			break
+		}
+		r = r[:i]
+	}
+	return restFunction{}, false
+}
+
+func isOT(p string) bool {
+	switch p {
+	case "modbus", "dnp3", "enip", "cip", "s7", "iec104", "opcua", "bacnet":
+		return true
+	}
+	return false
 }

@@ -258,4 +258,39 @@ func (e *Event) SwapEndpoints() {
 	e.SrcMappedPort, e.DstMappedPort = e.DstMappedPort, e.SrcMappedPort
 	e.SrcInterface, e.DstInterface = e.DstInterface, e.SrcInterface
 	e.SrcUser, e.DstUser = e.DstUser, e.SrcUser
+	src, hasSrc := e.Attr(AttrSrcHost)
+	dst, hasDst := e.Attr(AttrDstHost)
+	if hasSrc || hasDst {
+		e.setHost(AttrSrcHost, dst, hasDst)
+		e.setHost(AttrDstHost, src, hasSrc)
+	}
 }
+
+// setHost sets a host name attr, or removes it when the other side had none.
+func (e *Event) setHost(key, name string, ok bool) {
+	if ok {
+		e.SetAttr(key, name)
+		return
+	}
+	for i, a := range e.Attrs {
+		if a.Key == key {
+			e.Attrs = append(e.Attrs[:i], e.Attrs[i+1:]...)
+			return
+		}
+	}
+}
+
+// Attribute keys of the event contract that decoders set and later stages
+// read.
+const (
+	// AttrSrcHost and AttrDstHost keep a host name a device printed in
+	// place of an address (Cisco's "names", object names): the endpoint is
+	// known by name only until the correlator resolves the name against
+	// the model's assets.
+	AttrSrcHost = "src_host"
+	AttrDstHost = "dst_host"
+	// AttrDeviceTime keeps, in RFC 3339 (or epoch seconds past year 9999),
+	// an event time the device gave that was not plausible; the event's
+	// time is then the receive time.
+	AttrDeviceTime = "device_time"
+)

@@ -14,19 +14,28 @@ var knownZones = map[string]int{
 	"AST": -4 * 3600, "ADT": -3 * 3600, "EST": -5 * 3600, "EDT": -4 * 3600, "CST": -6 * 3600, "CDT": -5 * 3600,
 	"MST": -7 * 3600, "MDT": -6 * 3600, "PST": -8 * 3600, "PDT": -7 * 3600, "AKST": -9 * 3600, "AKDT": -8 * 3600,
 	"HST": -10 * 3600, "JST": 9 * 3600, "KST": 9 * 3600, "IST": 5*3600 + 1800, "AEST": 10 * 3600, "AEDT": 11 * 3600,
-	"SGT": 8 * 3600, "HKT": 8 * 3600,
+	"SGT": 8 * 3600, "HKT": 8 * 3600, "UT": 0, "UCT": 0, "CAT": 2 * 3600, "EAT": 3 * 3600, "SAST": 2 * 3600,
+	"WAT": 3600, "IDT": 3 * 3600, "PKT": 5 * 3600, "ICT": 7 * 3600, "WIB": 7 * 3600, "PHT": 8 * 3600,
+	"AWST": 8 * 3600, "ACST": 9*3600 + 1800, "ACDT": 10*3600 + 1800, "NZST": 12 * 3600, "NZDT": 13 * 3600,
+	"BRT": -3 * 3600, "ART": -3 * 3600, "NST": -3*3600 - 1800, "NDT": -2*3600 - 1800, "HDT": -9 * 3600,
 }
 
 // parse3164 reads the RFC 3164 family from s (after any PRI):
 //
-//	[TIMESTAMP[:]] [HOSTNAME[ :]] [TAG[[PID]]:] BODY
+//	[SEQ:] [TIMESTAMP[ ZONE][:]] [HOSTNAME[ :]] [FACILITY.SEVERITY[:]] [TAG[[PID]]:] BODY
 //
 // where TIMESTAMP is "Mmm dd hh:mm:ss", optionally with a year after the
 // day, a fraction, a timezone name and a leading '*' or '.' (Cisco's
-// unsynchronized clock marks), or an RFC 3339 timestamp. Without a
+// unsynchronized clock marks), or an RFC 3339 timestamp. SEQ is the
+// sequence number Cisco's EMBLEM and IOS formats put first ("<166>:Mar
+// 03 …" has an empty one). FACILITY.SEVERITY ("LOCAL4.WARNING:") is what
+// relays such as Kiwi write in place of, or besides, the PRI. Without a
 // timestamp a hostname is taken only in Cisco's "host : " form, so that
-// header-less bodies (FortiGate key=value, PAN-OS CSV) stay whole.
+// header-less bodies (FortiGate key=value, PAN-OS CSV) stay whole. A
+// hostname that is not a DNS name ("fw#1") is taken only before a Cisco
+// message. PAN-OS's "-" for a nil TAG is dropped.
 func (p *Parser) parse3164(h *Header, s string, received time.Time) {
+	s = skipSequence(s)
 	rest, t, ok := p.timestamp(s, received)
 	if ok {
 		if h.Format == FormatNone {
@@ -35,30 +44,189 @@ func (p *Parser) parse3164(h *Header, s string, received time.Time) {
 		h.Time = t
 		s = rest
 	}
-	s = strings.TrimLeft(s, " ")
+	s = trimSpace(s)
+	s = p.facilitySeverity(h, s)
 	// HOSTNAME
-	if tok, after, found := token(s); found && isHostname(tok) {
+	if tok, after, found := token(s); found {
 		switch {
+		case !isHostname(tok):
+			if ciscoAfter(after) && isToken(tok) {
+				h.Hostname, s = tok, strings.TrimPrefix(trimSpace(after), ": ")
+			}
 		case strings.HasPrefix(after, " : "):
 			h.Hostname, s = tok, after[3:]
 		case strings.HasPrefix(after, ": ") && ok && isCiscoBody(after[2:]):
 			// "Apr 15 2013 09:36:50 isa3000-c1: %ASA-..."
 			h.Hostname, s = tok, after[2:]
-		case ok && strings.HasPrefix(after, " "):
+		case ok && (strings.HasPrefix(after, " ") || strings.HasPrefix(after, "\t")):
 			h.Hostname, s = tok, after[1:]
 		}
 		if h.Hostname != "" && h.Format == FormatNone {
 			h.Format = FormatRFC3164
 		}
 	}
-	s = strings.TrimLeft(s, " ")
+	s = p.facilitySeverity(h, trimSpace(s))
 	// TAG[PID]:
 	if ok || h.Hostname != "" {
 		if tag, pid, body, found := parseTag(s); found {
 			h.AppName, h.ProcID, s = tag, pid, body
+		} else if body, found := strings.CutPrefix(s, "- "); found {
+			s = body // RFC 5424's NILVALUE as a TAG (PAN-OS)
 		}
 	}
 	h.Body = s
+}
+
+// inner reads a second header that a relay left at the start of the body:
+// the device's own timestamp (with its zone name) and hostname behind the
+// relay's. The device's time, and its hostname when it has one, win.
+func (p *Parser) inner(h *Header, received time.Time) {
+	if !startsLikeTimestamp(h.Body) {
+		return
+	}
+	var in Header
+	in.Format = FormatRFC3164
+	p.parse3164(&in, h.Body, received)
+	if in.Time.IsZero() {
+		return
+	}
+	h.Time, h.Body = in.Time, in.Body
+	if in.Hostname != "" {
+		h.Hostname = in.Hostname
+	}
+	if in.AppName != "" && h.AppName == "" {
+		h.AppName, h.ProcID = in.AppName, in.ProcID
+	}
+	if !h.HasPriority && in.HasPriority {
+		h.HasPriority, h.Priority = true, in.Priority
+	}
+}
+
+// startsLikeTimestamp reports whether s starts with a month name and a
+// space, or "YYYY-", cheaply.
+func startsLikeTimestamp(s string) bool {
+	if len(s) > 0 && (s[0] == '*' || s[0] == '.') {
+		s = s[1:]
+	}
+	if len(s) < 15 {
+		return false
+	}
+	if s[4] == '-' && s[0] >= '0' && s[0] <= '9' {
+		return true
+	}
+	return s[3] == ' ' && monthOf(s[:3]) != 0
+}
+
+// skipSequence drops a leading EMBLEM/IOS sequence number "123: " or the
+// empty ":" of "<166>:Mar 03 …".
+func skipSequence(s string) string {
+	i := 0
+	for i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i < len(s) && s[i] == ':' && (i > 0 || len(s) > 1 && s[1] != ' ') {
+		rest := trimSpace(s[i+1:])
+		if startsLikeTimestamp(rest) {
+			return rest
+		}
+	}
+	return s
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+// facilitySeverity reads a "FACILITY.SEVERITY" word (names as syslog(3)
+// and Kiwi print them, any case, optionally followed by ':') at the start
+// of s; when the line had no PRI it supplies one.
+func (p *Parser) facilitySeverity(h *Header, s string) string {
+	dot := strings.IndexByte(s, '.')
+	if dot < 2 || dot > 8 {
+		return s
+	}
+	end := dot + 1
+	for end < len(s) && end-dot <= 14 && (s[end] >= 'a' && s[end] <= 'z' || s[end] >= 'A' && s[end] <= 'Z') {
+		end++
+	}
+	fac, ok1 := facilityOf(s[:dot])
+	sev, ok2 := severityOf(s[dot+1 : end])
+	if !ok1 || !ok2 {
+		return s
+	}
+	rest := s[end:]
+	if strings.HasPrefix(rest, ":") {
+		rest = rest[1:]
+	}
+	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return s
+	}
+	if !h.HasPriority {
+		h.HasPriority, h.Priority = true, fac*8+sev
+		if h.Format == FormatNone {
+			h.Format = FormatRFC3164
+		}
+	}
+	return trimSpace(rest)
+}
+
+var facilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	"authpriv", "ftp", "ntp", "security", "console", "clock", "local0", "local1", "local2", "local3", "local4",
+	"local5", "local6", "local7"}
+
+func facilityOf(s string) (uint8, bool) {
+	for i, f := range facilities {
+		if strings.EqualFold(s, f) {
+			return uint8(i), true
+		}
+	}
+	if strings.EqualFold(s, "audit") { // syslog-ng's name for 13
+		return 13, true
+	}
+	return 0, false
+}
+
+var severities = [...][3]string{{"emerg", "emergency", "panic"}, {"alert", "", ""}, {"crit", "critical", ""},
+	{"err", "error", ""}, {"warning", "warn", ""}, {"notice", "", ""}, {"info", "informational", "information"},
+	{"debug", "", ""}}
+
+func severityOf(s string) (uint8, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for i, names := range severities {
+		for _, n := range names {
+			if n != "" && strings.EqualFold(s, n) {
+				return uint8(i), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// ciscoAfter reports whether what follows a token is " : %X", ": %X" or
+// " %X": a Cisco message after a hostname.
+func ciscoAfter(after string) bool {
+	after = strings.TrimPrefix(after, " ")
+	after = strings.TrimPrefix(after, ": ")
+	after = strings.TrimPrefix(after, " ")
+	return isCiscoBody(after)
+}
+
+// isToken reports whether s is up to 255 printable ASCII bytes.
+func isToken(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // isCiscoBody reports whether s starts like a Cisco message: "%ASA-".
@@ -69,7 +237,7 @@ func isCiscoBody(s string) bool {
 // token returns s up to the first space or end, the remainder starting
 // at that space, and whether a token ending in a space or ": " was found.
 func token(s string) (tok, rest string, ok bool) {
-	i := strings.IndexByte(s, ' ')
+	i := strings.IndexAny(s, " \t")
 	if i <= 0 {
 		return "", s, false
 	}
@@ -132,6 +300,16 @@ func parseTag(s string) (tag, pid, body string, ok bool) {
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
+// monthOf returns 1-12 for a month's abbreviation, 0 for anything else.
+func monthOf(s string) int {
+	for i, m := range months {
+		if s == m {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // timestamp parses a timestamp at the start of s and returns the rest of s
 // after it (and after a ':' that ends it).
 func (p *Parser) timestamp(s string, received time.Time) (string, time.Time, bool) {
@@ -144,13 +322,7 @@ func (p *Parser) timestamp(s string, received time.Time) (string, time.Time, boo
 	if len(s) < 15 {
 		return s, time.Time{}, false
 	}
-	month := 0
-	for i, m := range months {
-		if s[:3] == m {
-			month = i + 1
-			break
-		}
-	}
+	month := monthOf(s[:3])
 	if month == 0 || s[3] != ' ' {
 		return s, time.Time{}, false
 	}
@@ -181,7 +353,9 @@ func (p *Parser) timestamp(s string, received time.Time) (string, time.Time, boo
 	}
 	rest := s[i:]
 	loc := p.loc
-	// An optional zone name: " EDT" followed by ':' or ' ' or the end.
+	// An optional zone name: " EDT" followed by ':' or ' ' or the end. A
+	// name not known is still a zone name when a ':' ends it ("Mar 03
+	// 10:15:22 NZDT: %ASA-…"), read in the configured location.
 	if len(rest) > 1 && rest[0] == ' ' {
 		j := 1
 		for j < len(rest) && j <= 6 && rest[j] >= 'A' && rest[j] <= 'Z' {
@@ -190,6 +364,8 @@ func (p *Parser) timestamp(s string, received time.Time) (string, time.Time, boo
 		if j > 1 && (j == len(rest) || rest[j] == ':' || rest[j] == ' ') {
 			if z, ok := p.zones[rest[1:j]]; ok {
 				loc, rest = z, rest[j:]
+			} else if j > 2 && j < len(rest) && rest[j] == ':' {
+				rest = rest[j:]
 			}
 		}
 	}

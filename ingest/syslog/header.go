@@ -4,8 +4,11 @@
 // (parsed with github.com/leodido/go-syslog/v4), RFC 3164 with its
 // variants (Cisco ASA/FTD timestamps with a year, fractions and a timezone
 // name, "host : " device ids, no timestamp or no hostname at all, RFC 3339
-// timestamps), FortiGate's header-less key=value after a PRI or none, a
-// UTF-8 BOM, and lines with no syslog header at all. The common RFC 3164
+// timestamps, EMBLEM's "<PRI>seq:" and IOS sequence numbers), what relays
+// add (a "FACILITY.SEVERITY:" word, a second header with the device's own
+// timestamp and hostname behind the relay's), FortiGate's header-less
+// key=value after a PRI or none, a UTF-8 BOM, and lines with no syslog
+// header at all. The common RFC 3164
 // forms go through a hand-written fast path that does not allocate; Parse
 // never fails: what is not a header is body.
 package syslog
@@ -56,6 +59,9 @@ type Header struct {
 	// Body is the message after the header, without a leading BOM and
 	// without trailing CR, LF or NUL bytes.
 	Body string
+	// Location is the listener's timezone (Config.Location, never nil),
+	// for decoders reading timestamps in the body that carry no offset.
+	Location *time.Location
 }
 
 // Severity returns the syslog severity (0-7) and whether there was a PRI.
@@ -103,7 +109,7 @@ const bom = "\xef\xbb\xbf"
 // arrived: it supplies the year that RFC 3164 timestamps lack (a December
 // timestamp received in January belongs to the year before).
 func (p *Parser) Parse(line string, received time.Time) Header {
-	var h Header
+	h := Header{Location: p.loc}
 	s := strings.TrimPrefix(line, bom)
 	s = trimEnd(s)
 	if pri, n, ok := parsePRI(s); ok {
@@ -111,6 +117,7 @@ func (p *Parser) Parse(line string, received time.Time) Header {
 		s = s[n:]
 		h.Format = FormatRFC3164
 		if isVersion(s) && p.parse5424(&h, line) {
+			p.inner(&h, received)
 			return h
 		}
 	}
@@ -119,6 +126,7 @@ func (p *Parser) Parse(line string, received time.Time) Header {
 		h.Body = s
 	}
 	h.Body = strings.TrimPrefix(h.Body, bom)
+	p.inner(&h, received)
 	return h
 }
 

@@ -64,6 +64,43 @@ func TestParse(t *testing.T) {
 			want{FormatRFC5424, 165, "2026-04-15T09:36:50.003Z", "ids-z3", "zeek", "99", `{"_path":"conn"}`}},
 		{`{"timestamp":"2026-04-15T09:36:50.000000+0000","event_type":"flow"}`,
 			want{FormatNone, -1, "", "", "", "", `{"timestamp":"2026-04-15T09:36:50.000000+0000","event_type":"flow"}`}},
+		// EMBLEM: an empty sequence number, the zone name, no hostname
+		// (cases/real-world/asa-message-class-emblem).
+		{`<166>:Mar 03 10:15:22 EDT: %ASA-session-6-106100: access-list A permitted tcp`,
+			want{FormatRFC3164, 166, "2026-03-03T14:15:22Z", "", "", "", "%ASA-session-6-106100: access-list A permitted tcp"}},
+		// IOS/EMBLEM sequence numbers.
+		{`<189>1234: *Mar  3 10:15:22.123 UTC: %SYS-5-CONFIG_I: Configured`,
+			want{FormatRFC3164, 189, "2026-03-03T10:15:22.123Z", "", "", "", "%SYS-5-CONFIG_I: Configured"}},
+		{`<189>000042: Mar  3 10:15:22 CET: %ASA-6-302013: Built`,
+			want{FormatRFC3164, 189, "2026-03-03T09:15:22Z", "", "", "", "%ASA-6-302013: Built"}},
+		// A relay's FACILITY.SEVERITY word, with and without a PRI.
+		{`LOCAL4.WARNING: %ASA-4-106023: Deny tcp`,
+			want{FormatRFC3164, 164, "", "", "", "", "%ASA-4-106023: Deny tcp"}},
+		{`<134>Mar  3 10:15:22 relay-01 local4.warning: %ASA-4-106023: Deny tcp`,
+			want{FormatRFC3164, 134, "2026-03-03T10:15:22Z", "relay-01", "", "", "%ASA-4-106023: Deny tcp"}},
+		{"2026-03-03 10:15:22\tLocal4.Warning\t10.30.1.1\tMar 03 2026 10:15:22: %ASA-4-106023: Deny tcp",
+			want{FormatRFC3164, 164, "2026-03-03T10:15:22Z", "10.30.1.1", "", "", "%ASA-4-106023: Deny tcp"}},
+		// A relay's header in front of the device's own: the device's time
+		// (with its zone) and hostname win.
+		{`<164>Mar  3 10:15:25 relay-01 Mar 03 2026 10:15:22 EDT: %ASA-4-106023: Deny tcp`,
+			want{FormatRFC3164, 164, "2026-03-03T14:15:22Z", "relay-01", "", "", "%ASA-4-106023: Deny tcp"}},
+		{`<164>Mar  3 10:15:25 relay-01 Mar 03 2026 10:15:22 isa3000-c1 : %ASA-4-106023: Deny tcp`,
+			want{FormatRFC3164, 164, "2026-03-03T10:15:22Z", "isa3000-c1", "", "", "%ASA-4-106023: Deny tcp"}},
+		{`<164>1 2026-03-03T10:15:25Z relay-01 - - - - Mar 03 2026 10:15:22 CEST: %ASA-4-106023: Deny tcp`,
+			want{FormatRFC5424, 164, "2026-03-03T08:15:22Z", "relay-01", "", "", "%ASA-4-106023: Deny tcp"}},
+		// Hostnames that are not DNS names, before a Cisco message.
+		{`<166>Mar 03 2026 10:15:22 FW#1(primary) : %ASA-6-302013: Built`,
+			want{FormatRFC3164, 166, "2026-03-03T10:15:22Z", "FW#1(primary)", "", "", "%ASA-6-302013: Built"}},
+		{`<166>Mar 03 2026 10:15:22 ctx/admin %ASA-6-302013: Built`,
+			want{FormatRFC3164, 166, "2026-03-03T10:15:22Z", "ctx/admin", "", "", "%ASA-6-302013: Built"}},
+		// An unknown zone name ending in ':' is not a hostname.
+		{`<166>Mar 03 2026 10:15:22 XST: %ASA-6-302013: Built`,
+			want{FormatRFC3164, 166, "2026-03-03T10:15:22Z", "", "", "", "%ASA-6-302013: Built"}},
+		{`<166>Mar 03 2026 10:15:22 NZDT: %ASA-6-302013: Built`,
+			want{FormatRFC3164, 166, "2026-03-02T21:15:22Z", "", "", "", "%ASA-6-302013: Built"}},
+		// PAN-OS's "-" for a nil TAG.
+		{`<14>Mar  3 21:15:22 pa-c3 - 1,2026/03/03 21:15:22,013201000001,TRAFFIC,end`,
+			want{FormatRFC3164, 14, "2026-03-03T21:15:22Z", "pa-c3", "", "", `1,2026/03/03 21:15:22,013201000001,TRAFFIC,end`}},
 		// Not a PRI: the line is read as having no header.
 		{`<999>Apr 15 09:36:50 h t: x`, want{FormatNone, -1, "", "", "", "", `<999>Apr 15 09:36:50 h t: x`}},
 		{``, want{FormatNone, -1, "", "", "", "", ``}},
@@ -123,8 +160,14 @@ func TestLocation(t *testing.T) {
 	if got := p.Parse(`<14>Apr 15 2026 09:36:50 EDT: x`, recv).Time; !got.Equal(time.Date(2026, 4, 15, 8, 36, 50, 0, time.UTC)) {
 		t.Errorf("overridden zone: %v", got)
 	}
-	if got := p.Parse(`<14>Apr 15 2026 09:36:50 XYZ: x`, recv); got.AppName != "XYZ" || !got.Time.Equal(time.Date(2026, 4, 15, 13, 36, 50, 0, time.UTC)) {
+	// A zone name otsiem does not know is still a zone name, read in the
+	// configured location: not a tag, not a hostname.
+	if got := p.Parse(`<14>Apr 15 2026 09:36:50 XYZ: x`, recv); got.AppName != "" || got.Hostname != "" || got.Body != "x" ||
+		!got.Time.Equal(time.Date(2026, 4, 15, 13, 36, 50, 0, time.UTC)) {
 		t.Errorf("unknown zone name: %+v", got)
+	}
+	if got := p.Parse(`<14>Apr 15 09:36:50 h t: x`, recv).Location; got != ny {
+		t.Errorf("header location %v", got)
 	}
 }
 

@@ -29,7 +29,10 @@ func (Decoder) Detect(h *syslog.Header) bool {
 	return ok
 }
 
-// splitTag splits "%ASA-4-106023: text" into product, level, id and text.
+// splitTag splits a message tag and its text: "%ASA-4-106023: text", with
+// a message class ("%ASA-session-6-106100:", "%FTD-auth-4-…", as ASA 9.x
+// and FTD print with "logging message class"), and without the colon
+// after the id ("%ASA-6-302013 Built …").
 func splitTag(b string) (product string, level byte, id, text string, ok bool) {
 	if len(b) < 8 || b[0] != '%' {
 		return
@@ -44,20 +47,36 @@ func splitTag(b string) (product string, level byte, id, text string, ok bool) {
 		return
 	}
 	rest := b[dash+1:]
+	// An optional message class: lowercase letters and a dash.
+	if c := classLen(rest); c > 0 {
+		rest = rest[c+1:]
+	}
 	if len(rest) < 3 || rest[0] < '0' || rest[0] > '7' || rest[1] != '-' {
 		return
 	}
-	colon := strings.IndexByte(rest, ':')
-	if colon < 3 {
+	i := 2
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i < 5 || i > 8 || i < len(rest) && rest[i] != ':' && rest[i] != ' ' {
 		return
 	}
-	id = rest[2:colon]
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return
-		}
+	id, text = rest[2:i], rest[i:]
+	text = strings.TrimLeft(strings.TrimPrefix(text, ":"), " ")
+	return b[1:dash], rest[0], id, text, true
+}
+
+// classLen returns the length of a message class ("session", "auth",
+// "vpn") at the start of s when a dash follows it, else 0.
+func classLen(s string) int {
+	i := 0
+	for i < len(s) && i < 16 && s[i] >= 'a' && s[i] <= 'z' {
+		i++
 	}
-	return b[1:dash], rest[0], id, strings.TrimLeft(rest[colon+1:], " "), true
+	if i == 0 || i >= len(s) || s[i] != '-' {
+		return 0
+	}
+	return i
 }
 
 var (
@@ -74,9 +93,8 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	ev.Vendor = "cisco"
 	ev.Product = products[product]
 	ev.MessageID = id
-	if !ev.Severity.OK {
-		ev.Severity = event.Some(level - '0')
-	}
+	// The message's own level, also when a relay's PRI says otherwise.
+	ev.Severity = event.Some(level - '0')
 	ev.Kind = event.KindFlow
 	n, _ := strconv.Atoi(id)
 	h2 := handlers[n]
@@ -92,6 +110,9 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	if !h2(text, ev) {
 		return errPattern
+	}
+	if ev.Transport == "icmp" && (ev.SrcIP.Is6() && !ev.SrcIP.Is4In6() || ev.DstIP.Is6() && !ev.DstIP.Is4In6()) {
+		ev.Transport = "icmp6" // ICMP between IPv6 addresses is ICMPv6
 	}
 	return nil
 }
@@ -427,7 +448,7 @@ func connEndpoint(s string) (endpoint, bool) {
 		}
 		if a, p, isAddr := addrPort(part); isAddr && !e.mapped.IsValid() {
 			e.mapped, e.mappedPort = a, p
-		} else if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ")) {
+		} else if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ") && !isNamePort(part)) {
 			e.user = part
 		}
 		if strings.Contains(part, " ") { // "duration ..." etc. ends the endpoint
@@ -587,6 +608,11 @@ func icmpDenied(text string, ev *event.Event) bool {
 			setDst(ev, b)
 		}
 	}
+	if !ev.DstIP.IsValid() {
+		// ICMP to the ASA's own interface: the device's report, no flow
+		// between two hosts.
+		ev.Kind = event.KindSystem
+	}
 	if r, ok := after(text, ": "); ok && ev.DstIP.IsValid() {
 		ev.SetAttr("reason", r)
 	}
@@ -676,7 +702,7 @@ func ips(text string, ev *event.Event) bool {
 // R per second, max configured rate is M; Current average rate is ...;
 // Cumulative total count is T".
 func threatRate(text string, ev *event.Event) bool {
-	ev.Kind = event.KindAlert
+	ev.Kind = event.KindSystem // a rate, no hosts
 	ev.Action = event.ActionAlert
 	if open := strings.IndexByte(text, '['); open >= 0 {
 		if end := strings.IndexByte(text[open:], ']'); end > 0 {
@@ -706,7 +732,7 @@ func threatCounts(text string, ev *event.Event) {
 // 733102 "Threat-detection adds host A to shun list", 733103 "...
 // removes host A from shun list".
 func threatHost(text string, ev *event.Event) bool {
-	ev.Kind = event.KindAlert
+	ev.Kind = event.KindSystem // one host: the device's report, not a flow to judge
 	ev.Action = event.ActionAlert
 	ev.Signature = "threat-detection"
 	var addr string

@@ -14,60 +14,170 @@ type endpoint struct {
 	addr  netip.Addr
 	port  event.Opt[uint16]
 	user  string
+	// host is the name printed in place of the address (the "names"
+	// command, object names): the address is then unknown.
+	host string
+	// context is the security context prefixed to the interface
+	// ("ctx:outside:addr"); fqdn, sgt and sgName the identity-firewall and
+	// TrustSec annotations "(FQDN, 23:Engineering)".
+	context, fqdn, sgt, sgName string
 	// mapped and mappedPort are the endpoint as translated (NAT), when the
 	// message prints a mapped pair.
 	mapped     netip.Addr
 	mappedPort event.Opt[uint16]
 }
 
-// parseEndpoint reads "iface:addr[/port][(user)]", "iface/addr(port)",
-// "addr/port" or "addr", with IPv4 or IPv6 addresses; a parenthesized
-// part holding a '\' (LOCAL\user) or no address is the user.
+// parseEndpoint reads one endpoint in any form ASA messages print:
+//
+//	[ctx:]iface:addr[/port]   106023 src/dst, 302013 for/to, 313005
+//	iface/addr(port)          106100
+//	addr[/port]               from/to, faddr/laddr
+//
+// where addr is IPv4, IPv6 or a name the ASA shows for the address, and a
+// trailing "(port)" or annotation "(user)", "(LOCAL\user, 23:SGT-name)",
+// "(FQDN)" may follow. The interface is found by where the address starts,
+// so IPv6's colons are never taken for the interface's.
 func parseEndpoint(s string) (endpoint, bool) {
 	var e endpoint
 	s = strings.TrimRight(s, ",.;")
-	// Trailing "(user)" or "(port)".
-	if strings.HasSuffix(s, ")") {
-		if open := strings.LastIndexByte(s, '('); open >= 0 {
-			inner := s[open+1 : len(s)-1]
-			if p := decode.Port(inner); p.OK && !strings.Contains(s[:open], "(") {
-				e.port = p
-			} else if !decode.Addr(strings.SplitN(inner, "/", 2)[0]).IsValid() {
-				e.user = inner
-			}
-			s = s[:open]
-			// A second pair: "addr/port (mapped/port)(user)" handled by callers.
-			if open2 := strings.LastIndexByte(s, '('); open2 >= 0 && strings.HasSuffix(s, ")") {
-				if p := decode.Port(s[open2+1 : len(s)-1]); p.OK {
-					e.port = p
-				}
-				s = s[:open2]
-			}
+	// Trailing groups: "(port)", "(user)", "(user, sgt)", from the end.
+	for strings.HasSuffix(s, ")") {
+		open := strings.LastIndexByte(s, '(')
+		if open < 0 {
+			break
 		}
+		inner := s[open+1 : len(s)-1]
+		switch p := decode.Port(inner); {
+		case p.OK && !e.port.OK:
+			e.port = p
+		case p.OK:
+		default:
+			e.annotate(inner)
+		}
+		s = strings.TrimRight(s[:open], " ")
 	}
-	// A bare address first: IPv6 addresses contain ':' too.
 	if a, p, ok := addrPort(s); ok {
-		e.addr, e.port = a, p
+		e.addr = a
+		if p.OK {
+			e.port = p
+		}
 		return e, true
 	}
-	// iface: prefix, the interface being the part before the first ':'.
-	if i := strings.IndexByte(s, ':'); i > 0 {
-		if a, p, ok := addrPort(s[i+1:]); ok {
-			e.iface, e.addr = s[:i], a
-			if p.OK {
-				e.port = p
+	// The interface ends where an address starts: after a ':' for
+	// "iface:addr[/port]", after a '/' for "iface/addr".
+	for i := 1; i < len(s)-1; i++ {
+		var a netip.Addr
+		var p event.Opt[uint16]
+		switch s[i] {
+		case ':':
+			var ok bool
+			if a, p, ok = addrPort(s[i+1:]); !ok {
+				continue
 			}
-			return e, true
+		case '/':
+			if a = decode.Addr(s[i+1:]); !a.IsValid() {
+				continue
+			}
+		default:
+			continue
+		}
+		e.setIface(s[:i])
+		e.addr = a
+		if p.OK {
+			e.port = p
+		}
+		return e, true
+	}
+	// A name in place of the address: "iface/name", "[ctx:]iface:name[/port]",
+	// "name/port".
+	rest := s
+	if i := strings.LastIndexByte(s, ':'); i > 0 {
+		e.setIface(s[:i])
+		rest = s[i+1:]
+	} else if i := strings.IndexByte(s, '/'); i > 0 && !isPort(s[i+1:]) {
+		e.setIface(s[:i])
+		rest = s[i+1:]
+	}
+	if i := strings.LastIndexByte(rest, '/'); i > 0 {
+		if p := decode.Port(rest[i+1:]); p.OK {
+			e.port, rest = p, rest[:i]
 		}
 	}
-	// iface/addr (106100 form, the port in parentheses).
-	if i := strings.IndexByte(s, '/'); i > 0 && !decode.Addr(s[:i]).IsValid() {
-		if a := decode.Addr(s[i+1:]); a.IsValid() {
-			e.iface, e.addr = s[:i], a
-			return e, true
+	if !isName(rest) {
+		return endpoint{}, false
+	}
+	e.host = rest
+	return e, true
+}
+
+func isPort(s string) bool { return decode.Port(s).OK }
+
+// isNamePort reports whether s is "name/port", a mapped pair shown by name.
+func isNamePort(s string) bool {
+	name, port, ok := strings.Cut(s, "/")
+	return ok && isName(name) && isPort(port)
+}
+
+// isName reports whether s can be a host or object name: letters, digits,
+// '.', '-' and '_', starting with a letter or digit and holding a letter.
+func isName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	letter := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letter = true
+		case c >= '0' && c <= '9':
+		case (c == '.' || c == '-' || c == '_') && i > 0:
+		default:
+			return false
 		}
 	}
-	return e, false
+	return letter
+}
+
+// setIface sets the interface, splitting off a context prefix.
+func (e *endpoint) setIface(s string) {
+	if i := strings.LastIndexByte(s, ':'); i > 0 {
+		e.context, s = s[:i], s[i+1:]
+	}
+	e.iface = s
+}
+
+// annotate reads "(user)", "(LOCAL\user, 23:Engineering)", "(FQDN)",
+// "(FQDN, 23)": the identity firewall's user or FQDN, then the TrustSec
+// security group tag and name.
+func (e *endpoint) annotate(s string) {
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if i > 0 || isSGT(part) {
+			tag, name, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(part, "sgt:"), "SGT "), ":")
+			e.sgt, e.sgName = tag, name
+			continue
+		}
+		if !strings.Contains(part, `\`) && strings.Contains(part, ".") && isName(part) && !decode.Addr(part).IsValid() {
+			e.fqdn = part
+			continue
+		}
+		if decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() {
+			continue // an address pair, not an annotation
+		}
+		e.user = part
+	}
+}
+
+// isSGT reports whether s is a security group tag: "23", "23:Name",
+// "sgt:23".
+func isSGT(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "sgt:"), "SGT ")
+	tag, _, _ := strings.Cut(s, ":")
+	return decode.Uint(tag).OK
 }
 
 // addrPort reads "addr" or "addr/port".
@@ -143,6 +253,7 @@ func setSrc(ev *event.Event, e endpoint) {
 	if e.translated() {
 		ev.SrcMappedIP, ev.SrcMappedPort = e.mapped, e.mappedPort
 	}
+	e.attrs(ev, event.AttrSrcHost, "src_context", "src_fqdn", "src_sgt", "src_sg_name")
 }
 
 func setDst(ev *event.Event, e endpoint) {
@@ -152,6 +263,16 @@ func setDst(ev *event.Event, e endpoint) {
 	}
 	if e.translated() {
 		ev.DstMappedIP, ev.DstMappedPort = e.mapped, e.mappedPort
+	}
+	e.attrs(ev, event.AttrDstHost, "dst_context", "dst_fqdn", "dst_sgt", "dst_sg_name")
+}
+
+// attrs keeps the endpoint's name and annotations under the given keys.
+func (e *endpoint) attrs(ev *event.Event, host, context, fqdn, sgt, sgName string) {
+	for _, kv := range [...][2]string{{host, e.host}, {context, e.context}, {fqdn, e.fqdn}, {sgt, e.sgt}, {sgName, e.sgName}} {
+		if kv[1] != "" {
+			ev.SetAttr(kv[0], kv[1])
+		}
 	}
 }
 
@@ -165,12 +286,16 @@ func fromTo(s string, ev *event.Event) bool {
 	if !ok {
 		return false
 	}
-	a, ok1 := parseEndpoint(strings.Trim(word(rest), "()"))
+	w := endpointText(rest)
+	if len(w) > 2 && w[0] == '(' && w[len(w)-1] == ')' { // 106016 "from (A)"
+		w = w[1 : len(w)-1]
+	}
+	a, ok1 := parseEndpoint(w)
 	rest, ok = after(rest, " to ")
 	if !ok || !ok1 {
 		return false
 	}
-	w := word(rest)
+	w = endpointText(rest)
 	if w == "PAT" { // 106013: "to PAT address X"
 		rest, _ = after(rest, "address ")
 		w = word(rest)

@@ -136,8 +136,9 @@ func Compare(t *testing.T, path string, lines []Line, got, want []byte) {
 }
 
 // CheckEvent parses one line and checks the rules every event obeys: the
-// original line kept, a kind, a parse error exactly on raw events, JSON
-// that decodes back to the same event, and a stable id.
+// original line kept, a kind, a parse error exactly on raw events, both
+// endpoints on flow, dpi and alert events, a plausible time, JSON that
+// decodes back to the same event, and a stable id.
 func CheckEvent(t testing.TB, p *decode.Parser, l Line) event.Event {
 	t.Helper()
 	var ev event.Event
@@ -150,6 +151,12 @@ func CheckEvent(t testing.TB, p *decode.Parser, l Line) event.Event {
 	}
 	if (ev.Kind == event.KindRaw) != (ev.ParseError != "") {
 		t.Errorf("line %d: kind %s with parse_error %q", l.No, ev.Kind, ev.ParseError)
+	}
+	if err := decode.Complete(&ev); err != nil {
+		t.Errorf("line %d: %v", l.No, err)
+	}
+	if !ev.Time.IsZero() && !decode.Plausible(ev.Time, Received, decode.DefaultMaxPast, decode.DefaultMaxAhead) {
+		t.Errorf("line %d: implausible time %v kept", l.No, ev.Time)
 	}
 	if ev.ID.IsZero() {
 		t.Errorf("line %d: no id", l.No)

@@ -1,8 +1,19 @@
 // Package fortigate decodes FortiGate and FortiGate Rugged key=value logs
-// (FortiOS 5.x to 7.x): type=traffic (forward, local, multicast), type=utm
-// (ips, app-ctrl, anomaly, virus, webfilter, ...) and type=event.
-// Application-control and IPS entries naming an industrial protocol
-// ("Modbus.Write.Single.Register") carry the protocol and function code.
+// (FortiOS 5.x to 7.x, and as FortiAnalyzer forwards them): type=traffic
+// (forward, local, multicast), type=utm (ips, app-ctrl, anomaly, virus,
+// webfilter, ...) and type=event, in the default format (space-separated),
+// the CSV format (set format csv: comma-separated key=value pairs) and
+// behind an RFC 3164 or RFC 5424 header.
+//
+// The event time is eventtime (seconds, milliseconds, microseconds or
+// nanoseconds since the epoch, told apart by magnitude); else date and
+// time in the tz FortiOS or FortiAnalyzer writes ("+0100", "-08:00",
+// "UTC+1:00", "GMT-8:00"); else FortiAnalyzer's timestamp (epoch); else
+// date and time in the listener's timezone; else the syslog header's.
+// Application-control signatures naming an industrial function carry the
+// protocol and function ("Modbus_Func05.Write.Single.Coil.Validation",
+// "Modbus.Unity_Download.Block", "OPC.UA_Write.Request"); IPS signatures
+// set a function only when they name a known one.
 package fortigate
 
 import (
@@ -23,10 +34,12 @@ type Decoder struct{}
 // Name returns "fortigate".
 func (Decoder) Name() string { return "fortigate" }
 
-// Detect claims key=value bodies with a logid and a type.
+// Detect claims key=value bodies with a logid and a type and a FortiOS
+// field first or a devname.
 func (Decoder) Detect(h *syslog.Header) bool {
 	b := h.Body
-	return (strings.HasPrefix(b, "date=") || strings.HasPrefix(b, "logver=") || strings.Contains(b, " devname=")) &&
+	return (strings.HasPrefix(b, "date=") || strings.HasPrefix(b, "logver=") || strings.HasPrefix(b, "eventtime=") ||
+		strings.HasPrefix(b, "timestamp=") || strings.Contains(b, "devname=")) &&
 		strings.Contains(b, "logid=") && strings.Contains(b, "type=")
 }
 
@@ -42,7 +55,7 @@ var levels = map[string]uint8{"emergency": 0, "alert": 1, "critical": 2, "error"
 // Decode decodes one FortiGate log line.
 func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	ev.Vendor, ev.Product = "fortinet", "fortigate"
-	var typ, subtype, date, clock, tz, eventtime, policyname, policyid, action, app, service, attack, status string
+	var typ, subtype, date, clock, tz, eventtime, stamp, policyname, policyid, action, app, service, attack, status string
 	var sb, rb, sp, rp event.Opt[uint64]
 	for k, v := range decode.KV(h.Body) {
 		switch k {
@@ -54,6 +67,9 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 			tz = v
 		case "eventtime":
 			eventtime = v
+		case "timestamp":
+			stamp = v
+			ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
 		case "logid":
 			ev.MessageID = v
 		case "type":
@@ -114,7 +130,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		return errNoType
 	}
 	ev.SetAttr("subtype", subtype)
-	if t := logTime(date, clock, tz, eventtime); !t.IsZero() {
+	if t := logTime(date, clock, tz, eventtime, stamp, h.Location); !t.IsZero() {
 		ev.Time = t
 	}
 	ev.Rule = policyname
@@ -155,14 +171,14 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	if attack != "" {
 		ev.Signature = attack
 	}
-	// Application protocol and function, from the most specific name.
-	for _, name := range [...]string{app, attack, service} {
-		if name == "" {
-			continue
-		}
-		if decode.SetOTApp(ev, name) {
-			break
-		}
+	// Application protocol and function, from the most specific name: an
+	// application control signature names a function, an IPS signature an
+	// attack (its function only when it names a known one).
+	switch {
+	case app != "" && decode.SetOTApp(ev, app):
+	case attack != "" && decode.SetOTSignature(ev, attack):
+	case service != "":
+		decode.SetOTApp(ev, service)
 	}
 	if ev.AppProtocol == "" {
 		for _, name := range [...]string{service, app} {
@@ -210,34 +226,95 @@ func nat(ev *event.Event) {
 	}
 }
 
-// logTime prefers eventtime (FortiOS 6.2+: nanoseconds, some builds
-// microseconds or seconds, told apart by their digits), then date, time
-// and tz ("-0400", "+02:00"); without tz, date and time are UTC.
-func logTime(date, clock, tz, eventtime string) time.Time {
-	if v := decode.Uint(eventtime); v.OK {
-		switch n := len(eventtime); {
-		case n >= 18:
-			return time.Unix(0, int64(v.V)).UTC()
-		case n >= 15:
-			return time.UnixMicro(int64(v.V)).UTC()
-		case n >= 12:
-			return time.UnixMilli(int64(v.V)).UTC()
-		case n >= 9:
-			return time.Unix(int64(v.V), 0).UTC()
+// logTime reads the event time: eventtime (FortiOS 6.2+: nanoseconds, some
+// builds microseconds, milliseconds or seconds, told apart by their
+// digits), then date and time in tz, then FortiAnalyzer's timestamp (epoch
+// seconds or milliseconds), then date and time in loc (the listener's
+// timezone, for FortiOS 5.x and 6.0, which write no tz).
+func logTime(date, clock, tz, eventtime, stamp string, loc *time.Location) time.Time {
+	if t := epoch(eventtime); !t.IsZero() {
+		return t
+	}
+	var local time.Time
+	if date != "" && clock != "" {
+		t, err := time.Parse("2006-01-02 15:04:05", date+" "+clock)
+		if err == nil {
+			if off, ok := tzOffset(tz); ok {
+				return t.Add(-time.Duration(off) * time.Second).UTC()
+			}
+			local = t
 		}
 	}
-	if date == "" || clock == "" {
+	if t := epoch(stamp); !t.IsZero() {
+		return t
+	}
+	if !local.IsZero() {
+		if loc == nil {
+			loc = time.UTC
+		}
+		return time.Date(local.Year(), local.Month(), local.Day(), local.Hour(), local.Minute(), local.Second(), 0, loc).UTC()
+	}
+	return time.Time{}
+}
+
+// epoch reads a count since the Unix epoch in s, ms, µs or ns by its digits.
+func epoch(s string) time.Time {
+	v := decode.Uint(s)
+	if !v.OK || v.V > 1<<62 {
 		return time.Time{}
 	}
-	layout, s := "2006-01-02 15:04:05", date+" "+clock
-	if tz != "" {
-		layout, s = layout+" -0700", s+" "+strings.ReplaceAll(tz, ":", "")
+	switch n := len(s); {
+	case n >= 18:
+		return time.Unix(0, int64(v.V)).UTC()
+	case n >= 15:
+		return time.UnixMicro(int64(v.V)).UTC()
+	case n >= 12:
+		return time.UnixMilli(int64(v.V)).UTC()
+	case n >= 9:
+		return time.Unix(int64(v.V), 0).UTC()
 	}
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}
+	return time.Time{}
+}
+
+// tzOffset reads a UTC offset in seconds as FortiOS and FortiAnalyzer write
+// it: "+0100", "-0800", "+01:00", "UTC+1:00", "GMT-8", "(GMT-8:00) Pacific
+// Time", "UTC", "Z". ok is false for no tz or an unreadable one.
+func tzOffset(tz string) (int, bool) {
+	s := strings.TrimSpace(tz)
+	if strings.HasPrefix(s, "(") { // "(GMT-8:00) Pacific Time (US & Canada)"
+		if end := strings.IndexByte(s, ')'); end > 0 {
+			s = s[1:end]
+		}
 	}
-	return t.UTC()
+	for _, p := range [...]string{"UTC", "GMT", "utc", "gmt"} {
+		s = strings.TrimPrefix(s, p)
+	}
+	if s == "" || s == "Z" {
+		return 0, tz != ""
+	}
+	sign := 1
+	switch s[0] {
+	case '+':
+	case '-':
+		sign = -1
+	default:
+		return 0, false
+	}
+	s = s[1:]
+	h, m := s, ""
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		h, m = s[:i], s[i+1:]
+	} else if len(s) == 4 {
+		h, m = s[:2], s[2:]
+	}
+	hv, mv := decode.Uint(h), event.Some[uint64](0)
+	if m != "" {
+		mv = decode.Uint(m)
+	}
+	if !hv.OK || !mv.OK || len(h) > 2 || hv.V > 14 || mv.V > 59 {
+		return 0, false
+	}
+	return sign * int(hv.V*3600+mv.V*60), true
 }
 
 // trafficAction maps type=traffic actions.

@@ -16,8 +16,9 @@
 // name one, the function code; common IT App-IDs are normalized ("ssl" on
 // port 443 is https, "ms-rdp" rdp, "web-browsing" http). The device is the
 // log's Device Name field, else the syslog hostname. The event time is the
-// High Resolution Timestamp (10.0+ TRAFFIC), else the syslog header's,
-// else Generated Time read as UTC.
+// High Resolution Timestamp (PAN-OS 10.0+, any log type; it carries its
+// offset), else the syslog header's, else Generated Time in the listener's
+// timezone. Unquoted "{a, b, c}" lists (PAN-OS 11.x) are one field.
 package panos
 
 import (
@@ -127,7 +128,9 @@ const (
 	fActionSrc  = 53
 	fRuleUUID   = 65
 	fHiResTime  = 102
-	fMisc       = 31 // THREAT: URL or file name
+	fTHiResTime = 107 // THREAT
+	fSysHiRes   = 25  // SYSTEM
+	fMisc       = 31  // THREAT: URL or file name
 	fThreatID   = 32
 	fTCategory  = 33
 	fSeverity   = 34
@@ -171,8 +174,10 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	setNonEmpty(ev, "serial", f[fSerial])
 	setNonEmpty(ev, "subtype", at(fSubtype))
-	if ev.Time.IsZero() {
-		ev.Time = generated(at(fGenerated))
+	if t := hiResTime(f); !t.IsZero() {
+		ev.Time = t
+	} else if ev.Time.IsZero() {
+		ev.Time = generated(at(fGenerated), h.Location)
 	}
 	switch f[fType] {
 	case typeTraffic, typeThreat:
@@ -221,11 +226,6 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		setNonEmpty(ev, "action_source", at(fActionSrc))
 		setNonEmpty(ev, "rule_uuid", at(fRuleUUID))
 		device = at(fDevice)
-		if hr := at(fHiResTime); hr != "" {
-			if t, err := time.Parse(time.RFC3339Nano, hr); err == nil {
-				ev.Time = t.UTC()
-			}
-		}
 	} else {
 		ev.Kind = event.KindAlert
 		ev.Action = threatAction(action)
@@ -249,6 +249,11 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	if device != "" {
 		ev.Device = device
+	}
+	if ev.SrcIP.IsUnspecified() || ev.DstIP.IsUnspecified() {
+		// A zone protection flood names no host pair (0.0.0.0): the
+		// firewall's report about a zone, not traffic to judge.
+		ev.Kind = event.KindSystem
 	}
 	return nil
 }
@@ -298,9 +303,21 @@ func system(ev *event.Event, at func(int) string) {
 
 // split appends the comma-separated fields of s to dst, stopping at
 // maxFields. A field may be double-quoted, with commas inside and ""
-// for a quote; only fields with "" allocate.
+// for a quote; only fields with "" allocate. A field that starts with '{'
+// runs to its '}' unquoted: PAN-OS 11.x writes lists so ("Link Switches"
+// of TRAFFIC, "{wan1, isp-a, ethernet, …}"), commas and all.
 func split(s string, dst []string) ([]string, error) {
 	for len(dst) < maxFields {
+		if strings.HasPrefix(s, "{") {
+			if end := strings.IndexByte(s, '}'); end > 0 && (end+1 == len(s) || s[end+1] == ',') {
+				dst = append(dst, s[:end+1])
+				if end+1 == len(s) {
+					return dst, nil
+				}
+				s = s[end+2:]
+				continue
+			}
+		}
 		var field string
 		if strings.HasPrefix(s, `"`) {
 			end, esc := 1, false
@@ -341,13 +358,49 @@ func split(s string, dst []string) ([]string, error) {
 	return dst, nil
 }
 
-// generated reads a Generated Time, "2006/01/02 15:04:05", as UTC.
-func generated(s string) time.Time {
-	t, err := time.Parse("2006/01/02 15:04:05", s)
+// generated reads a Generated Time, "2006/01/02 15:04:05", in the
+// firewall's timezone: the listener's.
+func generated(s string, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := time.ParseInLocation("2006/01/02 15:04:05", s, loc)
 	if err != nil {
 		return time.Time{}
 	}
-	return t
+	return t.UTC()
+}
+
+// hiResTimes are the documented positions of the High Resolution
+// Timestamp (PAN-OS 10.0+) by log type.
+var hiResTimes = map[string]int{typeTraffic: fHiResTime, typeThreat: fTHiResTime, "SYSTEM": fSysHiRes}
+
+// hiResTime returns the High Resolution Timestamp ("2026-03-03T21:15:22.123
+// +11:00", with its offset, so no timezone is guessed): at its documented
+// position, else the first field past the common ones that is one (versions
+// add fields before it), else zero.
+func hiResTime(f []string) time.Time {
+	if i, ok := hiResTimes[f[fType]]; ok && i < len(f) {
+		if t, ok := rfc3339(f[i]); ok {
+			return t
+		}
+	}
+	for i := 20; i < len(f); i++ {
+		if t, ok := rfc3339(f[i]); ok {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// rfc3339 parses s when it is an RFC 3339 time with an offset; cheap
+// rejection first, as most fields are not.
+func rfc3339(s string) (time.Time, bool) {
+	if len(s) < 20 || s[4] != '-' || s[10] != 'T' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err == nil
 }
 
 func setNonEmpty(ev *event.Event, key, value string) {
@@ -385,11 +438,13 @@ func threat(ev *event.Event, s string) {
 		name, ev.SignatureID = strings.TrimRight(s[:open], " "), s[open+1:len(s)-1]
 	}
 	ev.Signature = name
-	if ev.FunctionCode.OK {
+	if ev.FunctionCode.OK || ev.Function != "" {
 		return
 	}
-	if proto, _, _, _, ok := decode.OTApp(name); ok && (ev.AppProtocol == "" || ev.AppProtocol == proto) {
-		decode.SetOTApp(ev, name)
+	app := ev.AppProtocol
+	if decode.SetOTSignature(ev, name) && app != "" && ev.AppProtocol != app {
+		// The signature's protocol is not the App-ID's: keep the App-ID's.
+		ev.AppProtocol, ev.FunctionCode, ev.Function = app, event.Opt[int32]{}, ""
 	}
 }
 

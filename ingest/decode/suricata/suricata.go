@@ -8,7 +8,19 @@
 // service of an EtherNet/IP request (else the encapsulation command).
 // Alerts carrying app-layer metadata get the same protocol and function.
 // Other event types become dpi events (app-layer transactions such as
-// http, dns, tls), anomaly events alerts and stats system events.
+// http, dns, tls), anomaly events alerts and stats system events; a record
+// that names no two hosts (a decoder anomaly, engine events) is a system
+// event.
+//
+// The source is the connection's initiator. An alert is raised on a
+// packet, which may be the server's reply: its top-level src_ip and
+// dest_ip are the packet's. The alert's flow object (Suricata 7: src_ip,
+// dest_ip, src_port, dest_port) names the initiator; without it,
+// "direction":"to_client" says the packet came from the server, and the
+// endpoints are swapped. A Modbus exception response is the request's
+// function with the exception in its own attr; a CIP service is named by
+// the object class it addresses (see decode.CIPService). IPv6 addresses
+// are normalized, a vlan list is kept as "10,20", ICMP has no ports.
 //
 // Suricata sees traffic, it does not decide it: flow and dpi events have no
 // action; an alert's is alert, or drop when an IPS rule blocked it.
@@ -16,6 +28,7 @@ package suricata
 
 import (
 	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +55,7 @@ var errNoType = errors.New("no event_type")
 
 // eve holds the members read from one EVE object.
 type eve struct {
-	typ, appProto                 string
+	typ, appProto, direction      string
 	alert, flow, netflow, anomaly decode.JSONValue
 	modbus, dnp3, enip            decode.JSONValue
 }
@@ -74,10 +87,14 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 			if s := v.Str(); s != "" {
 				ev.Device = s
 			}
-		case "flow_id", "in_iface", "community_id", "tx_id", "vlan":
+		case "flow_id", "in_iface", "community_id", "tx_id", "icmp_type", "icmp_code":
 			if s := v.Str(); s != "" {
 				ev.SetAttr(k, s)
 			}
+		case "vlan":
+			vlans(ev, v)
+		case "direction":
+			e.direction = v.Str()
 		case "alert":
 			e.alert = v
 		case "flow":
@@ -103,10 +120,15 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	}
 	ev.Vendor, ev.Product = "oisf", "suricata"
 	ev.MessageID = e.typ
+	if ev.Transport == "icmp" || ev.Transport == "icmp6" {
+		ev.SrcPort, ev.DstPort = event.Opt[uint16]{}, event.Opt[uint16]{}
+	}
 	switch e.typ {
 	case "alert":
 		ev.Kind = event.KindAlert
-		err = alert(ev, e.alert)
+		if err = alert(ev, e.alert); err == nil {
+			err = initiator(ev, &e)
+		}
 	case "flow":
 		ev.Kind = event.KindFlow
 		err = flow(ev, e.flow)
@@ -122,6 +144,12 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		ev.Kind = event.KindDPI
 		if e.appProto == "" {
 			e.appProto = e.typ
+		}
+	}
+	if ev.Kind == event.KindAlert && e.typ == "anomaly" || ev.Kind == event.KindDPI {
+		if !ev.SrcIP.IsValid() || !ev.DstIP.IsValid() {
+			ev.Kind = event.KindSystem // names no two hosts: the engine's own
+			e.appProto = ""
 		}
 	}
 	if err != nil {
@@ -145,6 +173,69 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 		decode.ReverseIfResponder(ev)
 	}
 	return err
+}
+
+// vlans keeps the vlan ids, a number or (Suricata 6+) a list.
+func vlans(ev *event.Event, v decode.JSONValue) {
+	if v.Kind() != '[' {
+		setAttr(ev, "vlan", v)
+		return
+	}
+	var buf [32]byte
+	b := buf[:0]
+	_ = v.Array(func(v decode.JSONValue) error {
+		if s := v.Str(); s != "" {
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, s...)
+		}
+		return nil
+	})
+	if len(b) > 0 {
+		ev.SetAttr("vlan", string(b))
+	}
+}
+
+// initiator makes the alert's source the connection's initiator: the
+// alert's flow object names it, else a packet to the client came from the
+// server.
+func initiator(ev *event.Event, e *eve) error {
+	var src, dst netip.Addr
+	var sp, dp event.Opt[uint16]
+	if e.flow.Kind() == '{' {
+		err := e.flow.Object(func(k string, v decode.JSONValue) error {
+			switch k {
+			case "src_ip":
+				src = decode.Addr(v.Str())
+			case "dest_ip":
+				dst = decode.Addr(v.Str())
+			case "src_port":
+				sp = decode.Port(v.Str())
+			case "dest_port":
+				dp = decode.Port(v.Str())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	switch {
+	case src.IsValid() && dst.IsValid():
+		if src != ev.SrcIP || sp != ev.SrcPort {
+			ev.SetAttr("packet_direction", "to_client")
+		}
+		ev.SrcIP, ev.DstIP = src, dst
+		if sp.OK || dp.OK {
+			ev.SrcPort, ev.DstPort = sp, dp
+		}
+	case e.direction == "to_client":
+		ev.SrcIP, ev.DstIP = ev.DstIP, ev.SrcIP
+		ev.SrcPort, ev.DstPort = ev.DstPort, ev.SrcPort
+		ev.SetAttr("packet_direction", "to_client")
+	}
+	return nil
 }
 
 // timestamp parses EVE's "2006-01-02T15:04:05.999999-0700" (or RFC 3339).
@@ -253,11 +344,12 @@ func modbus(ev *event.Event, v decode.JSONValue) error {
 	if err != nil {
 		return err
 	}
+	var code event.Opt[int32]
 	err = eachObject(func(k string, v decode.JSONValue) error {
 		switch k {
 		case "function_raw":
-			if c := decode.Code(v.Str()); c.OK && !ev.FunctionCode.OK {
-				ev.FunctionCode = c
+			if c := decode.Code(v.Str()); c.OK && !code.OK {
+				code = c
 			}
 		case "unit_id", "transaction_id":
 			setAttr(ev, k, v)
@@ -269,19 +361,29 @@ func modbus(ev *event.Event, v decode.JSONValue) error {
 				return nil
 			})
 		case "exception":
+			// {"raw":2,"code":"IllegalDataAddr"}, or a bare code.
+			if v.Kind() != '{' {
+				ev.SetAttr(decode.AttrException, decode.ModbusException(v.Str()))
+				return nil
+			}
 			return v.Object(func(k string, v decode.JSONValue) error {
-				if k == "code" {
-					setAttr(ev, "exception", v)
+				if k == "raw" || k == "code" && !hasAttr(ev, decode.AttrException) {
+					ev.SetAttr(decode.AttrException, decode.ModbusException(v.Str()))
 				}
 				return nil
 			})
 		}
 		return nil
 	}, req, resp)
-	if ev.FunctionCode.OK {
-		ev.Function = decode.FunctionName("modbus", ev.FunctionCode.V)
+	if code.OK {
+		decode.SetFunction(ev, "modbus", code, "")
 	}
 	return err
+}
+
+func hasAttr(ev *event.Event, key string) bool {
+	_, ok := ev.Attr(key)
+	return ok
 }
 
 // dnp3 reads a dnp3 event object ({"type":"request","application":{...}})
@@ -317,7 +419,7 @@ func dnp3(ev *event.Event, v decode.JSONValue) error {
 		return nil
 	}, req, resp)
 	if ev.FunctionCode.OK {
-		ev.Function = decode.FunctionName("dnp3", ev.FunctionCode.V)
+		decode.SetFunction(ev, "dnp3", ev.FunctionCode, "")
 	}
 	return err
 }
@@ -354,11 +456,12 @@ func eachObject(fn func(k string, v decode.JSONValue) error, objs ...decode.JSON
 }
 
 // enip reads {"request":{...},"response":{...}}: the CIP service of the
-// request (else the response's), else the encapsulation command, and the
-// statuses.
+// request (else the response's), named by the class it addresses when that
+// decides its meaning, else the encapsulation command, and the statuses.
 func enip(ev *event.Event, v decode.JSONValue) error {
 	ev.AppProtocol = "enip"
 	var command, service string
+	class := int32(-1)
 	for _, dir := range [...]string{"request", "response"} {
 		err := v.Object(func(k string, v decode.JSONValue) error {
 			if k != dir {
@@ -379,8 +482,15 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 							if service == "" {
 								service = v.Str()
 							}
-						case "class_name":
+						case "class_name", "class":
 							setAttr(ev, "cip_class", v)
+							if c := decode.CIPClass(strings.TrimPrefix(v.Str(), "unknown-")); c >= 0 && class < 0 {
+								class = c
+							}
+						case "path":
+							if class < 0 {
+								class = pathClass(v)
+							}
 						case "status":
 							setAttr(ev, "cip_status", v)
 						}
@@ -399,17 +509,48 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 	}
 	if service != "" {
 		ev.SetAttr("cip_service", service)
-		ev.AppProtocol = "cip"
-		if code, ok := cipService(service); ok {
-			ev.FunctionCode = event.Some(code)
-			ev.Function = decode.FunctionName("cip", code)
+		code, ok := cipService(service)
+		name := service
+		if ok {
+			if n := decode.CIPService(code, class); n != "" && (class >= 0 || strings.HasPrefix(service, "unknown-")) {
+				name = n
+			}
 		}
+		c := event.Opt[int32]{}
+		if ok {
+			c = event.Some(code)
+		}
+		decode.SetFunction(ev, "cip", c, name)
 		return nil
 	}
-	if code, ok := decode.FunctionCode("enip", command); ok {
-		ev.FunctionCode, ev.Function = event.Some(code), decode.FunctionName("enip", code)
-	}
+	decode.SetFunction(ev, "enip", event.Opt[int32]{}, command)
 	return nil
+}
+
+// pathClass returns the class of a CIP path [{"segment_type":"class",
+// "value":107}, ...], or -1.
+func pathClass(v decode.JSONValue) int32 {
+	class := int32(-1)
+	_ = v.Array(func(seg decode.JSONValue) error {
+		isClass := false
+		var val string
+		_ = seg.Object(func(k string, v decode.JSONValue) error {
+			switch k {
+			case "segment_type":
+				isClass = v.Str() == "class"
+			case "value":
+				val = v.Str()
+			}
+			return nil
+		})
+		if isClass && class < 0 {
+			if c := decode.Code(val); c.OK {
+				class = c.V
+			}
+		}
+		return nil
+	})
+	return class
 }
 
 // cipService returns the code of a CIP service as Suricata names it: the
@@ -420,17 +561,5 @@ func cipService(name string) (int32, bool) {
 		v, err := strconv.ParseUint(n, 10, 8)
 		return int32(v), err == nil
 	}
-	if code, ok := cipNames[name]; ok {
-		return code, true
-	}
 	return decode.FunctionCode("cip", name)
-}
-
-// cipNames are the CIP service names Suricata's EVE output uses that
-// differ from decode's names for the same code.
-var cipNames = map[string]int32{
-	"Get Attributes Single": 0x0e, "Set Attributes Single": 0x10, "No Forward Open": 0x17,
-	"Get Connection Point Member List": 0x1d, "Execute PCCC Service": 0x4b,
-	"Read Data": 0x4c, "Write Data": 0x4d, "Read Write Modify Data": 0x4e,
-	"Read Data Fragmented": 0x52, "Write Data Fragmented": 0x53,
 }
