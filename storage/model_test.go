@@ -82,17 +82,7 @@ func TestWriteModelVersions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
-		var b strings.Builder
-		for _, r := range tb.Rows {
-			for i, v := range r {
-				if i > 0 {
-					b.WriteByte(' ')
-				}
-				b.WriteString(fmtValue(v))
-			}
-			b.WriteByte('\n')
-		}
-		return b.String()
+		return rowsText(tb)
 	}
 	if got := q("SELECT model_hash = ?, site, source, zones, conduits, rules, assets, devices, diodes FROM model_versions ORDER BY loaded_at", v1); got !=
 		"1 petrochemical-refinery-unit-3 examples/refinery 5 3 6 35 6 1\n1 petrochemical-refinery-unit-3  5 3 6 35 6 1\n0 petrochemical-refinery-unit-3  5 3 6 35 6 1\n" {
@@ -130,6 +120,21 @@ WHERE z.model_hash = ? AND d1.model_hash = z.model_hash AND d2.model_hash = z.mo
 			t.Errorf("%s:\n got %q\nwant %q", sql, got, want)
 		}
 	}
+}
+
+// rowsText prints a result's rows, one a line, values separated by blanks.
+func rowsText(tb *storage.Table) string {
+	var b strings.Builder
+	for _, r := range tb.Rows {
+		for i, v := range r {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(fmtValue(v))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // fmtValue prints a scanned value, pointers dereferenced and NULL as "".

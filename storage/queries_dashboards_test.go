@@ -86,17 +86,7 @@ func seedDashboards(t *testing.T) func(filters ...any) map[string]string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var b strings.Builder
-			for _, r := range tb.Rows {
-				for i, v := range r {
-					if i > 0 {
-						b.WriteByte(' ')
-					}
-					b.WriteString(fmtValue(v))
-				}
-				b.WriteByte('\n')
-			}
-			out[q.Name] = b.String()
+			out[q.Name] = rowsText(tb)
 		}
 		return out
 	}

@@ -17,11 +17,12 @@ import (
 )
 
 // startRun starts every stage in process on a temporary data directory,
-// with one TCP listener on a free port.
-func startRun(t *testing.T) (*service, *pipeline) {
+// with one TCP listener on a free port, and returns them and the
+// configuration file (extra is appended to it).
+func startRun(t *testing.T, extra string) (*service, *pipeline, string) {
 	t.Helper()
 	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
-		"correlate:\n  learn: 1m\n")
+		"correlate:\n  learn: 1m\n"+extra)
 	var stderr bytes.Buffer
 	s, code := newServiceFrom("run", path, &stderr)
 	if s == nil {
@@ -31,13 +32,13 @@ func startRun(t *testing.T) (*service, *pipeline) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, p
+	return s, p, path
 }
 
 // The simulator's scenarios, sent over TCP through every stage, come out
 // as findings of every type they inject.
 func TestRunEndToEnd(t *testing.T) {
-	s, p := startRun(t)
+	s, p, _ := startRun(t, "")
 	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	g, err := simulate.New(simulate.Config{Start: start, Rate: 200, Seed: 5, Scenarios: []string{"all"}, ScenarioEvery: 5 * time.Second})
 	if err != nil {
@@ -172,17 +173,7 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
-		"storage:\n  embedded:\n    listen: "+addr+"\n")
-	var stderr bytes.Buffer
-	s, code := newServiceFrom("run", path, &stderr)
-	if s == nil {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	p, err := s.startPipeline(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n")
 	defer func() {
 		if err := p.close(s); err != nil {
 			t.Error(err)
