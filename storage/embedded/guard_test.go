@@ -26,7 +26,7 @@ var testUsers = embedded.Users{
 
 // guarded serves a fresh database with a table t of 3 rows behind Guard on
 // a loopback port, and returns its base URL and the database.
-func guarded(t *testing.T) (string, string) {
+func guarded(t testing.TB) (string, string) {
 	t.Helper()
 	conn, db := open(t)
 	if err := conn.Exec(t.Context(), "CREATE TABLE t (s String) ENGINE = MergeTree ORDER BY s"); err != nil {
