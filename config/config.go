@@ -56,9 +56,19 @@ type Correlate struct {
 	ScanPorts   int           `yaml:"scan_ports"`
 	ScanHosts   int           `yaml:"scan_hosts"`
 	ScanWindow  time.Duration `yaml:"scan_window"`
-	DiodeMissed int           `yaml:"diode_missed"`
-	DiodeMaxLag time.Duration `yaml:"diode_max_lag"`
-	Learn       time.Duration `yaml:"learn"`
+	// The slow scan: as many ports or hosts within a longer window.
+	SlowScanPorts  int           `yaml:"slow_scan_ports"`
+	SlowScanHosts  int           `yaml:"slow_scan_hosts"`
+	SlowScanWindow time.Duration `yaml:"slow_scan_window"`
+	DiodeMissed    int           `yaml:"diode_missed"`
+	DiodeMaxLag    time.Duration `yaml:"diode_max_lag"`
+	// ClockSkew: a device whose event time runs this far ahead of its
+	// receive time does not move the correlator's time.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+	Learn     time.Duration `yaml:"learn"`
+	// Tick: how often the findings stage moves its time with the wall
+	// clock while it has processed every event; negative never.
+	Tick time.Duration `yaml:"tick"`
 	// Severities overrides default severities by "type/reason", "type"
 	// or "*/reason".
 	Severities map[string]string `yaml:"severities"`
@@ -402,8 +412,11 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 func (c *Config) Engine(site string) (correlate.Config, error) {
 	k := c.Correlate
 	ec := correlate.Config{Site: site, FoldWindow: k.FoldWindow, UpdateEvery: k.UpdateEvery, ScanPorts: k.ScanPorts,
-		ScanHosts: k.ScanHosts, ScanWindow: k.ScanWindow, DiodeMissed: k.DiodeMissed, DiodeMaxLag: k.DiodeMaxLag,
-		Learn: k.Learn}
+		ScanHosts: k.ScanHosts, ScanWindow: k.ScanWindow, SlowScanPorts: k.SlowScanPorts, SlowScanHosts: k.SlowScanHosts,
+		SlowScanWindow: k.SlowScanWindow, DiodeMissed: k.DiodeMissed, DiodeMaxLag: k.DiodeMaxLag, ClockSkew: k.ClockSkew,
+		Learn: k.Learn,
+		// The services read live collectors, whose receive times are real.
+		ReceiveClock: true}
 	if len(k.Severities) > 0 {
 		ec.Severities = map[string]event.Severity{}
 		for key, v := range k.Severities {

@@ -55,7 +55,7 @@ func diodes(b *board) *dashboard.DashboardBuilder {
 			WithTarget(b.target(storage.QueryDiodeStates.SQL, FormatTimeSeries, nil)).
 			DisplayName(seriesName("series")).Mappings(diodeStateMappings).ShowValue(common.VisibilityModeNever).
 			MergeValues(true).RowHeight(0.8).Height(6).Span(24)).
-		WithPanel(series("Heartbeats", "Heartbeats received per interval, per side.", storage.QueryDiodeHeartbeats.SQL, "short")).
+		WithPanel(series("Heartbeats", "Heartbeats received per interval, per side.", storage.QueryDiodeHeartbeatSeries.SQL, "short")).
 		WithPanel(series("Lag", "Highest replication lag each side reported per interval.", storage.QueryDiodeLag.SQL, "ms")).
 		WithPanel(series("Sequence gaps", "Heartbeat sequence numbers missed per interval: lost heartbeats on a live link.",
 			storage.QueryDiodeSeqGaps.SQL, "short"))

@@ -228,9 +228,9 @@ SELECT uniqExactIf(diode_id, state != 'ok') AS diodes_down FROM (` + QueryDiodeS
 	// (heartbeats, none ok), 0 down (silence: no heartbeat at all).
 	QueryDiodeStates = Query{"diode_states", diodeSeries("multiIf(h.heartbeats = 0, 0, h.ok > 0, 1, 2)")}
 
-	// QueryDiodeHeartbeats is each declared diode side's heartbeats per
+	// QueryDiodeHeartbeatSeries is each declared diode side's heartbeats per
 	// bucket, as QueryDiodeStates buckets them.
-	QueryDiodeHeartbeats = Query{"diode_heartbeats", diodeSeries("h.heartbeats")}
+	QueryDiodeHeartbeatSeries = Query{"diode_heartbeat_series", diodeSeries("h.heartbeats")}
 
 	// QueryDiodeLag is each declared diode side's highest reported lag
 	// (ms) per bucket, as QueryDiodeStates buckets them.
@@ -323,5 +323,5 @@ ORDER BY day`}
 // DashboardQueries lists the dashboards' own named queries.
 var DashboardQueries = []Query{QueryOpenFindingCounts, QueryOpenFindings, QueryFindingEvents, QueryPolicyBreakingEvents,
 	QueryPolicyBreakingSeries, QueryUnmanagedAddresses, QueryTopViolationSources, QueryZoneMatrix, QueryDiodeSides,
-	QueryDiodesDown, QueryDiodeStates, QueryDiodeHeartbeats, QueryDiodeLag, QueryDiodeSeqGaps, QueryDiodeAvailabilityTotal,
+	QueryDiodesDown, QueryDiodeStates, QueryDiodeHeartbeatSeries, QueryDiodeLag, QueryDiodeSeqGaps, QueryDiodeAvailabilityTotal,
 	QueryDeviceWouldBlockDaily, QueryDeviceObservation, QueryZoneComplianceDaily, QueryZoneCompliance, QueryDeclaredConduitShare}

@@ -108,12 +108,12 @@ func TestDashboardQueriesOnSeededData(t *testing.T) {
 		"zone_matrix": {"Z3-OPS Z2-BPCS C1-BPCS-OPS 100 200 100 400 ! C1-BPCS-OPS: 200 breaking, 100 allowed\n",
 			"Z2-BPCS Z3-OPS C1-BPCS-OPS 0 0 0 0 ✓ C1-BPCS-OPS: 0 allowed\n", "Z1-SIS Z2-BPCS  0 0 0 0 –\n", "Z3-OPS Z3-OPS  0 0 0 0 ·\n"},
 		// the window ends a day after the last heartbeat: both sides down
-		"diode_sides":      {"DMZ-DD-01 rx 10      down\n", "DMZ-DD-01 tx 10 2026-03-01 10:05:00 +0000 UTC 2026-03-01 10:04:50 +0000 UTC degraded 60  down\n"},
-		"diodes_down":      {"1\n"},
-		"diode_states":     {"10:00:00 +0000 UTC DMZ-DD-01 tx 1\n", "10:05:00 +0000 UTC DMZ-DD-01 tx 2\n", "10:06:00 +0000 UTC DMZ-DD-01 tx 0\n", "10:00:00 +0000 UTC DMZ-DD-01 rx 0\n"},
-		"diode_heartbeats": {"10:00:00 +0000 UTC DMZ-DD-01 tx 6\n", "10:05:00 +0000 UTC DMZ-DD-01 tx 1\n"},
-		"diode_lag":        {"10:04:00 +0000 UTC DMZ-DD-01 tx 59\n"},
-		"diode_seq_gaps":   {"10:01:00 +0000 UTC DMZ-DD-01 tx 3\n", "10:02:00 +0000 UTC DMZ-DD-01 tx 0\n"},
+		"diode_sides":            {"DMZ-DD-01 rx 10      down\n", "DMZ-DD-01 tx 10 2026-03-01 10:05:00 +0000 UTC 2026-03-01 10:04:50 +0000 UTC degraded 60  down\n"},
+		"diodes_down":            {"1\n"},
+		"diode_states":           {"10:00:00 +0000 UTC DMZ-DD-01 tx 1\n", "10:05:00 +0000 UTC DMZ-DD-01 tx 2\n", "10:06:00 +0000 UTC DMZ-DD-01 tx 0\n", "10:00:00 +0000 UTC DMZ-DD-01 rx 0\n"},
+		"diode_heartbeat_series": {"10:00:00 +0000 UTC DMZ-DD-01 tx 6\n", "10:05:00 +0000 UTC DMZ-DD-01 tx 1\n"},
+		"diode_lag":              {"10:04:00 +0000 UTC DMZ-DD-01 tx 59\n"},
+		"diode_seq_gaps":         {"10:01:00 +0000 UTC DMZ-DD-01 tx 3\n", "10:02:00 +0000 UTC DMZ-DD-01 tx 0\n"},
 		// 25 hours of 60 s buckets; DMZ-DD-01 heard ok in 5 of them, DD-1 (seed's, no side) in 8
 		"diode_availability_total": {"DMZ-DD-01 1500 5 0.0033\n", "DD-1 1500 8 0.0053\n"},
 		"device_would_block_daily": {"2026-03-01 00:00:00 +0000 UTC 100\n2026-03-02 00:00:00 +0000 UTC 0\n"},

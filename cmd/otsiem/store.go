@@ -34,6 +34,9 @@ type storeStage struct {
 	cancel context.CancelFunc
 	done   chan error
 	served chan error // the HTTP interface's end; nil when not served
+	// beforeClose, when set, reads the store once the writer has stored
+	// everything it took, before the store closes.
+	beforeClose func(*storage.DB)
 }
 
 // startStore opens and migrates the store and starts writing what the bus
@@ -97,6 +100,9 @@ func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model
 func (st *storeStage) close() error {
 	st.cancel()
 	err := <-st.done
+	if st.beforeClose != nil {
+		st.beforeClose(st.db)
+	}
 	if st.served != nil {
 		if serr := <-st.served; err == nil {
 			err = serr
