@@ -31,6 +31,7 @@ import (
 	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/review"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/otsiem/otsiem/storage/embedded"
 )
 
 // Config is the whole configuration file.
@@ -127,7 +128,15 @@ type Storage struct {
 type EmbeddedStorage struct {
 	Path    string `yaml:"path"`     // default <data_dir>/clickhouse
 	LibPath string `yaml:"lib_path"` // libchdb.so; default $CHDB_LIB_PATH, then the project cache
-	Listen  string `yaml:"listen"`   // e.g. 127.0.0.1:8123: the HTTP interface for Grafana and curl; empty: none
+	// Listen is where the engine's ClickHouse HTTP interface is served to
+	// Grafana, curl and otsiem's own reading commands; default
+	// 127.0.0.1:8123, "off" (or empty) for none.
+	Listen string `yaml:"listen"`
+	// Reader and Writer are the interface's users (default names
+	// otsiem_reader and otsiem_writer); a password left empty is generated
+	// at the first start into <data_dir>/clickhouse-users.yaml (mode 0600).
+	Reader embedded.Credentials `yaml:"reader"`
+	Writer embedded.Credentials `yaml:"writer"`
 }
 
 // ClickHouse is a ClickHouse server or cluster.
@@ -235,6 +244,8 @@ func Default() *Config {
 		LogLevel: "info",
 		HTTP:     HTTP{Address: "127.0.0.1:9464"},
 		Storage: Storage{
+			Embedded: EmbeddedStorage{Listen: embedded.DefaultAddr, Reader: embedded.Credentials{User: embedded.DefaultReader},
+				Writer: embedded.Credentials{User: embedded.DefaultWriter}},
 			ClickHouse: ClickHouse{Addresses: []string{}, Protocol: "native", Database: "otsiem", User: "default"},
 			Batch:      StorageBatch{Rows: 100000, FlushInterval: time.Second, AckWait: 30 * time.Second, MaxAckPending: 4096},
 		},
@@ -396,12 +407,26 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 	out := storage.Config{
 		Addrs: s.ClickHouse.Addresses, Protocol: s.ClickHouse.Protocol, Database: s.ClickHouse.Database,
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
-		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath},
+		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath, Listen: c.EmbeddedListen(),
+			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile()},
 	}
 	var err error
 	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)
 	return out, err
 }
+
+// EmbeddedListen is where the embedded engine's HTTP interface is served,
+// "" for nowhere.
+func (c *Config) EmbeddedListen() string {
+	if l := c.Storage.Embedded.Listen; l != "off" {
+		return l
+	}
+	return ""
+}
+
+// EmbeddedUsersFile is the file that keeps the generated passwords of the
+// embedded engine's HTTP interface.
+func (c *Config) EmbeddedUsersFile() string { return filepath.Join(c.DataDir, embedded.UsersFile) }
 
 // StoreService returns the store stage's writer settings (the caller adds
 // the connections).
