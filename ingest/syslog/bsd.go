@@ -81,6 +81,11 @@ func (p *Parser) parse3164(h *Header, s string, received time.Time) {
 // the device's own timestamp (with its zone name) and hostname behind the
 // relay's. The device's time, and its hostname when it has one, win.
 func (p *Parser) inner(h *Header, received time.Time) {
+	if tok, after, ok := token(h.Body); ok && tok != "" && ciscoAfter(after) && isToken(tok) {
+		// The device's own id before its Cisco message ("fw#1 : %ASA-…").
+		h.Hostname, h.Body = tok, strings.TrimPrefix(trimSpace(after), ": ")
+		return
+	}
 	if !startsLikeTimestamp(h.Body) {
 		return
 	}
@@ -292,7 +297,10 @@ func parseTag(s string) (tag, pid, body string, ok bool) {
 		}
 	} else if rest[0] == ':' && (len(rest) == 1 || rest[1] == ' ') {
 		rest = rest[1:]
-	} else {
+	} else if rest[0] != ' ' || !strings.HasPrefix(rest, " {") && !isCiscoBody(rest[1:]) {
+		// A tag without its colon is taken only before what cannot be a
+		// tag's message otherwise: JSON (a relay writing "zeek {…}") or a
+		// Cisco message.
 		return "", "", s, false
 	}
 	return tag, pid, strings.TrimPrefix(rest, " "), true
