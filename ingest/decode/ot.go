@@ -179,35 +179,21 @@ func cutFoldedSuffix(s, suffix string) (string, bool) {
 
 // modbusExceptions names the exception codes of the Modbus Application
 // Protocol Specification V1.1b3, section 7.
-var modbusExceptions = map[string]string{
-	"1": "illegal_function", "2": "illegal_data_address", "3": "illegal_data_value",
-	"4": "server_device_failure", "5": "acknowledge", "6": "server_device_busy",
-	"8": "memory_parity_error", "10": "gateway_path_unavailable", "11": "gateway_target_device_failed_to_respond",
+var modbusExceptions = map[int32]string{
+	1: "illegal_function", 2: "illegal_data_address", 3: "illegal_data_value",
+	4: "server_device_failure", 5: "acknowledge", 6: "server_device_busy",
+	8: "memory_parity_error", 10: "gateway_path_unavailable", 11: "gateway_target_device_failed_to_respond",
 }
 
 // ModbusException returns the name of a Modbus exception code given as a
 // number ("2", "0x02"), or the device's name for it lowercased.
 func ModbusException(s string) string {
 	if c := Code(s); c.OK {
-		if n, ok := modbusExceptions[itoa(c.V)]; ok {
+		if n, ok := modbusExceptions[c.V]; ok {
 			return n
 		}
 	}
 	return lower(s)
-}
-
-func itoa(v int32) string {
-	var b [12]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }
 
 // CIP classes whose services 0x4B-0x63 (object-specific, CIP Vol. 1 table

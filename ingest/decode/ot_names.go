@@ -141,7 +141,7 @@ var s7Catalog = newCatalog(map[int32]string{
 	"explore": 0x04bb, "create_object": 0x04ca, "delete_object": 0x04d4, "set_variable": 0x04f2,
 	"get_variable": 0x04fc, "get_link": 0x0524, "set_multi_variables": 0x0542,
 	"get_multi_variables": 0x054c, "begin_sequence": 0x0556, "end_sequence": 0x0560, "invoke": 0x056b,
-	"get_var_sub_streamed": 0x0586,
+	"get_var_sub_streamed": 0x0586, "notification": -1,
 }, map[string]string{
 	"read_variable": "read_var", "write_variable": "write_var", "plc_control": "pi_service",
 	"pi": "pi_service", "setup_comm": "setup_communication", "set_clock_2": "set_clock",
