@@ -238,3 +238,29 @@ func Bench(b *testing.B, d decode.Decoder, path string) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
 }
+
+// FunctionCase is a vendor's name of an industrial function and what otsiem
+// makes of it: the app protocol, otsiem's function name, and the code on
+// the wire (-1 for none).
+type FunctionCase struct {
+	Name, Proto, Function string
+	Code                  int32
+}
+
+// Functions decodes, with d alone, the line line(name) for each case and
+// checks the event's app_protocol, function and function_code.
+func Functions(t *testing.T, d decode.Decoder, line func(name string) string, cases []FunctionCase) {
+	t.Helper()
+	p := &decode.Parser{Decoder: d, Site: Site}
+	var ev event.Event
+	for _, c := range cases {
+		p.Parse([]byte(line(c.Name)), netip.Addr{}, Received, &ev)
+		code := int32(-1)
+		if ev.FunctionCode.OK {
+			code = ev.FunctionCode.V
+		}
+		if ev.AppProtocol != c.Proto || ev.Function != c.Function || code != c.Code {
+			t.Errorf("%q: %s %q (%d), want %s %q (%d) %s", c.Name, ev.AppProtocol, ev.Function, code, c.Proto, c.Function, c.Code, ev.ParseError)
+		}
+	}
+}

@@ -510,9 +510,14 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 	if service != "" {
 		ev.SetAttr("cip_service", service)
 		code, ok := cipService(service)
+		// The class addressed decides; else Suricata's name, which for a code
+		// it has no name for ("unknown-N") is none.
 		name := service
+		if strings.HasPrefix(name, "unknown-") {
+			name = ""
+		}
 		if ok {
-			if n := decode.CIPService(code, class); n != "" && (class >= 0 || strings.HasPrefix(service, "unknown-")) {
+			if n := decode.CIPService(code, class); n != "" && (class >= 0 || name == "") {
 				name = n
 			}
 		}
