@@ -317,8 +317,7 @@ func otPrefix(name string) (proto, prefix, rest string, ok bool) {
 			end += next
 		}
 		var buf [32]byte
-		key := string(fold(buf[:0], name[:end]))
-		if p, pre, found := otProtocol(key); found {
+		if p, pre, found := otProtocol(fold(buf[:0], name[:end])); found {
 			proto, prefix, rest, ok = p, pre, strings.TrimLeft(name[end:], "._-/ "), true
 		}
 		end++
@@ -330,8 +329,8 @@ func isNameSep(r rune) bool { return r == '.' || r == '-' || r == '_' || r == ' 
 
 // otProtocol maps a folded protocol word to its protocol and the prefix of
 // its functions' names.
-func otProtocol(key string) (proto, prefix string, ok bool) {
-	switch key {
+func otProtocol(key []byte) (proto, prefix string, ok bool) {
+	switch string(key) {
 	case "umas", "unity", "modbusunity":
 		return "modbus", "umas", true
 	case "104apci":
@@ -339,7 +338,7 @@ func otProtocol(key string) (proto, prefix string, ok bool) {
 	case "104asdu":
 		return "iec104", "asdu", true
 	}
-	p := AppProtocol(key)
+	p, _ := appAlias(key)
 	return p, "", isOT(p)
 }
 
