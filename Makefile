@@ -20,10 +20,11 @@ build:
 # The whole pipeline on embedded NATS and ClickHouse, fed by the refinery
 # simulator, with a live summary until Ctrl-C; the data stays in ./data.
 RATE     ?= 200
+LEARN    ?= 2m
 RUN_ARGS ?=
 run: chdb build
 	$(BIN) validate $(MODEL)
-	$(BIN) run --simulate $(RATE) $(RUN_ARGS)
+	$(BIN) run --simulate $(RATE) --learn $(LEARN) $(RUN_ARGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

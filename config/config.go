@@ -55,9 +55,19 @@ type Correlate struct {
 	ScanPorts   int           `yaml:"scan_ports"`
 	ScanHosts   int           `yaml:"scan_hosts"`
 	ScanWindow  time.Duration `yaml:"scan_window"`
-	DiodeMissed int           `yaml:"diode_missed"`
-	DiodeMaxLag time.Duration `yaml:"diode_max_lag"`
-	Learn       time.Duration `yaml:"learn"`
+	// The slow scan: as many ports or hosts within a longer window.
+	SlowScanPorts  int           `yaml:"slow_scan_ports"`
+	SlowScanHosts  int           `yaml:"slow_scan_hosts"`
+	SlowScanWindow time.Duration `yaml:"slow_scan_window"`
+	DiodeMissed    int           `yaml:"diode_missed"`
+	DiodeMaxLag    time.Duration `yaml:"diode_max_lag"`
+	// ClockSkew: a device whose event time runs this far ahead of its
+	// receive time does not move the correlator's time.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+	Learn     time.Duration `yaml:"learn"`
+	// Tick: how often the findings stage moves its time with the wall
+	// clock while it has processed every event; negative never.
+	Tick time.Duration `yaml:"tick"`
 	// Severities overrides default severities by "type/reason", "type"
 	// or "*/reason".
 	Severities map[string]string `yaml:"severities"`
@@ -173,17 +183,18 @@ type Batch struct {
 
 // Listener is one syslog listener.
 type Listener struct {
-	Name           string        `yaml:"name"`
-	Protocol       string        `yaml:"protocol"`
-	Address        string        `yaml:"address"`
-	MaxMessageSize int           `yaml:"max_message_size"`
-	MaxConnections int           `yaml:"max_connections"`
-	IdleTimeout    time.Duration `yaml:"idle_timeout"`
-	Framing        string        `yaml:"framing"`
-	Decoder        string        `yaml:"decoder"`
-	Timezone       string        `yaml:"timezone"`
-	QueueSize      int           `yaml:"queue_size"`
-	TLS            ServerTLS     `yaml:"tls"`
+	Name                    string        `yaml:"name"`
+	Protocol                string        `yaml:"protocol"`
+	Address                 string        `yaml:"address"`
+	MaxMessageSize          int           `yaml:"max_message_size"`
+	MaxConnections          int           `yaml:"max_connections"`
+	MaxConnectionsPerSource int           `yaml:"max_connections_per_source"`
+	IdleTimeout             time.Duration `yaml:"idle_timeout"` // default 10m, negative never
+	Framing                 string        `yaml:"framing"`
+	Decoder                 string        `yaml:"decoder"`
+	Timezone                string        `yaml:"timezone"`
+	QueueSize               int           `yaml:"queue_size"`
+	TLS                     ServerTLS     `yaml:"tls"`
 }
 
 // ServerTLS is a TLS listener's certificate and optional client CA.
@@ -365,7 +376,8 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 	for i, l := range c.Ingest.Listeners {
 		out[i] = ingest.ListenerConfig{
 			Name: l.Name, Protocol: l.Protocol, Address: l.Address, MaxMessageSize: l.MaxMessageSize,
-			MaxConnections: l.MaxConnections, IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
+			MaxConnections: l.MaxConnections, MaxConnectionsPerSource: l.MaxConnectionsPerSource,
+			IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
 			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize,
 			TLS: ingest.ServerTLS{CertFile: l.TLS.CertFile, KeyFile: l.TLS.KeyFile, ClientCAFile: l.TLS.ClientCAFile},
 		}
@@ -377,8 +389,11 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 func (c *Config) Engine(site string) (correlate.Config, error) {
 	k := c.Correlate
 	ec := correlate.Config{Site: site, FoldWindow: k.FoldWindow, UpdateEvery: k.UpdateEvery, ScanPorts: k.ScanPorts,
-		ScanHosts: k.ScanHosts, ScanWindow: k.ScanWindow, DiodeMissed: k.DiodeMissed, DiodeMaxLag: k.DiodeMaxLag,
-		Learn: k.Learn}
+		ScanHosts: k.ScanHosts, ScanWindow: k.ScanWindow, SlowScanPorts: k.SlowScanPorts, SlowScanHosts: k.SlowScanHosts,
+		SlowScanWindow: k.SlowScanWindow, DiodeMissed: k.DiodeMissed, DiodeMaxLag: k.DiodeMaxLag, ClockSkew: k.ClockSkew,
+		Learn: k.Learn,
+		// The services read live collectors, whose receive times are real.
+		ReceiveClock: true}
 	if len(k.Severities) > 0 {
 		ec.Severities = map[string]event.Severity{}
 		for key, v := range k.Severities {

@@ -17,10 +17,12 @@ func TestExampleIsTheDefault(t *testing.T) {
 	want.NATS.Replicas, want.NATS.MaxAge = 1, 168*time.Hour
 	want.Ingest.Listeners[1].Framing = "auto"
 	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
+	want.Ingest.Listeners[1].MaxConnectionsPerSource, want.Ingest.Listeners[1].IdleTimeout = 16, 10*time.Minute
 	want.Ingest.MaxPending = 8192
 	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
 	want.Correlate = Correlate{FoldWindow: time.Hour, UpdateEvery: time.Minute, ScanPorts: 20, ScanHosts: 20,
-		ScanWindow: time.Minute, DiodeMissed: 3, DiodeMaxLag: 5 * time.Second, Learn: 24 * time.Hour,
+		ScanWindow: time.Minute, SlowScanPorts: 40, SlowScanHosts: 40, SlowScanWindow: 15 * time.Minute,
+		DiodeMissed: 3, DiodeMaxLag: 5 * time.Second, ClockSkew: 10 * time.Second, Learn: 24 * time.Hour, Tick: time.Second,
 		Severities: map[string]string{}, Suppress: []Suppression{}, Consumer: "otsiem-correlate",
 		LeaseTTL: 10 * time.Second, FetchBatch: 16, ReloadEvery: 5 * time.Second}
 	if !reflect.DeepEqual(cfg, want) {

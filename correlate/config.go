@@ -30,19 +30,36 @@ type Config struct {
 	// updated is closed early. Default 100,000.
 	MaxFolds int
 
-	// A scan is one source reaching ScanPorts distinct destination ports
-	// or ScanHosts distinct hosts in other zones within ScanWindow
-	// (defaults 20, 20, 60s). MaxScanSources bounds the sources tracked
+	// A scan is one source whose policy-breaking or blocked traffic (see
+	// Engine) reaches ScanPorts distinct destination ports or ScanHosts
+	// distinct hosts in other zones within ScanWindow (defaults 20, 20,
+	// 60s), or SlowScanPorts ports or SlowScanHosts hosts within
+	// SlowScanWindow (defaults 40, 40, 15m: one port every 10 s for ten
+	// minutes is a scan too). MaxScanSources bounds the sources tracked
 	// (default 50,000; the least recently active is forgotten).
-	ScanPorts, ScanHosts int
-	ScanWindow           time.Duration
-	MaxScanSources       int
+	ScanPorts, ScanHosts         int
+	ScanWindow                   time.Duration
+	SlowScanPorts, SlowScanHosts int
+	SlowScanWindow               time.Duration
+	MaxScanSources               int
 
-	// DiodeMissed heartbeats in a row make a diode side down (default 3).
-	// DiodeMaxLag is the replication lag above which a diode is degraded
-	// (default 5s).
+	// DiodeMissed heartbeats in a row make a diode side down (default 3):
+	// DiodeMissed × the diode's heartbeat is its timeout. DiodeMaxLag is
+	// the replication lag above which a diode is degraded (default 5s).
 	DiodeMissed int
 	DiodeMaxLag time.Duration
+
+	// ClockSkew is how far a device's event time may run ahead before
+	// otsiem stops trusting its clock (default 10s): such an event is
+	// judged, but does not move the engine's time, and the device gets a
+	// clock_skew finding. With ReceiveClock, ahead means ahead of the
+	// event's receive time; without it (offline replays, whose receive
+	// times are one made-up value), ahead of the engine's time without
+	// another device confirming the jump.
+	ClockSkew time.Duration
+	// ReceiveClock says events' ReceivedAt is the collector's real clock
+	// at receipt (the service sets it).
+	ReceiveClock bool
 
 	// Learn is the baseline period, from the first event: communication
 	// pairs (source asset, destination asset, port) crossing a conduit
@@ -90,10 +107,14 @@ func (c Config) withDefaults() Config {
 	def(&c.UpdateEvery, time.Minute)
 	def(&c.ScanWindow, time.Minute)
 	def(&c.DiodeMaxLag, 5*time.Second)
+	def(&c.SlowScanWindow, 15*time.Minute)
+	def(&c.ClockSkew, 10*time.Second)
 	defInt(&c.MaxEventIDs, 10)
 	defInt(&c.MaxFolds, 100_000)
 	defInt(&c.ScanPorts, 20)
 	defInt(&c.ScanHosts, 20)
+	defInt(&c.SlowScanPorts, 40)
+	defInt(&c.SlowScanHosts, 40)
 	defInt(&c.MaxScanSources, 50_000)
 	defInt(&c.DiodeMissed, 3)
 	defInt(&c.MaxPairs, 1_000_000)
@@ -113,17 +134,20 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Finding types beyond the verdicts.
+// Finding types beyond the verdicts (the shared vocabulary of package
+// event).
 const (
-	TypeScan            = "scan"
-	TypeDiodeDown       = "diode_down"
-	TypeDiodeDegraded   = "diode_degraded"
-	TypeNewPair         = "new_pair"
-	TypeWouldFalseBlock = "would_false_block"
+	TypeScan                = event.TypeScan
+	TypeDiodeDown           = event.TypeDiodeDown
+	TypeDiodeDegraded       = event.TypeDiodeDegraded
+	TypeDiodeReportRejected = event.TypeDiodeReportRejected
+	TypeNewPair             = event.TypeNewPair
+	TypeWouldFalseBlock     = event.TypeWouldFalseBlock
+	TypeClockSkew           = event.TypeClockSkew
 	// TypeAlert is an IDS or IPS signature match: reason prevented when
 	// the device stopped it, detected otherwise; severity the sensor's
 	// (AlertSeverity).
-	TypeAlert = "alert"
+	TypeAlert = event.TypeAlert
 )
 
 // DefaultSeverity is the severity of a finding type and reason before
@@ -139,7 +163,8 @@ const (
 //	function_not_permitted, no_conduit         high (medium when blocked)
 //	violation, would_block, would_false_block  medium
 //	blocked                                    low
-//	unknown_zone                               low
+//	unknown_zone, diode_report_rejected,
+//	  clock_skew                               low
 //	new_pair                                   info
 //	alert                                      the sensor's (AlertSeverity)
 //
@@ -176,7 +201,7 @@ func DefaultSeverity(typ, reason string) event.Severity {
 			return event.SeverityMedium
 		}
 		return event.SeverityLow
-	case string(UnknownZone):
+	case string(UnknownZone), TypeDiodeReportRejected, TypeClockSkew:
 		return event.SeverityLow
 	case TypeNewPair:
 		return event.SeverityInfo

@@ -15,9 +15,20 @@ import (
 
 // Engine judges events and keeps the state behind findings. Event time,
 // never the wall clock, drives its windows: the watermark is the latest
-// event time seen, so a replay of the same events in the same order gives
-// the same findings, ids and revisions included. An Engine is not safe for
-// concurrent use.
+// trusted event time seen, so a replay of the same events in the same
+// order gives the same findings, ids and revisions included. Only Tick,
+// which the service calls with the wall clock when it has processed every
+// event, brings the wall clock in. An Engine is not safe for concurrent
+// use.
+//
+// Time is guarded twice. A device whose clock runs ahead (see
+// Config.ClockSkew) does not move the watermark: its events are judged at
+// the watermark and it gets a clock_skew finding. A watermark jump longer
+// than a diode's timeout (DiodeMissed heartbeats) is a gap in otsiem's own
+// observation — it was stopped, restored from a snapshot, or its
+// collectors were down — not the diode's silence: the diode's heartbeat
+// windows restart at the end of the gap, and a side that stays silent is
+// down one timeout later.
 //
 // Every new finding and every change to one is passed to the emit
 // function as a new revision; the latest revision of a finding id is its
@@ -29,6 +40,13 @@ type Engine struct {
 
 	watermark  time.Time
 	learnStart time.Time
+	restored   bool // restored from a snapshot and not yet advanced: see Tick
+	// The stream is live while its events arrive within liveLag of their
+	// time: only then does Tick move time (a backfill of old logs is read
+	// in its own time). minLag is the least lag since the last Tick.
+	backfill bool
+	minLag   time.Duration
+	lagSeen  bool
 
 	folds   map[foldKey]*list.Element // of *fold
 	foldLRU list.List                 // least recently updated first
@@ -36,7 +54,10 @@ type Engine struct {
 	scans   map[netip.Addr]*list.Element // of *scanState
 	scanLRU list.List
 
-	diodes map[string]*diodeState
+	diodes     map[string]*diodeState
+	diodeOrder []string // ids in order, for deterministic output
+
+	clocks clockState
 
 	pairs map[pairKey]struct{}
 
@@ -52,17 +73,30 @@ type Stats struct {
 	Suppressed                        uint64 // finding revisions dropped by Config.Suppress
 	SeqGaps                           uint64 // diode heartbeats lost (sequence gaps)
 	PairsFull                         bool   // MaxPairs reached: learning stopped
+	Gaps                              uint64 // gaps in otsiem's own observation (heartbeat windows restarted)
+	ClockAhead                        uint64 // events whose device clock ran ahead: judged without moving time
+	RejectedDiodeReports              uint64 // diode health reports not taken (undeclared diode, wrong sender)
 }
 
 // NewEngine returns an engine over a model; emit receives the findings.
 func NewEngine(m *rules.Model, cfg Config, emit func(*event.Finding)) *Engine {
 	return &Engine{cfg: cfg.withDefaults(), model: m, emit: emit,
 		folds: map[foldKey]*list.Element{}, scans: map[netip.Addr]*list.Element{},
-		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}, conns: NewConnections(0)}
+		diodes: map[string]*diodeState{}, pairs: map[pairKey]struct{}{}, clocks: newClockState(), conns: NewConnections(0)}
 }
 
-// SetModel replaces the model; state is kept.
-func (e *Engine) SetModel(m *rules.Model) { e.model = m }
+// SetModel replaces the model; state is kept. Diodes the new model
+// declares are expected from now on; diodes it no longer declares are
+// forgotten, their open findings closed.
+func (e *Engine) SetModel(m *rules.Model) {
+	if m == e.model {
+		return
+	}
+	e.model = m
+	if !e.watermark.IsZero() {
+		e.expectDiodes(e.watermark)
+	}
+}
 
 // Model returns the model in use.
 func (e *Engine) Model() *rules.Model { return e.model }
@@ -74,20 +108,28 @@ func (e *Engine) Stats() Stats {
 	return s
 }
 
-// Watermark returns the latest event time seen.
+// Watermark returns the engine's time: the latest trusted event time, or
+// the latest Tick.
 func (e *Engine) Watermark() time.Time { return e.watermark }
 
 // Process judges an event, writes the verdict into it (see Apply) and
 // updates the findings.
 func (e *Engine) Process(ev *event.Event) Judgement {
-	t := ev.Time
-	if t.IsZero() {
-		t = ev.ReceivedAt
+	e.restored = false // the stream continues: a replay stays exact
+	if e.cfg.ReceiveClock && !ev.Time.IsZero() && !ev.ReceivedAt.IsZero() {
+		if lag := ev.ReceivedAt.Sub(ev.Time); !e.lagSeen || lag < e.minLag {
+			e.minLag, e.lagSeen = lag, true
+		}
 	}
-	if t.IsZero() {
-		t = e.watermark
+	if e.learnStart.IsZero() && ev.Time.Before(e.watermark) && !ev.Time.IsZero() {
+		// The first event is older than the ticks so far: the stream
+		// starts with a backfill, read in its own time.
+		e.watermark = ev.Time
+		for _, d := range e.diodes {
+			d.since = ev.Time
+		}
 	}
-	e.Advance(t)
+	t := e.clock(ev)
 	if e.learnStart.IsZero() && !t.IsZero() {
 		e.learnStart = t
 	}
@@ -97,21 +139,18 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	e.conns.Orient(ev)
 	j := Judge(e.model, ev)
 	Apply(&j, ev)
-	scanning := j.Verdict != None && e.scan(&j, ev, t)
+	// A source found scanning folds its probes into one scan finding;
+	// what a scan never absorbs keeps a finding of its own (see scan).
+	absorbed := j.Verdict != None && e.scan(&j, ev, t)
 	switch {
 	case j.Reason == ReasonThreat:
 		// An IPS stopped an attack inside allowed traffic: its alert
 		// finding (below) says so; the flow itself broke no rule.
 	case j.Verdict == None, j.Verdict == Allowed, j.Verdict == IntraZone:
-	case j.Verdict == Blocked, j.Verdict == WouldBlock, j.Verdict == Violation:
-		// While a source is scanning, what it reaches counts in the scan
-		// finding, not as one finding per port or host; only air-gap and
-		// diode breaches keep findings of their own.
-		if !scanning || j.Reason == rules.AirGap || j.Reason == rules.DiodeReverse {
+	default:
+		if !absorbed {
 			e.fold(string(j.Verdict), string(j.Reason), &j, ev, t)
 		}
-	default:
-		e.fold(string(j.Verdict), string(j.Reason), &j, ev, t)
 	}
 	if j.DeniedInMonitor {
 		e.fold(TypeWouldFalseBlock, "", &j, ev, t)
@@ -127,14 +166,16 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 
 // Advance moves the watermark to t if it is later, closing folds whose
 // window passed and declaring diodes down whose heartbeats stopped. Process
-// calls it with each event's time; the service does not yet call it on a
-// wall-clock tick, so on a stream with no events at all the watermark, and
-// with it diode_down, waits for the next event.
+// calls it with each trusted event time, the service through Tick. A jump
+// longer than a diode's timeout is a gap in otsiem's observation: that
+// diode's heartbeat windows restart at t.
 func (e *Engine) Advance(t time.Time) {
 	if !t.After(e.watermark) {
 		return
 	}
+	prev := e.watermark
 	e.watermark = t
+	e.clocks.advanced(t, e.cfg.ClockSkew)
 	for el := e.foldLRU.Front(); el != nil; el = e.foldLRU.Front() {
 		f := el.Value.(*fold)
 		if !f.f.LastSeen.Add(e.cfg.FoldWindow).Before(t) {
@@ -142,9 +183,48 @@ func (e *Engine) Advance(t time.Time) {
 		}
 		e.closeFold(el)
 	}
-	for _, d := range e.diodes {
+	if prev.IsZero() {
+		e.expectDiodes(t)
+	}
+	for _, id := range e.diodeOrder {
+		d := e.diodes[id]
+		if !prev.IsZero() && t.Sub(prev) > e.diodeTimeout(d) {
+			e.observationGap(d, t)
+		}
 		e.checkDiode(d)
 	}
+}
+
+// liveLag: events received within this time of their event time make a
+// live stream.
+const liveLag = time.Minute
+
+// Tick advances the engine to the wall-clock time now. The service calls
+// it every second or so while it has processed every event, so that a
+// diode going silent while nothing else is logged is down within its
+// timeout. The first Tick after Restore that jumps more than a diode's
+// heartbeat interval is a restart gap for that diode: heartbeats sent
+// while otsiem was stopped were never received, so its windows restart at
+// now. Ticks move time only while the stream is live: when none of the
+// events since the last Tick arrived within a minute of its time (a
+// backfill of old logs), time follows the events alone. Offline replays
+// never call Tick.
+func (e *Engine) Tick(now time.Time) {
+	if e.lagSeen {
+		e.backfill, e.lagSeen = e.minLag > liveLag, false
+	}
+	if e.backfill && !e.restored {
+		return
+	}
+	if e.restored && now.After(e.watermark) {
+		for _, id := range e.diodeOrder {
+			if d := e.diodes[id]; now.Sub(e.watermark) > d.heartbeat {
+				e.observationGap(d, now)
+			}
+		}
+	}
+	e.restored = false
+	e.Advance(now)
 }
 
 // Drain publishes the current state of every open finding that changed
@@ -157,14 +237,13 @@ func (e *Engine) Drain() {
 			e.publish(f, f.f.LastSeen)
 		}
 	}
-	for _, d := range e.diodes {
-		for _, f := range d.down {
-			if f.dirty {
-				e.publish(f, f.f.LastSeen)
+	for _, id := range e.diodeOrder {
+		for _, s := range e.diodes[id].sides {
+			for _, f := range []*fold{s.down, s.degraded} {
+				if f != nil && f.dirty {
+					e.publish(f, f.f.LastSeen)
+				}
 			}
-		}
-		if f := d.degraded; f != nil && f.dirty {
-			e.publish(f, f.f.LastSeen)
 		}
 	}
 }
@@ -173,30 +252,49 @@ func (e *Engine) Drain() {
 type fold struct {
 	key       foldKey
 	f         event.Finding
-	published time.Time // event time of the last publication
-	dirty     bool      // changed since the last publication
+	published time.Time            // event time of the last publication
+	dirty     bool                 // changed since the last publication
+	probes    map[probeKind]uint64 // a scan's probes by verdict and reason
 }
 
+// foldKey identifies a folded finding. The function is part of it, so a
+// write is never folded into a finding a read opened; the source port is
+// not, so a client's ephemeral ports do not split one finding.
 type foldKey struct {
 	typ, reason, conduit string
 	src, dst             netip.Addr
-	port                 int32 // -1 when unknown
+	port                 int32  // -1 when unknown
+	fn                   string // the protocol function: its name, or "fc<code>"
+	device               string // for per-device findings (clock_skew, diode_report_rejected)
 }
 
-func (e *Engine) fold(typ, reason string, j *Judgement, ev *event.Event, t time.Time) {
+// verdictKey is the fold key of a verdict finding of an event.
+func verdictKey(typ, reason string, ev *event.Event) foldKey {
 	k := foldKey{typ: typ, reason: reason, src: ev.SrcIP, dst: ev.DstIP, port: -1, conduit: ev.Conduit}
 	if ev.DstPort.OK {
 		k.port = int32(ev.DstPort.V)
 	}
-	var raise func(*event.Finding)
+	switch {
+	case ev.Function != "":
+		k.fn = ev.Function
+	case ev.FunctionCode.OK:
+		k.fn = "fc" + strconv.Itoa(int(ev.FunctionCode.V))
+	}
+	return k
+}
+
+// fold adds an event to its verdict finding; the finding's severity is at
+// least what its flow's consequence deserves (see consequence).
+func (e *Engine) fold(typ, reason string, j *Judgement, ev *event.Event, t time.Time) {
+	var raise func(*fold)
 	if floor := consequence(j, typ); floor.Rank() > e.cfg.severity(typ, reason).Rank() && !e.cfg.overridden(typ, reason) {
-		raise = func(f *event.Finding) {
-			if f.Severity.Rank() < floor.Rank() {
-				f.Severity = floor
+		raise = func(f *fold) {
+			if f.f.Severity.Rank() < floor.Rank() {
+				f.f.Severity = floor
 			}
 		}
 	}
-	e.foldInto(k, j, ev, t, raise)
+	e.foldInto(verdictKey(typ, reason, ev), j, ev, t, raise)
 }
 
 // alert folds an IDS/IPS alert into a finding of its own per signature and
@@ -216,7 +314,8 @@ func (e *Engine) alert(j *Judgement, ev *event.Event, t time.Time) {
 	if ev.DstPort.OK {
 		k.port = int32(ev.DstPort.V)
 	}
-	e.foldInto(k, j, ev, t, func(f *event.Finding) {
+	e.foldInto(k, j, ev, t, func(fo *fold) {
+		f := &fo.f
 		if f.Revision > 0 {
 			return // described when opened
 		}
@@ -238,7 +337,7 @@ func (e *Engine) alert(j *Judgement, ev *event.Event, t time.Time) {
 
 // foldInto adds an event to the finding with key k, opening it (filled by
 // fill, or from the judgement) when there is none.
-func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time, fill func(*event.Finding)) *fold {
+func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time, fill func(*fold)) *fold {
 	if el, ok := e.folds[k]; ok {
 		f := el.Value.(*fold)
 		e.foldLRU.MoveToBack(el)
@@ -253,7 +352,7 @@ func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time,
 			f.f.EventIDs = append(f.f.EventIDs, ev.ID)
 		}
 		if fill != nil {
-			fill(&f.f)
+			fill(f)
 		}
 		f.dirty = true
 		if !t.Before(f.published.Add(e.cfg.UpdateEvery)) {
@@ -283,7 +382,7 @@ func (e *Engine) foldInto(k foldKey, j *Judgement, ev *event.Event, t time.Time,
 		fd.EventIDs = append(make([]event.ID, 0, 2), ev.ID)
 	}
 	if fill != nil {
-		fill(fd)
+		fill(f)
 	}
 	e.folds[k] = e.foldLRU.PushBack(f)
 	e.publish(f, t)
@@ -314,6 +413,9 @@ func (e *Engine) describe(fd *event.Finding, j *Judgement, ev *event.Event) {
 }
 
 func (e *Engine) publish(f *fold, t time.Time) {
+	if f.key.typ == TypeScan {
+		e.describeScan(f)
+	}
 	f.f.Revision++
 	f.f.Time = t
 	f.published, f.dirty = t, false
@@ -347,78 +449,12 @@ func findingID(k foldKey, first event.ID, t time.Time) string {
 	binary.BigEndian.PutUint64(b[36:44], uint64(t.UnixNano()))
 	h.Write(b[:])
 	h.Write(first[:])
-	for _, s := range [...]string{k.typ, k.reason, k.conduit} {
+	for _, s := range [...]string{k.typ, k.reason, k.conduit, k.fn, k.device} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
-}
-
-// scanState is what one source reached recently.
-type scanState struct {
-	src   netip.Addr
-	ports map[uint16]time.Time
-	hosts map[netip.Addr]time.Time
-}
-
-// scan tracks what a source reaches in other zones and folds the event
-// into the source's scan finding when it is scanning; it reports whether
-// it did.
-func (e *Engine) scan(j *Judgement, ev *event.Event, t time.Time) bool {
-	d := &j.Decision
-	if d.DstZone == nil || d.DstZone == d.SrcZone || !initiated(ev) {
-		return false
-	}
-	el, ok := e.scans[ev.SrcIP]
-	if !ok {
-		if len(e.scans) >= e.cfg.MaxScanSources {
-			old := e.scanLRU.Remove(e.scanLRU.Front()).(*scanState)
-			delete(e.scans, old.src)
-			e.stats.Evicted++
-		}
-		el = e.scanLRU.PushBack(&scanState{src: ev.SrcIP, ports: map[uint16]time.Time{}, hosts: map[netip.Addr]time.Time{}})
-		e.scans[ev.SrcIP] = el
-	} else {
-		e.scanLRU.MoveToBack(el)
-	}
-	s := el.Value.(*scanState)
-	cut := t.Add(-e.cfg.ScanWindow)
-	if ev.DstPort.OK {
-		addRecent(s.ports, ev.DstPort.V, t, cut, e.cfg.ScanPorts)
-	}
-	addRecent(s.hosts, ev.DstIP, t, cut, e.cfg.ScanHosts)
-	var reason string
-	switch {
-	case len(s.ports) >= e.cfg.ScanPorts:
-		reason = "ports"
-	case len(s.hosts) >= e.cfg.ScanHosts:
-		reason = "hosts"
-	default:
-		return false
-	}
-	nPorts, nHosts := len(s.ports), len(s.hosts)
-	k := foldKey{typ: TypeScan, reason: reason, src: ev.SrcIP, port: -1}
-	e.foldInto(k, nil, ev, t, func(f *event.Finding) {
-		if f.Count == 1 {
-			f.SrcIP, f.SrcZone = ev.SrcIP, ev.SrcZone
-			if d.SrcAsset != nil {
-				f.SrcAsset = d.SrcAsset.Name
-			}
-			f.DstZone = ev.DstZone
-			f.Device = ev.Device
-			if j.Device != nil {
-				f.Device = j.Device.Hostname
-			}
-		}
-		if f.DstZone != ev.DstZone {
-			f.DstZone = "" // several zones
-		}
-		setMaxAttr(f, "distinct_ports", nPorts)
-		setMaxAttr(f, "distinct_hosts", nHosts)
-		f.Summary = scanSummary(f)
-	})
-	return true
 }
 
 // initiated reports whether an event's source is known to have opened its
@@ -431,25 +467,6 @@ func initiated(ev *event.Event) bool {
 	}
 	v, _ := ev.Attr(event.AttrInitiator)
 	return v != event.InitiatorUnknown
-}
-
-// addRecent records key at t in a bounded recency set: entries older than
-// cut are pruned once the set reaches its threshold, and past four times
-// the threshold new keys are not added (the scan is already reported).
-func addRecent[K comparable](m map[K]time.Time, k K, t, cut time.Time, threshold int) {
-	if _, ok := m[k]; !ok && len(m) >= threshold-1 {
-		for x, seen := range m {
-			if seen.Before(cut) {
-				delete(m, x)
-			}
-		}
-		if len(m) >= 4*threshold {
-			return
-		}
-	}
-	if old, ok := m[k]; !ok || t.After(old) {
-		m[k] = t
-	}
 }
 
 func setMaxAttr(f *event.Finding, key string, n int) {
@@ -501,8 +518,8 @@ func (e *Engine) newPair(j *Judgement, ev *event.Event, t time.Time) {
 		return
 	}
 	fk := foldKey{typ: TypeNewPair, src: ev.SrcIP, dst: ev.DstIP, port: int32(k.port), conduit: ev.Conduit}
-	e.foldInto(fk, j, ev, t, func(f *event.Finding) {
-		if f.Count == 1 {
+	e.foldInto(fk, j, ev, t, func(fo *fold) {
+		if f := &fo.f; f.Count == 1 {
 			f.Summary = "New communication pair across " + f.Conduit + ": " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) +
 				" → " + endpoint(f.DstAsset, f.DstIP, f.DstZone) + service(f) + ", not seen since the baseline; confirm it is expected."
 		}

@@ -39,6 +39,13 @@ type ServiceConfig struct {
 	// FetchBatch is how many event messages (each a batch of up to 256
 	// events) a fetch takes (default 16).
 	FetchBatch int
+	// Tick: while the findings stage has processed every event, it moves
+	// the engine's time to the wall clock (less TickSlack, the most an
+	// event takes from a collector to this stage) this often, so that a
+	// diode going silent while nothing else is logged is down within its
+	// timeout plus one tick (default 1s; negative: never, as offline).
+	Tick      time.Duration
+	TickSlack time.Duration // default 2s
 
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -63,7 +70,8 @@ type ServiceConfig struct {
 //     it: the Engine is deterministic in stream order, so the replay
 //     yields the same finding ids and revisions, which JetStream
 //     deduplicates (and storage keys by finding_id and revision): no
-//     finding is lost or doubled.
+//     finding is lost or doubled. While it has processed every event it
+//     ticks the engine with the wall clock (see Tick and Engine.Tick).
 type Service struct {
 	cfg   ServiceConfig
 	js    jetstream.JetStream
@@ -100,6 +108,12 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.FetchBatch <= 0 {
 		cfg.FetchBatch = 16
+	}
+	if cfg.Tick == 0 {
+		cfg.Tick = time.Second
+	}
+	if cfg.TickSlack <= 0 {
+		cfg.TickSlack = 2 * time.Second
 	}
 	s := &Service{cfg: cfg, js: cfg.Bus.JS, log: cfg.Logger}
 	if s.log == nil {
@@ -353,7 +367,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	if err != nil {
 		return fmt.Errorf("correlate: findings consumer: %w", err)
 	}
-	save := func() error {
+	save := func(ctx context.Context) error {
 		if err := s.awaitAll(ctx, futures); err != nil {
 			return err
 		}
@@ -380,13 +394,15 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 		s.m.state.WithLabelValues("diodes").Set(float64(stats.Diodes))
 		return nil
 	}
-	last := time.Now()
+	last, lastTick := time.Now(), time.Time{}
 	var ev event.Event
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("correlate: findings fetch", "err", err)
 		}
+		// Caught up: the fetch worked and left nothing pending.
+		caughtUp := err == nil
 		if batch != nil {
 			for msg := range batch.Messages() {
 				eng.SetModel(s.model.Load())
@@ -400,17 +416,38 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 				if md, err := msg.Metadata(); err == nil {
 					st.Seq = md.Sequence.Stream
 					s.m.lag.WithLabelValues("findings").Set(float64(md.NumPending))
+					caughtUp = md.NumPending == 0
 				}
 				if publishErr != nil {
 					return publishErr
 				}
 			}
+			caughtUp = caughtUp && batch.Error() == nil
+		}
+		if s.cfg.Tick > 0 && caughtUp && time.Since(lastTick) >= s.cfg.Tick {
+			eng.SetModel(s.model.Load())
+			eng.Tick(time.Now().Add(-s.cfg.TickSlack))
+			lastTick = time.Now()
+			if publishErr != nil {
+				return publishErr
+			}
 		}
 		if time.Since(last) >= s.cfg.SnapshotEvery || len(futures) > 4096 {
-			if err := save(); err != nil {
+			if err := save(ctx); err != nil {
 				return err
 			}
 			last = time.Now()
+		}
+	}
+	// Stopping: publish every finding that changed since its last
+	// publication, so that the store holds each as it stands, and save the
+	// state that includes it.
+	if publishErr == nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		eng.Drain()
+		if err := save(sctx); err != nil {
+			s.log.Warn("correlate: saving the findings state at stop", "err", err)
 		}
 	}
 	return ctx.Err()

@@ -1,14 +1,19 @@
 package correlate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/rules"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -36,17 +41,48 @@ func readAll(t *testing.T, b *bus.Bus, stream string) []jetstream.Msg {
 	return out
 }
 
+// testBus opens an embedded JetStream server for a test, with a publisher
+// on it as ingest has.
+func testBus(t *testing.T) (*bus.Bus, *bus.Publisher) {
+	t.Helper()
+	b, err := bus.Open(context.Background(), bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close(context.Background()) })
+	return b, pub
+}
+
+// startService runs a correlator until stop is called.
+func startService(t *testing.T, cfg ServiceConfig) (stop func()) {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", cfg.Instance, err)
+		}
+	}
+}
+
 // TestServiceTwoInstancesWithRestart: two correlators share the stream;
 // one is stopped mid-stream and started again. Every event is judged
 // exactly once on the enriched stream, and the findings (latest revision of
 // each id) equal an offline replay of the same events: none lost or doubled.
 func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b, pub := testBus(t)
 	m := refinery(t)
 	lines := readScenario(t, "testdata/refinery.log")
 	evs := parseLines(t, lines)
@@ -54,10 +90,6 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 		evs = append(evs, c.ev)
 	}
 	// Publish as ingest does, a few events per batch message, in several rounds.
-	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	publish := func(from, to int) {
 		for i := from; i < to; i += 3 {
 			var data []byte
@@ -74,24 +106,11 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := func(name string) ServiceConfig {
-		return ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: time.Minute}, Instance: name,
-			LeaseTTL: 900 * time.Millisecond, Registerer: prometheus.NewRegistry()}
-	}
 	start := func(name string) (stop func()) {
-		s, err := New(ctx, cfg(name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- s.Run(rctx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("%s: %v", name, err)
-			}
-		}
+		// No ticks: the events are from 2026's spring and autumn, and the
+		// findings must equal an offline replay's.
+		return startService(t, ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: time.Minute}, Instance: name,
+			LeaseTTL: 900 * time.Millisecond, Tick: -1, Registerer: prometheus.NewRegistry()})
 	}
 	stopA := start("a")
 	stopB := start("b")
@@ -188,5 +207,114 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	}
 	stopA()
 	stopB()
-	_ = pub.Close(ctx)
+}
+
+// fastDiodeModel is the refinery with DMZ-DD-01 heartbeating every second
+// (timeout 3 s).
+func fastDiodeModel(t *testing.T) *rules.Model {
+	t.Helper()
+	var srcs []rules.Source
+	files, _ := filepath.Glob("../examples/refinery/*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "diodes.yaml" {
+			b = bytes.Replace(b, []byte("heartbeat: 10s"), []byte("heartbeat: 1s"), 1)
+		}
+		srcs = append(srcs, rules.Source{Name: f, Data: b})
+	}
+	m, err := rules.Compile(srcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Diode("DMZ-DD-01").Heartbeat != time.Second {
+		t.Fatal("heartbeat not 1s")
+	}
+	return m
+}
+
+// TestServiceRestartAndSilentDiode: otsiem stopped for longer than the
+// diode's timeout raises no diode_down when it starts again; a diode that
+// really stops while otsiem runs and nothing else is logged is down within
+// its timeout plus one tick (and the tick's slack).
+func TestServiceRestartAndSilentDiode(t *testing.T) {
+	ctx := context.Background()
+	b, pub := testBus(t)
+	m := fastDiodeModel(t)
+	const tick, slack, timeout = 100 * time.Millisecond, 100 * time.Millisecond, 3 * time.Second
+	start := func() (stop func()) {
+		return startService(t, ServiceConfig{Bus: b, Model: m, Engine: Config{Learn: -1, ReceiveClock: true},
+			LeaseTTL: 900 * time.Millisecond, Tick: tick, TickSlack: slack, Registerer: prometheus.NewRegistry()})
+	}
+	seq := uint64(0)
+	beat := func(d time.Duration) (last time.Time) {
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+			seq++
+			now := time.Now().UTC()
+			var data []byte
+			for _, side := range []string{"tx", "rx"} {
+				ev := event.Event{Time: now, ReceivedAt: now, Site: "refinery", Kind: event.KindDiode, Device: "dmz-dd-01",
+					DiodeID: "DMZ-DD-01", DiodeSide: side, DiodeStatus: "ok", DiodeSeq: event.Some(seq)}
+				ev.ID = event.NewID(netip.Addr{}, side, now, []byte(fmt.Sprint(seq)))
+				data = append(ev.AppendJSON(data), '\n')
+			}
+			if err := pub.Publish(ctx, "otsiem.events.refinery.diode", fmt.Sprint("hb", seq), data); err != nil {
+				t.Fatal(err)
+			}
+			last = now
+		}
+		if err := pub.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+	downs := func() []event.Finding {
+		var out []event.Finding
+		for _, msg := range readAll(t, b, bus.StreamFindings) {
+			var f event.Finding
+			if err := event.DecodeFinding(msg.Data(), &f); err != nil {
+				t.Fatal(err)
+			}
+			if f.Type == TypeDiodeDown {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+
+	stop := start()
+	beat(2 * time.Second)
+	time.Sleep(500 * time.Millisecond) // a snapshot is saved every 300 ms
+	stop()
+	time.Sleep(timeout + 2*time.Second) // otsiem (and its collector) down: heartbeats lost
+	stop = start()
+	defer func() { stop() }()
+	last := beat(2 * time.Second)
+	time.Sleep(timeout / 2)
+	if d := downs(); len(d) != 0 {
+		t.Fatalf("diode_down for otsiem's own downtime: %+v", d)
+	}
+
+	// Now the diode stops for real, and nothing else is logged.
+	deadline := time.Now().Add(timeout + 10*time.Second)
+	for len(downs()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no diode_down %s after the last heartbeat", time.Since(last))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(last)
+	for _, f := range downs() {
+		if want := last.Add(timeout); f.Reason != "missed_heartbeats" || f.FirstSeen.Sub(want).Abs() > time.Millisecond {
+			t.Errorf("diode_down %s at %s, want missed_heartbeats at %s", f.Reason, f.FirstSeen, want)
+		}
+	}
+	// Timeout, one tick and its slack, and the time to publish and read
+	// the finding on a busy machine.
+	if limit := timeout + tick + slack + 2*time.Second; took > limit {
+		t.Errorf("diode_down found %s after the last heartbeat, want within %s", took, limit)
+	}
+	t.Logf("diode_down published %s after the last heartbeat (timeout %s, tick %s, slack %s)", took, timeout, tick, slack)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/rules"
 )
 
 // What each verdict finding means, as the start of its summary.
@@ -100,26 +101,76 @@ func service(f *event.Finding) string {
 func scanSummary(f *event.Finding) string {
 	p, _ := f.Attr("distinct_ports")
 	h, _ := f.Attr("distinct_hosts")
+	w, _ := f.Attr("window")
 	into := "other zones"
 	if f.DstZone != "" {
 		into = f.DstZone
 	}
-	return "Scan from " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + ": " + p + " distinct ports and " + h +
-		" distinct hosts in " + into + " within the scan window; find out who runs it."
+	s := "Scan from " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + ": " + p + " distinct ports and " + h +
+		" distinct hosts in " + into + " within " + w
+	if probes := scanProbes(f); probes != "" {
+		s += " (probes: " + probes + ")"
+	}
+	return s + "; find out who runs it."
 }
 
 func diodeSummary(f *event.Finding, hb time.Duration) string {
 	side, _ := f.Attr("side")
-	switch f.Type {
-	case TypeDiodeDown:
-		if f.Reason == "missed_heartbeats" {
-			return "Data diode " + f.DiodeID + " " + side + " side silent: heartbeats (every " + hb.String() +
-				") stopped; replication across " + f.Conduit + " is likely broken."
-		}
-		return "Data diode " + f.DiodeID + " " + side + " side reports itself down; replication across " + f.Conduit + " has stopped."
+	what := "Data diode " + f.DiodeID + " " + side + " side "
+	switch {
+	case f.Type == TypeDiodeDown && f.Reason == "missed_heartbeats":
+		return what + "silent: heartbeats (every " + hb.String() + ") stopped; replication across " + f.Conduit + " is likely broken."
+	case f.Type == TypeDiodeDown:
+		status, _ := f.Attr("last_status")
+		return what + "reports status " + status + "; replication across " + f.Conduit + " has stopped or cannot be trusted."
+	case f.Reason == "stuck_starting":
+		timeout, _ := f.Attr("timeout")
+		return what + "stuck starting for more than " + timeout + "; replication across " + f.Conduit + " has not resumed."
+	case f.Reason == "lag":
+		lag, _ := f.Attr("max_lag_ms")
+		return what + "degraded: replication lag up to " + lag + " ms; historian data across " + f.Conduit + " is late."
 	default:
-		return "Data diode " + f.DiodeID + " " + side + " side degraded (" + f.Reason + "); historian replication is lagging."
+		return what + "reports itself degraded; historian replication across " + f.Conduit + " is lagging."
 	}
+}
+
+func rejectedSummary(f *event.Finding, md *rules.Diode) string {
+	side, _ := f.Attr("side")
+	from := f.Device
+	if f.SrcIP.IsValid() {
+		from += " (" + f.SrcIP.String() + ")"
+	}
+	s := "Diode health report for " + f.DiodeID
+	if side != "" {
+		s += " " + side + " side"
+	}
+	s += " from " + from + " not taken: "
+	switch f.Reason {
+	case "undeclared_diode":
+		return s + "the model declares no such diode; a misnamed diode, or a forged report."
+	case "no_side":
+		return s + "it names no side and its sender is neither declared side's address."
+	case "second_reporter":
+		return s + "another reporter already speaks for that side (a script labelling the wrong side?)."
+	}
+	want := ""
+	if md != nil {
+		want = md.TX.String()
+		if side == "rx" {
+			want = md.RX.String()
+		}
+	}
+	return s + "its sender is not the side's declared address " + want + " (a forged report, or a relay the model does not declare)."
+}
+
+func clockSummary(f *event.Finding, dev string) string {
+	if dev == "" {
+		dev = "(unnamed)"
+	}
+	ahead, _ := f.Attr("ahead_seconds")
+	d := time.Duration(parseSeconds(ahead) * float64(time.Second))
+	return "Clock of device " + dev + " runs " + d.String() + " ahead of otsiem's time (time zone or NTP misconfigured): " +
+		"its events are judged but do not move otsiem's time; fix its clock so that its logs line up."
 }
 
 func alertSummary(f *event.Finding, ev *event.Event) string {

@@ -197,3 +197,20 @@ func refinerySources(tb testing.TB) []Source {
 	}
 	return srcs
 }
+
+// validate warns about a rule restricting the functions of a protocol no
+// decoder names functions of (none today: the mark is flipped here).
+func TestFunctionUnverifiableWarning(t *testing.T) {
+	opcuaFunctions.decoded = false
+	defer func() { opcuaFunctions.decoded = true }()
+	m := loadRefinery(t)
+	var got []string
+	for _, d := range m.Diagnostics() {
+		if d.Code == "function-unverifiable" {
+			got = append(got, d.Message)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], `conduit "C1-BPCS-OPS", OPC UA: no decoder of otsiem identifies opcua functions yet`) {
+		t.Errorf("warnings: %q", got)
+	}
+}

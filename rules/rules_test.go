@@ -102,8 +102,6 @@ func TestRefineryModel(t *testing.T) {
 		case w.Severity != SeverityWarning, w.Code == "sl-below-target":
 		case w.Code == "no-collector-path":
 			noPath = append(noPath, strings.Fields(w.Message)[1])
-		case w.Code == "function-unverifiable" && strings.Contains(w.Message, "OPC UA"):
-			// until a decoder names OPC UA services
 		default:
 			t.Errorf("unexpected warning: %s", w)
 		}

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/otsiem/otsiem/ingest/event"
 )
 
 // Query is a named query: every query the CLI, dashboards and reports run
@@ -32,7 +36,9 @@ type Query struct {
 // reason alone never makes an event policy-breaking. blocked (enforcement
 // worked) and false_block (enforcement broke legitimate traffic) are
 // enforcement outcomes, counted apart.
-const PolicyBreaking = "verdict IN ('violation', 'policy_drift', 'would_block')"
+//
+// It is event.PolicyBreakingVerdicts in SQL: the Go list is the source.
+var PolicyBreaking = "verdict IN (" + sqlStrings(event.PolicyBreakingVerdicts) + ")"
 
 // Denied is the one definition of "the reporting device denied it", as a
 // SQL predicate on a table with an action column: the normalized actions
@@ -66,22 +72,6 @@ ORDER BY device, last_seen DESC, events DESC, src_ip, dst_ip, dst_port`
 
 // The named queries.
 var (
-	// QueryFindings lists findings last seen in the window, each in its
-	// latest state, newest first. Filters, each ignored when empty:
-	// {severities:Array(String)}, {types:Array(String)}, {conduit:String},
-	// {zone:String} (source or destination); at most {limit:UInt32} rows.
-	QueryFindings = Query{"findings", `
-SELECT finding_id, last_seen, severity, type, reason, status, count, conduit, src_zone, src_ip, src_asset,
-       dst_zone, dst_ip, dst_asset, dst_port, app_protocol, function_code, device, mode, first_seen, summary
-FROM findings
-WHERE last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
-  AND (empty({severities:Array(String)}) OR severity IN {severities:Array(String)})
-  AND (empty({types:Array(String)}) OR type IN {types:Array(String)})
-  AND ({conduit:String} = '' OR conduit = {conduit:String})
-  AND ({zone:String} = '' OR src_zone = {zone:String} OR dst_zone = {zone:String})
-ORDER BY last_seen DESC, finding_id
-LIMIT {limit:UInt32}`}
-
 	// QueryVerdicts counts events per time bucket of {bucket:UInt32}
 	// seconds (a multiple of 3600: it reads the hourly rollup), conduit,
 	// verdict and reason.
@@ -233,6 +223,7 @@ ORDER BY letters DESC, reason, source`}
 // Queries lists every named query.
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
 	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
+	QueryFindingsOutside, QueryFindingStates, QueryFindingsByID, QueryDiodeHeartbeats, QueryStoredSince,
 	QueryConduitDaily, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
 	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge,
 	QueryDeviceDays, QueryWouldFalseBlock, QueryDeviceWouldBlock, QueryBaselineFlows}
@@ -245,6 +236,29 @@ type Table struct {
 	Rows    [][]any
 }
 
+// Select returns a table of the named columns, in that order; a name the
+// table lacks is an empty column.
+func (t *Table) Select(names ...string) *Table {
+	idx := make([]int, len(names))
+	out := &Table{Columns: names, Types: make([]string, len(names))}
+	for i, n := range names {
+		idx[i] = slices.Index(t.Columns, n)
+		if idx[i] >= 0 {
+			out.Types[i] = t.Types[idx[i]]
+		}
+	}
+	for _, r := range t.Rows {
+		row := make([]any, len(names))
+		for i, j := range idx {
+			if j >= 0 {
+				row[i] = r[j]
+			}
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	return out
+}
+
 // RunQuery runs a query and returns its whole result.
 func RunQuery(ctx context.Context, conn driver.Conn, q Query, args ...any) (*Table, error) {
 	t, err := RunSQL(ctx, conn, q.SQL, args...)
@@ -254,8 +268,27 @@ func RunQuery(ctx context.Context, conn driver.Conn, q Query, args ...any) (*Tab
 	return t, nil
 }
 
-// RunSQL runs any SQL statement and returns its whole result.
+// RunSQL runs any SQL statement and returns its whole result. A result
+// without rows still has its columns: when the engine sends none for an
+// empty result (the embedded engine does not), they are asked for with
+// DESCRIBE.
 func RunSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Table, error) {
+	t, err := runSQL(ctx, conn, sql, args...)
+	if err != nil || len(t.Columns) > 0 || len(t.Rows) > 0 {
+		return t, err
+	}
+	desc, err := runSQL(ctx, conn, "DESCRIBE TABLE ("+strings.TrimRight(strings.TrimSpace(sql), ";")+")", args...)
+	if err != nil {
+		return t, nil // not a query with a result to describe (SHOW, SYSTEM, …)
+	}
+	for _, r := range desc.Rows {
+		t.Columns = append(t.Columns, r[0].(string))
+		t.Types = append(t.Types, r[1].(string))
+	}
+	return t, nil
+}
+
+func runSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Table, error) {
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
@@ -281,34 +314,6 @@ func RunSQL(ctx context.Context, conn driver.Conn, sql string, args ...any) (*Ta
 		t.Rows = append(t.Rows, row)
 	}
 	return t, rows.Err()
-}
-
-// FindingsFilter selects findings for [QueryFindings].
-type FindingsFilter struct {
-	From, To   time.Time
-	Severities []string
-	Types      []string
-	Conduit    string
-	Zone       string
-	Limit      uint32
-}
-
-// Args returns the filter as the query's parameters.
-func (f FindingsFilter) Args() []any {
-	limit := f.Limit
-	if limit == 0 {
-		limit = 100
-	}
-	return []any{clickhouse.Named("from", f.From.UTC()), clickhouse.Named("to", f.To.UTC()),
-		clickhouse.Named("severities", nonNil(f.Severities)), clickhouse.Named("types", nonNil(f.Types)),
-		clickhouse.Named("conduit", f.Conduit), clickhouse.Named("zone", f.Zone), clickhouse.Named("limit", limit)}
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // Select runs a named query and scans its rows into dest, a pointer to a

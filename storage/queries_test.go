@@ -47,7 +47,8 @@ func seed(t *testing.T, conn driver.Conn) {
 func window() []any {
 	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
 		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("firewalls", []string{"fw1"}),
-		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}), clickhouse.Named("device", "FW1"))
+		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}), clickhouse.Named("device", "FW1"),
+		clickhouse.Named("ids", []string{"a", "b"}))
 }
 
 // render runs every named query and prints its rows, one query per block.
@@ -74,7 +75,12 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 	got := render(t, conn)
 	for name, want := range map[string][]string{
 		// latest state only: a at revision 3 (critical, count 9), b closed
-		"findings":               {"a ", " critical violation ", " 9 C1-BPCS-OPS", "b ", " closed 2 "},
+		"findings":               {"a ", " critical open violation ", " 9 C1-BPCS-OPS", "b ", " closed 2 "},
+		"findings_outside":       {"0 1970-01-01 00:00:00 +0000 UTC 0 2"},
+		"finding_states":         {"open critical 1 0", "open high 1 0"}, // the seed's statuses are empty and closed
+		"findings_by_id":         {"a 3 2026-03-01 10:03:00 +0000 UTC open critical violation", "b 2 2026-03-01 10:02:00 +0000 UTC open high diode_down"},
+		"diode_heartbeats":       {"DD-1  2026-03-01 10:09:00 +0000 UTC down  10"},
+		"stored_since":           {"410 2 5"},
 		"verdicts":               {"C1-BPCS-OPS allowed  100", "C1-BPCS-OPS blocked not_permitted 100", "C1-BPCS-OPS violation not_permitted 100", "C1-BPCS-OPS would_block not_permitted 100"},
 		"top_violated_conduits":  {"C1-BPCS-OPS 200 100 0 100 "},
 		"would_block":            {"C1-BPCS-OPS Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus write_single_register not_permitted 100 "},

@@ -119,7 +119,7 @@ func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateSta
 	}
 	k := s.cfg.Correlate
 	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: b, Model: s.model, Engine: ec, Consumer: k.Consumer,
-		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Registerer: s.reg, Logger: s.log})
+		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Tick: k.Tick, Registerer: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}

@@ -6,33 +6,64 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/user"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/otsiem/otsiem/escape"
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 )
 
 func init() {
-	register(command{name: "findings", summary: "list the latest findings from storage (table, json or csv)", run: runFindings})
+	register(command{name: "findings", summary: "list the latest findings (table, json or csv); findings ack|close ID… to handle them", run: runFindings})
 }
 
+// defaultStates are the states findings lists unless told: every finding
+// but those absorbed into a scan.
+var defaultStates = []string{event.StateOpen, event.StateAcknowledged, event.StateClosed}
+
+// findingsTable are the columns of the table format, in order; json and
+// csv give every column of the findings query.
+var findingsTable = []string{"finding_id", "last_seen", "severity", "state", "type", "reason", "count", "summary"}
+
 func runFindings(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("findings", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded engine under data/clickhouse)")
+	// ack and close may follow flags (otsiem findings --config F ack ID):
+	// every flag of both takes a value.
+	for i := 0; i < len(args); i++ {
+		if a := args[i]; strings.HasPrefix(a, "-") {
+			if !strings.Contains(a, "=") && a != "-h" && a != "--help" && a != "-help" {
+				i++ // its value
+			}
+			continue
+		} else if a == "ack" || a == "close" {
+			return runAck(a, append(slices.Clone(args[:i]), args[i+1:]...), stdout, stderr)
+		}
+		break
+	}
+	fs := newFlagSet("findings", stderr,
+		"usage: otsiem findings [flags]\n       otsiem findings ack|close [--note TEXT] [--by NAME] ID…",
+		"Lists findings last seen in a window, newest first, each in its latest revision with its",
+		"state: open (not yet handled), acknowledged or closed (by an analyst: findings ack/close);",
+		"a new revision with new evidence reopens it; absorbed ones were folded into a scan.",
+		"status is the correlator's: open while the finding may still change. IDs may be",
+		"shortened to a unique prefix of 6 or more characters.")
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
-	since := fs.String("since", "24h", "findings last seen after this: a duration ago (24h) or an RFC 3339 time")
+	since := fs.String("since", "24h", "findings last seen after this: a span ago (24h, 30d, 2w), an RFC 3339 time or a date")
 	until := fs.String("until", "", "and before this (default: now)")
-	severity := fs.String("severity", "", "only these severities, comma-separated (critical,high,medium,low,info)")
-	typ := fs.String("type", "", "only these types, comma-separated (violation, would_block, diode_down, scan, new_pair, …)")
+	severity := fs.String("severity", "", "only these severities, comma-separated: "+strings.Join(severityNames(), ", "))
+	typ := fs.String("type", "", "only these types, comma-separated: "+strings.Join(event.FindingTypes, ", "))
+	state := fs.String("state", strings.Join(defaultStates, ","), "only these states, comma-separated: "+strings.Join(event.States, ", ")+
+		" (absorbed: folded into a scan)")
 	conduit := fs.String("conduit", "", "only this conduit")
 	zone := fs.String("zone", "", "only findings from or to this zone")
 	limit := fs.Uint("limit", 100, "at most this many findings")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem findings [--config FILE] [--since D|T] [--until T] [--severity S,…] [--type T,…] [--conduit C] [--zone Z] [--limit N] [--format table|json|csv]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -45,34 +76,239 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	if *until != "" {
 		to, err2 = parseWhen(*until, now)
 	}
-	if err := errors.Join(err1, err2); err != nil || fs.NArg() != 0 || !validFormat(*format) || *limit == 0 {
-		if err != nil {
-			fmt.Fprintf(stderr, "otsiem findings: %v\n", err)
-		}
-		fs.Usage()
+	f := storage.FindingsFilter{From: from, To: to, Severities: list(*severity), Types: list(*typ), States: list(*state),
+		Conduit: *conduit, Zone: *zone, Limit: uint32(min(*limit, 1<<31))}
+	errs := []error{err1, err2,
+		oneOf("severity", f.Severities, severityNames()),
+		oneOf("type", f.Types, event.FindingTypes),
+		oneOf("state", f.States, event.States),
+		oneOf("format", []string{*format}, []string{"table", "json", "csv"})}
+	if *limit == 0 {
+		errs = append(errs, errors.New("--limit must be at least 1"))
+	}
+	if fs.NArg() != 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q (ack and close come first: otsiem findings ack ID…)", fs.Args()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "otsiem findings: %v\n", strings.ReplaceAll(err.Error(), "\n", "\notsiem findings: "))
 		return 2
 	}
-	f := storage.FindingsFilter{From: from, To: to, Severities: list(*severity), Types: list(*typ), Conduit: *conduit,
-		Zone: *zone, Limit: uint32(min(*limit, 1<<31))}
 	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
 		t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindings, f.Args()...)
 		if err != nil {
 			return err
 		}
-		return printTable(stdout, t, *format)
+		if *format == "table" {
+			t = t.Select(findingsTable...)
+			for _, r := range t.Rows {
+				r[0], r[1] = shortID(r[0].(string)), r[1].(time.Time).UTC().Format(time.DateTime)
+			}
+		}
+		if err := printTable(stdout, t, *format); err != nil {
+			return err
+		}
+		if len(t.Rows) == int(f.Limit) {
+			fmt.Fprintf(stderr, "otsiem findings: showing the newest %d; more may match (--limit)\n", f.Limit)
+		}
+		if len(t.Rows) > 0 {
+			return nil
+		}
+		why, err := noFindings(ctx, db, f, *since, *until != "", now)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "otsiem findings: %s\n", why)
+		return nil
 	})
 }
 
-// parseWhen reads a duration before now or an RFC 3339 time.
-func parseWhen(s string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return now.Add(-d), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
+// noFindings says why no finding matched: none stored, none matching the
+// filters at all, or some outside the window (and which --since or
+// --until would show them).
+func noFindings(ctx context.Context, db *storage.DB, f storage.FindingsFilter, since string, untilSet bool, now time.Time) (string, error) {
+	t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindingsOutside, f.Args()...)
 	if err != nil {
-		return t, fmt.Errorf("%q: want a duration (24h) or an RFC 3339 time", s)
+		return "", err
 	}
-	return t, nil
+	r := t.Rows[0]
+	older, newestOlder, newer, stored := r[0].(uint64), r[1].(time.Time), r[2].(uint64), r[3].(uint64)
+	if stored == 0 {
+		return "no findings stored yet", nil
+	}
+	what := describeFilter(f)
+	window := "since " + f.From.Format(time.DateTime) + " UTC"
+	if _, err := parseAgo(since); err == nil {
+		window = "in the last " + since
+	}
+	if untilSet {
+		window = "between " + f.From.Format(time.DateTime) + " and " + f.To.Format(time.DateTime) + " UTC"
+	}
+	msg := fmt.Sprintf("no %sfindings last seen %s", what, window)
+	var hints []string
+	if older > 0 {
+		hints = append(hints, fmt.Sprintf("%d older (the newest last seen %s UTC) — use --since %s", older,
+			newestOlder.UTC().Format(time.DateTime), spanText(now.Sub(newestOlder))))
+	}
+	if newer > 0 {
+		hints = append(hints, fmt.Sprintf("%d newer — use a later --until", newer))
+	}
+	if len(hints) == 0 {
+		return fmt.Sprintf("%s; none at any time (%d findings stored)", msg, stored), nil
+	}
+	return msg + "; " + strings.Join(hints, "; "), nil
+}
+
+// describeFilter names a filter's selections for a message: "critical
+// diode_down " or "".
+func describeFilter(f storage.FindingsFilter) string {
+	var parts []string
+	states := f.States
+	if slices.Equal(states, defaultStates) {
+		states = nil
+	}
+	for _, l := range [][]string{states, f.Severities, f.Types} {
+		if len(l) > 0 {
+			parts = append(parts, strings.Join(l, "/"))
+		}
+	}
+	if f.Conduit != "" {
+		parts = append(parts, f.Conduit)
+	}
+	if f.Zone != "" {
+		parts = append(parts, f.Zone)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return escape.Terminal(strings.Join(parts, " ")) + " "
+}
+
+// runAck is `otsiem findings ack|close`: every id must name exactly one
+// finding, or nothing is stored.
+func runAck(action string, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("findings "+action, stderr, "usage: otsiem findings "+action+" [--note TEXT] [--by NAME] [--config FILE] ID…",
+		map[string]string{
+			"ack":   "Acknowledges findings: seen and being handled. A new revision with new evidence reopens them.",
+			"close": "Closes findings: handled. A new revision with new evidence reopens them.",
+		}[action],
+		"Each ID is a finding id or a unique prefix of 6 characters or more (the table shows 12).")
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
+	note := fs.String("note", "", "why: what was found, who was told, the ticket")
+	by := fs.String("by", defaultUser(), "who handles it")
+	ids, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var errs []error
+	if len(ids) == 0 {
+		errs = append(errs, errors.New("no finding id given"))
+	}
+	if strings.TrimSpace(*by) == "" {
+		errs = append(errs, errors.New("--by: who handles it? (no login name found)"))
+	}
+	for _, id := range ids {
+		if len(id) < 6 || strings.Trim(id, "0123456789abcdef") != "" {
+			errs = append(errs, fmt.Errorf("%q is not a finding id or a prefix of 6 or more hex digits", id))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "otsiem findings %s: %v\n", action, strings.ReplaceAll(err.Error(), "\n", "\notsiem findings "+action+": "))
+		return 2
+	}
+	state := map[string]string{"ack": event.StateAcknowledged, "close": event.StateClosed}[action]
+	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+		t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindingsByID, clickhouse.Named("ids", ids))
+		if err != nil {
+			return err
+		}
+		t = t.Select("finding_id", "revision", "last_seen", "state", "severity", "type", "summary")
+		var acks []storage.Ack
+		var problems []error
+		now := time.Now().UTC()
+		for _, id := range ids {
+			var match [][]any
+			for _, r := range t.Rows {
+				if strings.HasPrefix(r[0].(string), id) {
+					match = append(match, r)
+				}
+			}
+			switch {
+			case len(match) == 0:
+				problems = append(problems, fmt.Errorf("no finding %s", id))
+			case len(match) > 1:
+				var names []string
+				for _, m := range match {
+					names = append(names, m[0].(string))
+				}
+				problems = append(problems, fmt.Errorf("%s names %d findings (%s): give more of the id", id, len(match), strings.Join(names, ", ")))
+			default:
+				m := match[0]
+				acks = append(acks, storage.Ack{FindingID: m[0].(string), Action: state, At: now, By: *by, Note: *note,
+					Revision: m[1].(uint64), LastSeen: m[2].(time.Time)})
+			}
+		}
+		if err := errors.Join(problems...); err != nil {
+			return fmt.Errorf("nothing %s: %w", state, err)
+		}
+		if err := storage.Acknowledge(ctx, db.Conn, acks); err != nil {
+			return err
+		}
+		for _, a := range acks {
+			r := t.Rows[slices.IndexFunc(t.Rows, func(r []any) bool { return r[0] == a.FindingID })]
+			fmt.Fprintf(stdout, "%s %s (was %s, revision %d) by %s: %s %s: %s\n", state, shortID(a.FindingID), r[3], a.Revision,
+				escape.Terminal(a.By), r[4], r[5], escape.Terminal(r[6].(string)))
+		}
+		return nil
+	})
+}
+
+// oneOf checks that every value is one of valid.
+func oneOf(what string, values, valid []string) error {
+	for _, v := range values {
+		if !slices.Contains(valid, v) {
+			return fmt.Errorf("unknown %s %q; valid: %s", what, escape.Terminal(v), strings.Join(valid, ", "))
+		}
+	}
+	return nil
+}
+
+func severityNames() []string {
+	out := make([]string, len(event.Severities))
+	for i, s := range event.Severities {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// shortID is the id as the table shows it: 12 hex digits, enough to name a
+// finding among millions.
+func shortID(id string) string { return id[:min(len(id), 12)] }
+
+// defaultUser is the login name acknowledgements are made by.
+func defaultUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+// parseInterleaved parses flags anywhere among the positional arguments
+// (otsiem findings ack ID --note TEXT ID) and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func list(s string) []string {
@@ -85,14 +321,15 @@ func list(s string) []string {
 	return out
 }
 
-// derefAny dereferences a non-nil pointer of any type.
-func derefAny(v any) any {
+// deref dereferences a pointer of any type (nil for a nil one); ok is
+// false for a value that is no pointer.
+func deref(v any) (any, bool) {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil
-		}
-		return rv.Elem().Interface()
+	if rv.Kind() != reflect.Pointer {
+		return v, false
 	}
-	return v
+	if rv.IsNil() {
+		return nil, true
+	}
+	return rv.Elem().Interface(), true
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -9,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/escape"
 	"github.com/otsiem/otsiem/storage"
 )
 
@@ -24,7 +28,7 @@ func init() {
 func runQuery(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "configuration file (default: the embedded engine under data/clickhouse)")
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] SQL")
@@ -45,14 +49,22 @@ func runQuery(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return err
 		}
-		return printTable(stdout, t, *format)
+		if err := printTable(stdout, t, *format); err != nil {
+			return err
+		}
+		if len(t.Rows) == 0 && len(t.Columns) > 0 {
+			fmt.Fprintln(stderr, "otsiem query: 0 rows")
+		}
+		return nil
 	})
 }
 
 func validFormat(f string) bool { return f == "table" || f == "json" || f == "csv" }
 
 // withStore loads the configuration (the defaults without a path), opens
-// the store and runs f on it.
+// the store and runs f on it. An embedded store must exist: a reading
+// command never creates one (it brings an existing one's schema up to
+// date); a server's schema is left to `otsiem store` and `otsiem migrate`.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	cfg := config.Default()
 	if path != "" {
@@ -62,11 +74,16 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 			return 1
 		}
 	}
+	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
+	if embedded {
+		if err := embeddedStoreExists(cfg, path); err != nil {
+			fmt.Fprintf(stderr, "otsiem: %v\n", err)
+			return 1
+		}
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	// A fresh embedded data directory gets the schema; a server's schema is
-	// left to `otsiem store` and `otsiem migrate`.
-	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
+	db, err := openStore(ctx, cfg, embedded)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1
@@ -79,28 +96,62 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 	return 0
 }
 
-// printTable writes a result as an aligned table, JSON lines or CSV.
+// embeddedStoreExists reports, as an error saying where it looked and how
+// to look elsewhere, that the configuration's embedded store is missing.
+func embeddedStoreExists(cfg *config.Config, cfgPath string) error {
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		return err
+	}
+	dir := sc.Embedded.Path
+	if _, err := os.Stat(filepath.Join(dir, storeMarker)); err == nil {
+		return nil
+	}
+	abs, _ := filepath.Abs(dir)
+	from := "the default data_dir \"data\", relative to the current directory"
+	if cfgPath != "" {
+		from = cfgPath
+	}
+	return fmt.Errorf("no otsiem store at %s (from %s): run otsiem where it stores its data, "+
+		"or point to the store with --config FILE (data_dir, storage.embedded.path, or storage.clickhouse.addresses for a server)", abs, from)
+}
+
+// storeMarker is what an embedded store's directory holds once the engine
+// has opened it.
+const storeMarker = "metadata"
+
+// printTable writes a result as an aligned table, JSON lines or CSV, the
+// header kept when there are no rows. Text from the store is escaped for
+// the terminal (and CSV cells against formulas): see package escape.
 func printTable(w io.Writer, t *storage.Table, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		for _, r := range t.Rows {
 			obj := make(map[string]any, len(r))
 			for i, v := range r {
 				obj[t.Columns[i]] = jsonValue(v)
 			}
+			buf.Reset()
 			if err := enc.Encode(obj); err != nil {
+				return err
+			}
+			if _, err := w.Write(escape.JSON(buf.Bytes())); err != nil {
 				return err
 			}
 		}
 		return nil
 	case "csv":
 		cw := csv.NewWriter(w)
-		_ = cw.Write(t.Columns)
+		rec := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			rec[i] = escape.CSV(c)
+		}
+		_ = cw.Write(rec)
 		for _, r := range t.Rows {
-			rec := make([]string, len(r))
 			for i, v := range r {
-				rec[i] = text(v)
+				rec[i] = escape.CSV(text(v))
 			}
 			_ = cw.Write(rec)
 		}
@@ -108,11 +159,15 @@ func printTable(w io.Writer, t *storage.Table, format string) error {
 		return cw.Error()
 	default:
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.Columns, "\t")))
+		head := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			head[i] = escape.Terminal(strings.ToUpper(c))
+		}
+		fmt.Fprintln(tw, strings.Join(head, "\t"))
 		for _, r := range t.Rows {
 			cells := make([]string, len(r))
 			for i, v := range r {
-				cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(text(v))
+				cells[i] = escape.Terminal(text(v))
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		}
@@ -166,7 +221,7 @@ func jsonValue(v any) any {
 		}
 		return *x
 	}
-	if d := derefAny(v); d != v {
+	if d, ok := deref(v); ok {
 		return jsonValue(d)
 	}
 	return v

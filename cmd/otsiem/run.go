@@ -7,18 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/otsiem/otsiem/ingest/bus"
-	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/simulate"
+	"github.com/otsiem/otsiem/storage"
 )
 
 func init() {
@@ -34,6 +29,7 @@ type runOptions struct {
 	every        time.Duration
 	console      time.Duration
 	duration     time.Duration
+	learn        time.Duration
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
@@ -47,6 +43,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.every, "scenario-every", 5*time.Second, "time between the scenarios the simulator injects")
 	fs.DurationVar(&o.console, "console", 5*time.Second, "print a live summary this often (0: never)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	fs.DurationVar(&o.learn, "learn", 0, "new_pair's baseline: communication pairs seen this long from the first event are normal, later ones are findings (e.g. 10m; negative: no new_pair; default correlate.learn, 24h)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: otsiem run [--config FILE] [--simulate RATE] [flags]")
 		fs.PrintDefaults()
@@ -65,6 +62,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "learn" {
+			s.cfg.Correlate.Learn = o.learn
+		}
+	})
 	ctx, cancel := signalContext()
 	defer cancel()
 	if o.duration > 0 {
@@ -103,9 +105,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	started := time.Now()
 	if o.console > 0 {
-		con := newConsole(p.bus.NC, s.reg)
-		defer con.stop()
+		con := newConsole(s.reg, p.store.db, s.model)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -116,6 +118,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	s.log.Info("shutting down: draining the pipeline")
 	stopSim()
 	wg.Wait()
+	p.store.beforeClose = func(db *storage.DB) {
+		if err := drained(context.Background(), stdout, db, started); err != nil {
+			s.log.Error("shutdown", "err", err)
+		}
+	}
 	if err := p.close(s); err != nil {
 		s.log.Error("shutdown", "err", err)
 		return 1
@@ -244,179 +251,4 @@ func (s *service) runSimulator(ctx context.Context, addr string, o runOptions) e
 	}
 	s.log.Info("simulator stopped", "lines", st.Lines)
 	return err
-}
-
-// console prints a live summary: throughput, findings, the most violated
-// conduits, would-blocks per conduit and diode state. Findings come from
-// the findings subject, counts from the metrics.
-type console struct {
-	reg      prometheus.Gatherer
-	sub      *nats.Subscription
-	mu       sync.Mutex
-	findings map[string]event.Finding // latest revision per finding id
-	last     float64
-	lastAt   time.Time
-}
-
-func newConsole(nc *nats.Conn, reg prometheus.Gatherer) *console {
-	c := &console{reg: reg, findings: map[string]event.Finding{}, lastAt: time.Now()}
-	c.sub, _ = nc.Subscribe(bus.SubjectFindings+".>", func(m *nats.Msg) {
-		_ = bus.SplitRecords(m.Data, func(r []byte) error {
-			var f event.Finding
-			if f.UnmarshalJSON(r) == nil {
-				c.mu.Lock()
-				if old, ok := c.findings[f.FindingID]; !ok || f.Revision >= old.Revision {
-					c.findings[f.FindingID] = f
-				}
-				c.mu.Unlock()
-			}
-			return nil
-		})
-	})
-	return c
-}
-
-func (c *console) stop() {
-	if c.sub != nil {
-		_ = c.sub.Unsubscribe()
-	}
-}
-
-func (c *console) loop(ctx context.Context, w io.Writer, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.print(w)
-		}
-	}
-}
-
-func (c *console) print(w io.Writer) {
-	fams, _ := c.reg.Gather()
-	events := sumMetric(fams, "otsiem_ingest_events_total")
-	now := time.Now()
-	rate := (events - c.last) / now.Sub(c.lastAt).Seconds()
-	c.last, c.lastAt = events, now
-
-	violated := map[string]float64{}
-	wouldBlock := map[string]float64{}
-	forEach(fams, "otsiem_correlate_verdicts_total", func(l map[string]string, v float64) {
-		switch l["verdict"] {
-		case "violation", "policy_drift", "blocked", "false_block":
-			violated[conduitLabel(l["conduit"])] += v
-		case "would_block":
-			wouldBlock[conduitLabel(l["conduit"])] += v
-		}
-	})
-	c.mu.Lock()
-	byType := map[string]int{}
-	bySev := map[string]int{}
-	diodes := map[string]string{}
-	for _, f := range c.findings {
-		byType[f.Type]++
-		bySev[string(f.Severity)]++
-		if strings.HasPrefix(f.Type, "diode_") {
-			state := f.Type
-			if f.Status == "closed" {
-				state = "recovered"
-			}
-			key := f.DiodeID
-			if side, ok := f.Attr("side"); ok {
-				key += " " + side
-			}
-			diodes[key] = state
-		}
-	}
-	c.mu.Unlock()
-	fmt.Fprintf(w, "\n%s  events %.0f (%.0f/s)  findings %d\n", now.Format("15:04:05"), events, rate, len(c.findings))
-	fmt.Fprintf(w, "  by severity: %s\n", counts(bySev, []string{"critical", "high", "medium", "low", "info"}))
-	fmt.Fprintf(w, "  by type:     %s\n", counts(byType, nil))
-	fmt.Fprintf(w, "  most violated conduits: %s\n", top(violated, 3))
-	fmt.Fprintf(w, "  would-block per conduit (monitor mode): %s\n", top(wouldBlock, 5))
-	if len(diodes) > 0 {
-		fmt.Fprintf(w, "  diodes: %s\n", strings.Join(sortedPairs(diodes), ", "))
-	} else {
-		fmt.Fprintln(w, "  diodes: ok")
-	}
-}
-
-func forEach(fams []*dto.MetricFamily, name string, f func(labels map[string]string, v float64)) {
-	for _, fam := range fams {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			l := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				l[lp.GetName()] = lp.GetValue()
-			}
-			v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
-			f(l, v)
-		}
-	}
-}
-
-func sumMetric(fams []*dto.MetricFamily, name string) float64 {
-	var sum float64
-	forEach(fams, name, func(_ map[string]string, v float64) { sum += v })
-	return sum
-}
-
-func counts(m map[string]int, order []string) string {
-	if order == nil {
-		for k := range m {
-			order = append(order, k)
-		}
-		sort.Strings(order)
-	}
-	var parts []string
-	for _, k := range order {
-		if m[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-		}
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func top(m map[string]float64, n int) string {
-	type kv struct {
-		k string
-		v float64
-	}
-	var l []kv
-	for k, v := range m {
-		l = append(l, kv{k, v})
-	}
-	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || l[i].v == l[j].v && l[i].k < l[j].k })
-	var parts []string
-	for i := 0; i < len(l) && i < n; i++ {
-		parts = append(parts, fmt.Sprintf("%s %.0f", l[i].k, l[i].v))
-	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func sortedPairs(m map[string]string) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+": "+v)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func conduitLabel(c string) string {
-	if c == "" || c == "none" {
-		return "(no conduit)"
-	}
-	return c
 }

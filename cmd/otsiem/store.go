@@ -30,6 +30,9 @@ type storeStage struct {
 	db     *storage.DB
 	cancel context.CancelFunc
 	done   chan error
+	// beforeClose, when set, reads the store once the writer has stored
+	// everything it took, before the store closes.
+	beforeClose func(*storage.DB)
 }
 
 // startStore opens and migrates the store and starts writing what the bus
@@ -65,6 +68,9 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 func (st *storeStage) close() error {
 	st.cancel()
 	err := <-st.done
+	if st.beforeClose != nil {
+		st.beforeClose(st.db)
+	}
 	if cerr := st.db.Close(); err == nil {
 		err = cerr
 	}
