@@ -33,30 +33,30 @@ func TestSuricataFunctionNames(t *testing.T) {
 			`"status":"success","cip":{"service":"` + name + `"` + c + `}}}}`
 	}
 	decodetest.Functions(t, suricata.Decoder{}, enip, []decodetest.FunctionCase{
-		{"Get Attributes All", "cip", "get_attributes_all", 0x01},
-		{"Set Attributes All", "cip", "set_attributes_all", 0x02},
-		{"Get Attribute List", "cip", "get_attribute_list", 0x03},
-		{"Reset", "cip", "reset", 0x05},
-		{"Start", "cip", "start", 0x06},
-		{"Stop", "cip", "stop", 0x07},
-		{"Multiple Service Packet", "cip", "multiple_service_packet", 0x0a},
-		{"Get Attributes Single", "cip", "get_attribute_single", 0x0e},
-		{"Set Attributes Single", "cip", "set_attribute_single", 0x10},
-		{"No Forward Open", "cip", "nop", 0x17},
-		{"Get Connection Point Member List", "cip", "get_connection_point_member_list", 0x1d},
-		{"Execute PCCC Service", "cip", "execute_pccc", 0x4b},
-		{"Read Data", "cip", "read_tag", 0x4c},
-		{"Write Data", "cip", "write_tag", 0x4d},
-		{"Read Write Modify Data", "cip", "read_modify_write_tag", 0x4e},
-		{"Read Write Modify Data@Symbol", "cip", "read_modify_write_tag", 0x4e},
-		{"Read Write Modify Data@Connection Manager", "cip", "forward_close", 0x4e},
-		{"Read Data Fragmented", "cip", "read_tag_fragmented", 0x52},
-		{"Read Data Fragmented@Connection Manager", "cip", "unconnected_send", 0x52},
-		{"Write Data Fragmented", "cip", "write_tag_fragmented", 0x53},
-		{"unknown-76@File", "cip", "initiate_download", 0x4c},
-		{"unknown-91@Connection Manager", "cip", "large_forward_open", 0x5b},
+		{"Get Attributes All", "cip", "get_attributes_all", "1"},
+		{"Set Attributes All", "cip", "set_attributes_all", "2"},
+		{"Get Attribute List", "cip", "get_attribute_list", "3"},
+		{"Reset", "cip", "reset", "5"},
+		{"Start", "cip", "start", "6"},
+		{"Stop", "cip", "stop", "7"},
+		{"Multiple Service Packet", "cip", "multiple_service_packet", "10"},
+		{"Get Attributes Single", "cip", "get_attribute_single", "14"},
+		{"Set Attributes Single", "cip", "set_attribute_single", "16"},
+		{"No Forward Open", "cip", "nop", "23"},
+		{"Get Connection Point Member List", "cip", "get_connection_point_member_list", "29"},
+		{"Execute PCCC Service", "cip", "execute_pccc", "75"},
+		{"Read Data", "cip", "read_tag", "76"},
+		{"Write Data", "cip", "write_tag", "77"},
+		{"Read Write Modify Data", "cip", "read_modify_write_tag", "78"},
+		{"Read Write Modify Data@Symbol", "cip", "read_modify_write_tag", "78"},
+		{"Read Write Modify Data@Connection Manager", "cip", "forward_close", "78"},
+		{"Read Data Fragmented", "cip", "read_tag_fragmented", "82"},
+		{"Read Data Fragmented@Connection Manager", "cip", "unconnected_send", "82"},
+		{"Write Data Fragmented", "cip", "write_tag_fragmented", "83"},
+		{"unknown-76@File", "cip", "initiate_download", "76"},
+		{"unknown-91@Connection Manager", "cip", "large_forward_open", "91"},
 		// An object-specific code without its class names no service.
-		{"unknown-91", "cip", "", 0x5b},
+		{"unknown-91", "cip", "", "91"},
 	})
 
 	modbus := func(raw string) string {
@@ -67,8 +67,8 @@ func TestSuricataFunctionNames(t *testing.T) {
 	var cases []decodetest.FunctionCase
 	for _, code := range []int32{1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 15, 16, 17, 20, 21, 22, 23, 24, 43, 90} {
 		fn := decode.FunctionName("modbus", code)
-		cases = append(cases, decodetest.FunctionCase{Name: strconv.Itoa(int(code)), Proto: "modbus", Function: fn, Code: code},
-			decodetest.FunctionCase{Name: strconv.Itoa(int(code | 0x80)), Proto: "modbus", Function: fn, Code: code})
+		cases = append(cases, decodetest.FunctionCase{strconv.Itoa(int(code)), "modbus", fn, strconv.Itoa(int(code))},
+			decodetest.FunctionCase{strconv.Itoa(int(code | 0x80)), "modbus", fn, strconv.Itoa(int(code))})
 	}
 	decodetest.Functions(t, suricata.Decoder{}, modbus, cases)
 }

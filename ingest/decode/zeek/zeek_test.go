@@ -1,6 +1,7 @@
 package zeek_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/otsiem/otsiem/ingest/decode"
@@ -34,10 +35,10 @@ func TestZeekFunctionNames(t *testing.T) {
 		"ENCAP_INTERFACE_TRANSPORT": 43,
 	} {
 		fn := decode.FunctionName("modbus", code)
-		cases = append(cases, decodetest.FunctionCase{Name: name, Proto: "modbus", Function: fn, Code: code},
-			decodetest.FunctionCase{Name: name + "_EXCEPTION", Proto: "modbus", Function: fn, Code: code})
+		cases = append(cases, decodetest.FunctionCase{name, "modbus", fn, strconv.Itoa(int(code))},
+			decodetest.FunctionCase{name + "_EXCEPTION", "modbus", fn, strconv.Itoa(int(code))})
 	}
-	cases = append(cases, decodetest.FunctionCase{Name: "unknown-90", Proto: "modbus", Function: "umas", Code: 90})
+	cases = append(cases, decodetest.FunctionCase{"unknown-90", "modbus", "umas", strconv.Itoa(int(90))})
 	decodetest.Functions(t, zeek.Decoder{}, modbus, cases)
 
 	dnp3 := func(name string) string {
@@ -55,7 +56,7 @@ func TestZeekFunctionNames(t *testing.T) {
 		"GET_FILE_INFO": 28, "AUTHENTICATE_FILE": 29, "ABORT_FILE": 30, "ACTIVATE_CONFIG": 31,
 		"AUTHENTICATE_REQ": 32, "AUTHENTICATE_ERR": 33,
 	} {
-		cases = append(cases, decodetest.FunctionCase{Name: name, Proto: "dnp3", Function: decode.FunctionName("dnp3", code), Code: code})
+		cases = append(cases, decodetest.FunctionCase{name, "dnp3", decode.FunctionName("dnp3", code), strconv.Itoa(int(code))})
 	}
 	decodetest.Functions(t, zeek.Decoder{}, dnp3, cases)
 }
