@@ -2,7 +2,8 @@
 // (FortiOS 5.x to 7.x, and as FortiAnalyzer forwards them): type=traffic
 // (forward, local, multicast), type=utm (ips, app-ctrl, anomaly, virus,
 // webfilter, ...) and type=event, in the default format (space-separated),
-// the CSV format (set format csv: comma-separated key=value pairs) and
+// the CSV format (set format csv: comma-separated key=value pairs), the
+// JSON format (set format json: one object of the same fields), bare or
 // behind an RFC 3164 or RFC 5424 header.
 //
 // The event time is eventtime (seconds, milliseconds, microseconds or
@@ -18,6 +19,7 @@ package fortigate
 
 import (
 	"errors"
+	"iter"
 	"strings"
 	"time"
 
@@ -35,13 +37,35 @@ type Decoder struct{}
 func (Decoder) Name() string { return "fortigate" }
 
 // Detect claims key=value bodies with a logid and a type and a FortiOS
-// field first or a devname.
+// field first or a devname, and JSON objects (set format json) with a
+// logid, a type and a devname.
 func (Decoder) Detect(h *syslog.Header) bool {
 	b := h.Body
+	if strings.HasPrefix(b, "{") {
+		return strings.Contains(b, `"logid"`) && strings.Contains(b, `"type"`) && strings.Contains(b, `"devname"`)
+	}
 	return (strings.HasPrefix(b, "date=") || strings.HasPrefix(b, "logver=") || strings.HasPrefix(b, "eventtime=") ||
 		strings.HasPrefix(b, "timestamp=") || strings.Contains(b, "devname=")) &&
 		strings.Contains(b, "logid=") && strings.Contains(b, "type=")
 }
+
+// pairs yields a log's fields: the key=value pairs of the default and CSV
+// formats, or the members of the JSON format, values as text.
+func pairs(body string) iter.Seq2[string, string] {
+	if !strings.HasPrefix(body, "{") {
+		return decode.KV(body)
+	}
+	return func(yield func(string, string) bool) {
+		_ = decode.EachMember(body, func(k string, v decode.JSONValue) error {
+			if !yield(k, v.Str()) {
+				return errStop
+			}
+			return nil
+		})
+	}
+}
+
+var errStop = errors.New("stop")
 
 var errNoType = errors.New("no type field")
 
@@ -57,7 +81,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	ev.Vendor, ev.Product = "fortinet", "fortigate"
 	var typ, subtype, date, clock, tz, eventtime, stamp, policyname, policyid, action, app, service, attack, status string
 	var sb, rb, sp, rp event.Opt[uint64]
-	for k, v := range decode.KV(h.Body) {
+	for k, v := range pairs(h.Body) {
 		switch k {
 		case "date":
 			date = v
