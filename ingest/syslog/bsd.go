@@ -81,6 +81,9 @@ func (p *Parser) parse3164(h *Header, s string, received time.Time) {
 // the device's own timestamp (with its zone name) and hostname behind the
 // relay's. The device's time, and its hostname when it has one, win.
 func (p *Parser) inner(h *Header, received time.Time) {
+	if h.Body == "" || h.Body[0] == '%' || h.Body[0] == '{' {
+		return // a Cisco message, a JSON object: no header before it
+	}
 	if tok, after, ok := token(h.Body); ok && tok != "" && ciscoAfter(after) && isToken(tok) {
 		// The device's own id before its Cisco message ("fw#1 : %ASA-…").
 		h.Hostname, h.Body = tok, strings.TrimPrefix(trimSpace(after), ": ")
@@ -149,8 +152,11 @@ func trimSpace(s string) string {
 // and Kiwi print them, any case, optionally followed by ':') at the start
 // of s; when the line had no PRI it supplies one.
 func (p *Parser) facilitySeverity(h *Header, s string) string {
-	dot := strings.IndexByte(s, '.')
-	if dot < 2 || dot > 8 {
+	dot := 0
+	for dot < len(s) && dot <= 8 && s[dot] != '.' {
+		dot++
+	}
+	if dot < 2 || dot > 8 || dot == len(s) {
 		return s
 	}
 	end := dot + 1
@@ -242,8 +248,11 @@ func isCiscoBody(s string) bool {
 // token returns s up to the first space or end, the remainder starting
 // at that space, and whether a token ending in a space or ": " was found.
 func token(s string) (tok, rest string, ok bool) {
-	i := strings.IndexAny(s, " \t")
-	if i <= 0 {
+	i := 0
+	for i < len(s) && s[i] != ' ' && s[i] != '\t' {
+		i++
+	}
+	if i == 0 || i == len(s) {
 		return "", s, false
 	}
 	tok, rest = s[:i], s[i:]
