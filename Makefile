@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb relay-tools
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -32,8 +32,17 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet chdb relay-tools
+test: fmt-check vet chdb report-tools relay-tools
 	$(GO) test -race -count=1 ./...
+
+# The report tests read PDFs back with poppler's pdftotext and open the HTML
+# report in headless Chromium: Debian's poppler-utils and chromium, installed
+# when missing (as root, as on CI); without them those tests skip, or fail
+# under CI=true.
+report-tools:
+	@command -v pdftotext >/dev/null && command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; } || \
+	  echo "report-tools: could not install poppler-utils and chromium; the report tests that need them will skip"
 
 # The decoders' relay test sends every golden line through a real rsyslog
 # and decodes what it forwards: Debian's rsyslog, installed when missing (as

@@ -28,6 +28,7 @@ import (
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/storage"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Correlate Correlate `yaml:"correlate"`
 	Storage   Storage   `yaml:"storage"`
+	// Reports are the scheduled compliance reports `otsiem run` and
+	// `otsiem store` write once each period has closed.
+	Reports []report.Schedule `yaml:"reports"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -290,6 +294,11 @@ func (c *Config) Check(name string) error {
 	case "", "native", "http":
 	default:
 		errs = append(errs, fmt.Sprintf("storage.clickhouse.protocol %q: want native or http", c.Storage.ClickHouse.Protocol))
+	}
+	for i, r := range c.Reports {
+		if err := r.Check(); err != nil {
+			errs = append(errs, fmt.Sprintf("reports[%d]: %v", i, err))
+		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
