@@ -152,11 +152,13 @@ func trimSpace(s string) string {
 // and Kiwi print them, any case, optionally followed by ':') at the start
 // of s; when the line had no PRI it supplies one.
 func (p *Parser) facilitySeverity(h *Header, s string) string {
+	// Facility names are letters, then digits ("local4"): most words
+	// (a hostname, "%ASA-…") are told apart at their first bytes.
 	dot := 0
-	for dot < len(s) && dot <= 8 && s[dot] != '.' {
+	for dot < len(s) && dot <= 8 && (s[dot]|0x20 >= 'a' && s[dot]|0x20 <= 'z' || dot > 0 && s[dot] >= '0' && s[dot] <= '9') {
 		dot++
 	}
-	if dot < 2 || dot > 8 || dot == len(s) {
+	if dot < 2 || dot > 8 || dot == len(s) || s[dot] != '.' {
 		return s
 	}
 	end := dot + 1
@@ -248,9 +250,12 @@ func isCiscoBody(s string) bool {
 // token returns s up to the first space or end, the remainder starting
 // at that space, and whether a token ending in a space or ": " was found.
 func token(s string) (tok, rest string, ok bool) {
-	i := 0
-	for i < len(s) && s[i] != ' ' && s[i] != '\t' {
-		i++
+	i := strings.IndexByte(s, ' ')
+	if i < 0 {
+		i = len(s)
+	}
+	if j := strings.IndexByte(s[:i], '\t'); j >= 0 {
+		i = j
 	}
 	if i == 0 || i == len(s) {
 		return "", s, false
