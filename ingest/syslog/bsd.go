@@ -152,13 +152,11 @@ func trimSpace(s string) string {
 // and Kiwi print them, any case, optionally followed by ':') at the start
 // of s; when the line had no PRI it supplies one.
 func (p *Parser) facilitySeverity(h *Header, s string) string {
-	// Facility names are letters, then digits ("local4"): most words
-	// (a hostname, "%ASA-…") are told apart at their first bytes.
-	dot := 0
-	for dot < len(s) && dot <= 8 && (s[dot]|0x20 >= 'a' && s[dot]|0x20 <= 'z' || dot > 0 && s[dot] >= '0' && s[dot] <= '9') {
-		dot++
+	if len(s) < 5 || s[0]|0x20 < 'a' || s[0]|0x20 > 'z' {
+		return s // not a name ("%ASA-…", a date, an address)
 	}
-	if dot < 2 || dot > 8 || dot == len(s) || s[dot] != '.' {
+	dot := strings.IndexByte(s[:min(len(s), 9)], '.')
+	if dot < 2 {
 		return s
 	}
 	end := dot + 1
