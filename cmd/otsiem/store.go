@@ -21,8 +21,7 @@ func runStore(args []string, _, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startStore(ctx, b) },
-		func(st stage) error { return st.(*storeStage).db.Conn.Ping(context.Background()) })
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startStore(ctx, b) })
 }
 
 // storeStage is the running writer.
@@ -45,6 +44,9 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	}
 	sc := s.cfg.StoreService()
 	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
+	if s.storeConn != nil {
+		sc.Conn = s.storeConn(db.Conn)
+	}
 	svc, err := storage.NewService(ctx, sc)
 	if err != nil {
 		db.Close()
@@ -63,6 +65,9 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil)
 	return st, nil
 }
+
+// healthy reports ClickHouse unreachable.
+func (st *storeStage) healthy() error { return st.db.Conn.Ping(context.Background()) }
 
 // close lets the writer insert and ack what it holds, then closes the store.
 func (st *storeStage) close() error {
