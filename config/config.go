@@ -28,6 +28,7 @@ import (
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/storage"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	Ingest      Ingest    `yaml:"ingest"`
 	Correlate   Correlate `yaml:"correlate"`
 	Storage     Storage   `yaml:"storage"`
+	// Reports are the scheduled compliance reports `otsiem run` and
+	// `otsiem store` write once each period has closed.
+	Reports []report.Schedule `yaml:"reports"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -321,6 +325,11 @@ func (c *Config) Check(name string) error {
 			errs = append(errs, fmt.Sprintf("nats.embedded.users[%d].role %q: want %s or %s", i, u.Role, bus.RoleOtsiem, bus.RoleReader))
 		case (u.NKey == "") == (u.User == "" || u.Password == ""):
 			errs = append(errs, fmt.Sprintf("nats.embedded.users[%d]: want user and password, or nkey", i))
+		}
+	}
+	for i, r := range c.Reports {
+		if err := r.Check(); err != nil {
+			errs = append(errs, fmt.Sprintf("reports[%d]: %v", i, err))
 		}
 	}
 	switch c.LogLevel {

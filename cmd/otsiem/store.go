@@ -8,6 +8,8 @@ import (
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/report"
+	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -29,6 +31,7 @@ type storeStage struct {
 	db     *storage.DB
 	cancel context.CancelFunc
 	done   chan error
+	sched  chan struct{} // closed when the report scheduler has stopped
 	// beforeClose, when set, reads the store once the writer has stored
 	// everything it took, before the store closes.
 	beforeClose func(*storage.DB)
@@ -62,7 +65,17 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		}()
 	}
 	go func() { st.done <- svc.Run(cctx) }()
-	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil)
+	st.sched = make(chan struct{})
+	go func() {
+		defer close(st.sched)
+		if len(s.cfg.Reports) == 0 {
+			return
+		}
+		rs := &report.Scheduler{Conn: db.Conn, Schedules: s.cfg.Reports, Version: version(), DataDir: s.cfg.DataDir,
+			Log: s.log, Model: func() (*rules.Model, error) { return rules.Load(s.cfg.Model) }}
+		rs.Run(cctx)
+	}()
+	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil, "scheduled_reports", len(s.cfg.Reports))
 	return st, nil
 }
 
@@ -73,6 +86,7 @@ func (st *storeStage) healthy() error { return st.db.Conn.Ping(context.Backgroun
 func (st *storeStage) close() error {
 	st.cancel()
 	err := <-st.done
+	<-st.sched
 	if st.beforeClose != nil {
 		st.beforeClose(st.db)
 	}
