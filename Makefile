@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools dashboards dashboards-preview
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -50,6 +50,25 @@ BENCH_TIME ?= 60s
 bench: chdb build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(BIN) bench --duration $(BENCH_TIME)
+
+# Grafana dashboards as code: regenerate dashboards/json from dashboards/*.go.
+dashboards:
+	$(GO) generate ./dashboards/...
+
+# Pictures of every dashboard from real query results on simulated data:
+# uPlot (the chart library Grafana uses) from npm into the cache, Debian's
+# Chromium for the screenshots. Not part of `make test`.
+UPLOT_PKG := uplot@1.6.32
+UPLOT_DIR := .cache/uplot
+UPLOT_JS  := $(UPLOT_DIR)/node_modules/uplot/dist/uPlot.iife.min.js
+dashboards-preview: chdb $(UPLOT_JS)
+	command -v chromium >/dev/null || apt-get install -y --no-install-recommends chromium
+	$(GO) run ./dashboards/preview -uplot $(UPLOT_DIR)/node_modules/uplot/dist -out dashboards/preview
+
+$(UPLOT_JS):
+	mkdir -p $(UPLOT_DIR)
+	npm install --prefix $(UPLOT_DIR) --no-save --no-audit --no-fund $(UPLOT_PKG)
+	test -f $@
 
 chdb: $(CHDB_LIB)
 

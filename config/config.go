@@ -29,7 +29,9 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/report"
+	"github.com/otsiem/otsiem/review"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/otsiem/otsiem/storage/embedded"
 )
 
 // Config is the whole configuration file.
@@ -49,9 +51,25 @@ type Config struct {
 	Ingest      Ingest    `yaml:"ingest"`
 	Correlate   Correlate `yaml:"correlate"`
 	Storage     Storage   `yaml:"storage"`
+	Review      Review    `yaml:"review"`
 	// Reports are the scheduled compliance reports `otsiem run` and
 	// `otsiem store` write once each period has closed.
 	Reports []report.Schedule `yaml:"reports"`
+}
+
+// Review sets when `otsiem review` calls a monitor-mode firewall ready to
+// enforce, and when `otsiem review` and `otsiem propose` call an observed
+// flow regular enough to be a missing conduit rule. The defaults are the
+// seed's: 14 full days with logs, no day without logs and no
+// would_false_block in the last 7 days; a flow seen 10 times on 3 days.
+type Review struct {
+	MinObservedDays    int  `yaml:"min_observed_days"`
+	RecentDays         int  `yaml:"recent_days"`
+	MaxSilentDays      int  `yaml:"max_silent_days"`       // in the recent days; -1: not checked
+	MaxWouldFalseBlock int  `yaml:"max_would_false_block"` // flows in the recent days; -1: not checked
+	MissingRulesBlock  bool `yaml:"missing_rules_block"`
+	MinCount           int  `yaml:"min_count"`
+	MinDays            int  `yaml:"min_days"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -113,7 +131,15 @@ type Storage struct {
 type EmbeddedStorage struct {
 	Path    string `yaml:"path"`     // default <data_dir>/clickhouse
 	LibPath string `yaml:"lib_path"` // libchdb.so; default $CHDB_LIB_PATH, then the project cache
-	Listen  string `yaml:"listen"`   // e.g. 127.0.0.1:8123: the HTTP interface for Grafana and curl; empty: none
+	// Listen is where the engine's ClickHouse HTTP interface is served to
+	// Grafana, curl and otsiem's own reading commands; default
+	// 127.0.0.1:8123, "off" (or empty) for none.
+	Listen string `yaml:"listen"`
+	// Reader and Writer are the interface's users (default names
+	// otsiem_reader and otsiem_writer); a password left empty is generated
+	// at the first start into <data_dir>/clickhouse-users.yaml (mode 0600).
+	Reader embedded.Credentials `yaml:"reader"`
+	Writer embedded.Credentials `yaml:"writer"`
 }
 
 // ClickHouse is a ClickHouse server or cluster.
@@ -242,9 +268,13 @@ func Default() *Config {
 		LogLevel: "info",
 		HTTP:     HTTP{Address: "127.0.0.1:9464"},
 		Storage: Storage{
+			Embedded: EmbeddedStorage{Listen: embedded.DefaultAddr, Reader: embedded.Credentials{User: embedded.DefaultReader},
+				Writer: embedded.Credentials{User: embedded.DefaultWriter}},
 			ClickHouse: ClickHouse{Addresses: []string{}, Protocol: "native", Database: "otsiem", User: "default"},
 			Batch:      StorageBatch{Rows: 100000, FlushInterval: time.Second, AckWait: 30 * time.Second, MaxAckPending: 4096},
 		},
+		Review: Review{MinObservedDays: review.DefaultThresholds.MinObservedDays, RecentDays: review.DefaultThresholds.RecentDays,
+			MinCount: review.DefaultRecurrence.MinCount, MinDays: review.DefaultRecurrence.MinDays},
 		Ingest: Ingest{Listeners: []Listener{
 			{Name: "syslog-udp", Protocol: ingest.ProtoUDP, Address: "127.0.0.1:5514"},
 			{Name: "syslog-tcp", Protocol: ingest.ProtoTCP, Address: "127.0.0.1:5514"},
@@ -327,6 +357,18 @@ func (c *Config) Check(name string) error {
 			errs = append(errs, fmt.Sprintf("nats.embedded.users[%d]: want user and password, or nkey", i))
 		}
 	}
+	r := c.Review
+	for _, v := range []struct {
+		key string
+		v   int
+	}{{"min_observed_days", r.MinObservedDays}, {"recent_days", r.RecentDays}, {"min_count", r.MinCount}, {"min_days", r.MinDays}} {
+		if v.v < 1 {
+			errs = append(errs, fmt.Sprintf("review.%s %d: want 1 or more", v.key, v.v))
+		}
+	}
+	if r.MaxSilentDays < -1 || r.MaxWouldFalseBlock < -1 {
+		errs = append(errs, "review.max_silent_days and review.max_would_false_block: want 0 or more, or -1 to skip the check")
+	}
 	for i, r := range c.Reports {
 		if err := r.Check(); err != nil {
 			errs = append(errs, fmt.Sprintf("reports[%d]: %v", i, err))
@@ -402,12 +444,26 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 	out := storage.Config{
 		Addrs: s.ClickHouse.Addresses, Protocol: s.ClickHouse.Protocol, Database: s.ClickHouse.Database,
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
-		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath},
+		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath, Listen: c.EmbeddedListen(),
+			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile()},
 	}
 	var err error
 	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)
 	return out, err
 }
+
+// EmbeddedListen is where the embedded engine's HTTP interface is served,
+// "" for nowhere.
+func (c *Config) EmbeddedListen() string {
+	if l := c.Storage.Embedded.Listen; l != "off" {
+		return l
+	}
+	return ""
+}
+
+// EmbeddedUsersFile is the file that keeps the generated passwords of the
+// embedded engine's HTTP interface.
+func (c *Config) EmbeddedUsersFile() string { return filepath.Join(c.DataDir, embedded.UsersFile) }
 
 // StoreService returns the store stage's writer settings (the caller adds
 // the connections).
@@ -484,6 +540,15 @@ func prefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ReviewThresholds returns what `otsiem review` calls ready, and what it
+// and `otsiem propose` call a recurring flow.
+func (c *Config) ReviewThresholds() (review.Thresholds, review.Recurrence) {
+	r := c.Review
+	return review.Thresholds{MinObservedDays: r.MinObservedDays, RecentDays: r.RecentDays, MaxSilentDays: r.MaxSilentDays,
+			MaxWouldFalseBlock: r.MaxWouldFalseBlock, MissingRulesBlock: r.MissingRulesBlock},
+		review.Recurrence{MinCount: r.MinCount, MinDays: r.MinDays}
 }
 
 // Publisher returns the ingest publisher's bounds.

@@ -40,6 +40,16 @@ type EmbeddedConfig struct {
 	Path string
 	// LibPath is libchdb.so; empty means chdb.Locate's search.
 	LibPath string
+	// Listen is where the process running the engine serves its HTTP
+	// interface ("" for nowhere), with Users; the passwords not given in
+	// Users are read from UsersFile (see embedded.LoadUsers).
+	Listen    string
+	Users     embedded.Users
+	UsersFile string
+	// ReadThrough lets a reading command share the data: when another
+	// process (otsiem run) holds Path, Open connects to that process's
+	// HTTP interface at Listen as Users.Reader instead of failing.
+	ReadThrough bool
 }
 
 // DB is an open connection to the configured ClickHouse.
@@ -51,8 +61,11 @@ type DB struct {
 	// Engine is the embedded engine, nil with a server.
 	Engine *chdb.Engine
 	// Handler is the embedded engine's HTTP interface (nil with a server),
-	// to serve on a loopback port with embedded.Serve.
+	// with every right: serve it to the network only behind embedded.Guard.
 	Handler http.Handler
+	// Shared is set when the embedded data is held by another process and
+	// Conn reads it through that process's HTTP interface as the reader.
+	Shared bool
 }
 
 // Open connects to the configured ClickHouse, starting the embedded engine
@@ -65,6 +78,16 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if len(cfg.Addrs) == 0 {
 		if cfg.Embedded.Path == "" {
 			return nil, errors.New("storage: embedded engine needs a data path")
+		}
+		inUse, err := chdb.InUse(cfg.Embedded.Path)
+		if err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		if inUse {
+			if !cfg.Embedded.ReadThrough {
+				return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process (otsiem run?)", cfg.Embedded.Path)
+			}
+			return openShared(ctx, cfg, db)
 		}
 		e, err := chdb.Open(chdb.Options{Path: cfg.Embedded.Path, LibPath: cfg.Embedded.LibPath})
 		if err != nil {
@@ -112,6 +135,36 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if db.Conn, err = clickhouse.Open(opts); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	return db, nil
+}
+
+// openShared connects to the HTTP interface of the process that holds the
+// embedded data, as its reader.
+func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
+	e := cfg.Embedded
+	if e.Listen == "" {
+		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process (otsiem run?), "+
+			"and storage.embedded.listen is off: nothing to read it through", e.Path)
+	}
+	users, err := embedded.LoadUsers(e.UsersFile, e.Users, false)
+	if err != nil {
+		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process: %w", e.Path, err)
+	}
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Protocol: clickhouse.HTTP,
+		Addr:     []string{e.Listen},
+		Auth:     clickhouse.Auth{Database: db.Database, Username: users.Reader.User, Password: users.Reader.Password},
+	})
+	if err == nil {
+		if err = conn.Ping(ctx); err != nil {
+			_ = conn.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process, and its ClickHouse HTTP interface "+
+			"at %s does not answer: %w", e.Path, e.Listen, err)
+	}
+	db.Conn, db.Shared = conn, true
 	return db, nil
 }
 

@@ -118,16 +118,6 @@ WHERE verdict = 'would_block' AND hour >= toStartOfHour({from:DateTime64(6, 'UTC
 GROUP BY conduit
 ORDER BY events DESC, conduit`}
 
-	// QueryDiodeDaily is each diode's state per day: heartbeats, those
-	// reporting ok/up, the uptime ratio, and the last status seen.
-	QueryDiodeDaily = Query{"diode_daily", `
-SELECT toDate(time) AS day, diode_id, count() AS heartbeats, countIf(diode_status IN ('ok', 'up')) AS up,
-       round(up / heartbeats, 4) AS uptime, argMax(diode_status, time) AS last_status, max(time) AS last_seen
-FROM events
-WHERE kind = 'diode' AND time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')}
-GROUP BY day, diode_id
-ORDER BY day, diode_id`}
-
 	// QueryEventsPerSecond is the event rate per bucket of
 	// {bucket:UInt32} seconds, by event time.
 	QueryEventsPerSecond = Query{"events_per_second", `
@@ -222,7 +212,7 @@ ORDER BY letters DESC, reason, source`}
 
 // Queries lists every named query.
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
-	QueryDiodeDaily, QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
+	QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
 	QueryFindingsOutside, QueryFindingStates, QueryFindingsByID, QueryDiodeHeartbeats, QueryStoredSince,
 	QueryConduitTraffic, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
 	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge,

@@ -85,7 +85,6 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 		"top_violated_conduits":  {"C1-BPCS-OPS 200 100 0 100 "},
 		"would_block":            {"C1-BPCS-OPS Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus write_single_register not_permitted 100 "},
 		"open_would_blocks":      {"C1-BPCS-OPS 1 100 "},
-		"diode_daily":            {"DD-1 10 8 0.8 down "},
 		"events_per_second":      {"2026-03-01 10:00:00 +0000 UTC 410 0.114"},
 		"compliance_daily":       {"Z2-BPCS C1-BPCS-OPS 400 100 100 map[not_permitted:100] 100 100 0 0 0 0", "Z3-OPS C1-BPCS-OPS 400 100 100", " 10 8"},
 		"new_pairs":              {"Z3-OPS 10.1.0.5 Z2-BPCS 10.2.0.7 tcp 502 modbus C1-BPCS-OPS 2026-03-01 10:00:00 +0000 UTC 400"},
@@ -157,4 +156,46 @@ func seedFindings() []*event.Finding {
 		f.Time, f.FirstSeen, f.LastSeen = q0, q0, q0.Add(time.Duration(f.Revision)*time.Minute)
 	}
 	return fs
+}
+
+// TestDiodeAvailabilityCountsSilence: a diode with an hourly heartbeat
+// reports ok for 20 hours and down for 4 on the first day, and nothing at
+// all on the second: 20/24 and 0/24, never 100% for a silent day (the
+// query that preceded diode_availability divided ok heartbeats by those
+// received, so this day showed 100%).
+func TestDiodeAvailabilityCountsSilence(t *testing.T) {
+	conn, _ := migrated(t)
+	ctx := t.Context()
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var evs []*event.Event
+	for h := range 24 {
+		for _, side := range []string{"tx", "rx"} {
+			ev := &event.Event{Time: day.Add(time.Duration(h)*time.Hour + 17*time.Minute), ReceivedAt: q0, Site: "refinery",
+				Kind: event.KindDiode, Vendor: "otsiem", DiodeID: "DMZ-DD-01", DiodeSide: side, DiodeStatus: "ok",
+				Message: fmt.Sprint("hb ", side, h)}
+			if h >= 20 {
+				ev.DiodeStatus = "down"
+			}
+			ev.ID = event.NewID(netip.Addr{}, "diode", ev.Time, []byte(ev.Message))
+			evs = append(evs, ev)
+		}
+	}
+	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := storage.RunQuery(ctx, conn, storage.QueryDiodeAvailability, clickhouse.Named("from", day),
+		clickhouse.Named("to", day.Add(48*time.Hour)), clickhouse.Named("bucket", uint32(3600)),
+		clickhouse.Named("diodes", []string{"DMZ-DD-01"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range tb.Rows {
+		got = append(got, fmt.Sprint(r[0].(time.Time).Format("01-02"), " ", r[1], " ", r[2], " ", r[3], " ", r[4], " ", r[5]))
+	}
+	// day, diode, buckets, up buckets, availability, heartbeats (both sides)
+	want := []string{"03-01 DMZ-DD-01 24 20 0.8333 48", "03-02 DMZ-DD-01 24 0 0 0"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diode_availability:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/otsiem/otsiem/ingest/bus"
@@ -17,6 +18,9 @@ func writeConfig(t *testing.T, body string) string {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otsiem.yaml")
 	cfg := fmt.Sprintf("model: ../../examples/refinery\ndata_dir: %s\nhttp: {address: \"off\"}\n%s", filepath.Join(dir, "data"), body)
+	if !strings.Contains(body, "storage:") { // never the shared default port
+		cfg += "storage: {embedded: {listen: \"127.0.0.1:0\"}}\n"
+	}
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openStore(ctx, cfg, embedded)
+	db, err := openReader(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1

@@ -20,24 +20,32 @@ import (
 )
 
 // startRun starts every stage in process on a temporary data directory,
-// with one TCP listener on a free port.
-func startRun(t *testing.T) (*service, *pipeline) {
+// with one TCP listener on a free port, and returns them and the
+// configuration file (extra is appended to it).
+func startRun(t *testing.T, extra string) (*service, *pipeline, string) {
 	t.Helper()
-	s, _ := newTestService(t, "run", "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
-		"correlate:\n  learn: 1m\n")
+	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
+		"correlate:\n  learn: 1m\n"+extra)
+	s, _ := newTestServiceAt(t, "run", path)
 	p, err := s.startPipeline(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, p
+	return s, p, path
 }
 
 // newTestService builds a service from a configuration body (see
 // writeConfig); its log is returned, and shown when the test fails.
 func newTestService(t *testing.T, name, body string) (*service, *syncBuffer) {
 	t.Helper()
+	return newTestServiceAt(t, name, writeConfig(t, body))
+}
+
+// newTestServiceAt builds a service from the configuration file at path.
+func newTestServiceAt(t *testing.T, name, path string) (*service, *syncBuffer) {
+	t.Helper()
 	logs := &syncBuffer{}
-	s, code := newServiceFrom(name, writeConfig(t, body), logs)
+	s, code := newServiceFrom(name, path, logs)
 	if s == nil {
 		t.Fatalf("exit %d: %s", code, logs.String())
 	}
@@ -52,7 +60,7 @@ func newTestService(t *testing.T, name, body string) (*service, *syncBuffer) {
 // The simulator's scenarios, sent over TCP through every stage, come out
 // as findings of every type they inject.
 func TestRunEndToEnd(t *testing.T) {
-	s, p := startRun(t)
+	s, p, _ := startRun(t, "")
 	start := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	g, err := simulate.New(simulate.Config{Start: start, Rate: 200, Seed: 5, Scenarios: []string{"all"}, ScenarioEvery: 5 * time.Second})
 	if err != nil {
@@ -99,6 +107,11 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if int(stored+dead) != st.Lines || dead != 0 {
 		t.Errorf("%d lines sent; %d events and %d dead letters stored", st.Lines, stored, dead)
+	}
+	// The model the run judged by, in the model tables.
+	var versions, zones uint64
+	if err := db.Conn.QueryRow(context.Background(), "SELECT count(), toUInt64(any(zones)) FROM model_versions WHERE model_hash IN (SELECT model_hash FROM model_zones)").Scan(&versions, &zones); err != nil || versions != 1 || zones != 5 {
+		t.Errorf("model_versions: %d rows with content (%d zones), err %v; want 1 (5 zones)", versions, zones, err)
 	}
 	rows, err := db.Conn.Query(context.Background(), "SELECT DISTINCT type, reason FROM findings")
 	if err != nil {
@@ -180,11 +193,43 @@ func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
 	return n
 }
 
+// While `otsiem run` holds the embedded data, the reading commands go
+// through its ClickHouse HTTP interface as the reader, and cannot write.
+func TestReadingCommandsGoThroughRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n")
+	defer func() {
+		if err := p.close(s); err != nil {
+			t.Error(err)
+		}
+	}()
+	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones, currentUser() = 'default' FROM model_zones"); code != 0 || out != "zones,\"equals(currentUser(), 'default')\"\n5,1\n" {
+		t.Errorf("query through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "findings", "--config", path); code != 0 {
+		t.Errorf("findings through run: exit %d, %q %s", code, out, errs)
+	}
+	for _, sql := range []string{"TRUNCATE TABLE events", "SELECT file('/etc/hostname')", "INSERT INTO model_zones (zone) VALUES ('x')"} {
+		if code, out, errs := run(t, "query", "--config", path, sql); code != 1 || !strings.Contains(errs, "code: ") {
+			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
+		}
+	}
+}
+
 // The issue's probes through every stage: an ASA without "logging
 // timestamp" is judged and stored at its receive time, marked as such; a
 // line holding invalid UTF-8 is stored with its exact bytes recoverable.
 func TestRunTimestampLessAndRawBytes(t *testing.T) {
-	s, p := startRun(t)
+	s, p, _ := startRun(t, "")
 	noTime := `<164>%ASA-4-106023: Deny tcp src zone-ops:10.30.1.50/51234 dst zone-bpcs:10.20.1.10/502 by access-group "OPS-to-BPCS" [0x8ed66b60, 0xf8852875]`
 	badBytes := "<166>Nov 23 2026 10:00:00 isa3000-c1 : %ASA-6-302013: Built inbound TCP connection 1 for zone-ops:10.30.1.50/51235 (10.30.1.50/51235) to zone-bpcs:10.20.1.10/502 (10.20.1.10/502) user \xff\xfe\x1b[2J"
 	conn, err := net.Dial("tcp", p.tcpAddr())

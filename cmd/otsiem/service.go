@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +43,9 @@ type service struct {
 	// storeConn, when set, wraps the writer's ClickHouse connection
 	// (otsiem bench uses it to take ClickHouse away).
 	storeConn func(driver.Conn) driver.Conn
+
+	watchMu  sync.Mutex
+	watchers []func(*rules.Model) // what watchModel hands each reloaded model to
 }
 
 // newService parses --config and builds the service from it.
@@ -100,8 +104,16 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 // watchModel reloads the model on SIGHUP and when its files change, and
 // hands each model that loads to apply, until ctx ends. A model that fails
 // to load leaves the running one in place; the errors are logged. The
-// files as they are when it is called are the baseline.
+// files as they are when it is first called are the baseline. Stages in
+// one process share one watcher: a later call adds its apply to the first
+// call's watcher, which runs until the first ctx ends.
 func (s *service) watchModel(ctx context.Context, apply func(*rules.Model)) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	s.watchers = append(s.watchers, apply)
+	if len(s.watchers) > 1 {
+		return
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	every := s.cfg.Correlate.ReloadEvery
@@ -141,7 +153,12 @@ func (s *service) watchModel(ctx context.Context, apply func(*rules.Model)) {
 				s.log.Error("model reload failed; keeping the running model", "model", s.cfg.Model, "err", err)
 				continue
 			}
-			apply(m)
+			s.watchMu.Lock()
+			applies := slices.Clone(s.watchers)
+			s.watchMu.Unlock()
+			for _, apply := range applies {
+				apply(m)
+			}
 			s.log.Info("model reloaded", "model", s.cfg.Model, "zones", len(m.Zones()), "conduits", len(m.Conduits()))
 		}
 	}()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"time"
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/ingest/bus"
@@ -31,6 +33,7 @@ type storeStage struct {
 	db     *storage.DB
 	cancel context.CancelFunc
 	done   chan error
+	served chan error    // the HTTP interface's end; nil when not served
 	sched  chan struct{} // closed when the report scheduler has stopped
 	// beforeClose, when set, reads the store once the writer has stored
 	// everything it took, before the store closes.
@@ -38,11 +41,16 @@ type storeStage struct {
 }
 
 // startStore opens and migrates the store and starts writing what the bus
-// carries into it; with storage.embedded.listen set, the embedded engine
-// also answers the ClickHouse HTTP interface there.
+// carries into it; with storage.embedded.listen set (the default), the
+// embedded engine also answers the ClickHouse HTTP interface there, to
+// its reader and writer users only.
 func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, error) {
 	db, err := openStore(ctx, s.cfg, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.writeModel(ctx, db, s.model); err != nil {
+		db.Close()
 		return nil, err
 	}
 	sc := s.cfg.StoreService()
@@ -57,14 +65,31 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st := &storeStage{db: db, cancel: cancel, done: make(chan error, 1)}
-	if db.Engine != nil && s.cfg.Storage.Embedded.Listen != "" {
-		go func() {
-			if err := embedded.ListenAndServe(cctx, s.cfg.Storage.Embedded.Listen, db.Handler); err != nil {
-				s.log.Error("embedded ClickHouse HTTP interface", "err", err)
-			}
-		}()
+	if addr := s.cfg.EmbeddedListen(); db.Engine != nil && addr != "" {
+		e := s.cfg.Storage.Embedded
+		users, err := embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
+		var ln net.Listener
+		if err == nil {
+			ln, err = net.Listen("tcp", addr)
+		}
+		if err != nil {
+			cancel()
+			db.Close()
+			return nil, fmt.Errorf("storage.embedded.listen: %w", err)
+		}
+		st.served = make(chan error, 1)
+		go func() { st.served <- embedded.Serve(cctx, ln, embedded.Guard(db.Handler, users)) }()
+		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(),
+			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", s.cfg.EmbeddedUsersFile())
 	}
 	go func() { st.done <- svc.Run(cctx) }()
+	s.watchModel(cctx, func(m *rules.Model) {
+		wctx, cancel := context.WithTimeout(cctx, time.Minute)
+		defer cancel()
+		if err := s.writeModel(wctx, db, m); err != nil {
+			s.log.Error("model reloaded, but not written to the model tables", "err", err)
+		}
+	})
 	st.sched = make(chan struct{})
 	go func() {
 		defer close(st.sched)
@@ -82,6 +107,12 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 // healthy reports ClickHouse unreachable.
 func (st *storeStage) healthy() error { return st.db.Conn.Ping(context.Background()) }
 
+// writeModel records a load of m in the model tables.
+func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model) error {
+	_, err := storage.WriteModel(ctx, db.Conn, m, storage.ModelLoad{Site: s.site, Source: s.cfg.Model})
+	return err
+}
+
 // close lets the writer insert and ack what it holds, then closes the store.
 func (st *storeStage) close() error {
 	st.cancel()
@@ -89,6 +120,11 @@ func (st *storeStage) close() error {
 	<-st.sched
 	if st.beforeClose != nil {
 		st.beforeClose(st.db)
+	}
+	if st.served != nil {
+		if serr := <-st.served; err == nil {
+			err = serr
+		}
 	}
 	if cerr := st.db.Close(); err == nil {
 		err = cerr
@@ -104,6 +140,24 @@ func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.
 	if err != nil {
 		return nil, err
 	}
+	return openWith(ctx, cfg, sc, migrate)
+}
+
+// openReader opens the store for a reading command. When another process
+// (otsiem run) holds the embedded data, it reads through that process's
+// ClickHouse HTTP interface as the reader; a fresh embedded data directory
+// gets the schema, a server's schema is left to `otsiem store` and
+// `otsiem migrate`.
+func openReader(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		return nil, err
+	}
+	sc.Embedded.ReadThrough = true
+	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
+}
+
+func openWith(ctx context.Context, cfg *config.Config, sc storage.Config, migrate bool) (*storage.DB, error) {
 	if len(sc.Addrs) == 0 {
 		if err := os.MkdirAll(sc.Embedded.Path, 0o750); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
@@ -113,7 +167,7 @@ func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.
 	if err != nil {
 		return nil, err
 	}
-	if migrate {
+	if migrate && !db.Shared {
 		if _, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{Retention: cfg.Storage.Retention}); err != nil {
 			db.Close()
 			return nil, err

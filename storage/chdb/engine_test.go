@@ -214,3 +214,14 @@ func TestSecondEngineRefused(t *testing.T) {
 		t.Fatal("second engine opened in one process")
 	}
 }
+
+func TestInUse(t *testing.T) {
+	dir := t.TempDir()
+	if used, err := chdb.InUse(dir); used || err != nil {
+		t.Fatalf("fresh directory: in use %v, err %v", used, err)
+	}
+	e := chdbtest.Engine(t)
+	if used, err := chdb.InUse(e.Path()); !used || err != nil {
+		t.Errorf("the open engine's directory: in use %v, err %v", used, err)
+	}
+}

@@ -3,8 +3,11 @@ package embedded_test
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // BenchmarkBatchInsert measures clickhouse-go batch inserts through the
@@ -44,4 +47,39 @@ func BenchmarkBatchInsert(b *testing.B) {
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkGuardedRead measures one small read through the guarded
+// interface over loopback HTTP as the reader (a connection of its own
+// under readonly = 1, the statement screened on the engine's formatQuery)
+// against the same read in process with every right.
+func BenchmarkGuardedRead(b *testing.B) {
+	conn, _ := open(b)
+	if err := conn.Exec(b.Context(), "CREATE TABLE t (s String) ENGINE = MergeTree ORDER BY s"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("in-process", func(b *testing.B) {
+		for b.Loop() {
+			var n uint64
+			if err := conn.QueryRow(b.Context(), "SELECT count() FROM t").Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	base, db := guarded(b)
+	reader, err := clickhouse.Open(&clickhouse.Options{Protocol: clickhouse.HTTP,
+		Addr: []string{strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/")},
+		Auth: clickhouse.Auth{Database: db, Username: testUsers.Reader.User, Password: testUsers.Reader.Password}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reader.Close()
+	b.Run("guarded-reader", func(b *testing.B) {
+		for b.Loop() {
+			var n uint64
+			if err := reader.QueryRow(b.Context(), "SELECT count() FROM t").Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -3,6 +3,8 @@ package embedded
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -97,8 +99,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("Code: 1. DB::Exception: %s (parameter %s) not supported by the embedded ClickHouse HTTP interface. (NOT_IMPLEMENTED)", what, k)
 		}
 	}
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && enc != "identity" {
-		return badRequest("Code: 1. DB::Exception: Content-Encoding %q not supported by the embedded ClickHouse HTTP interface. (NOT_IMPLEMENTED)", enc)
+	in, err := decodeBody(r)
+	if err != nil {
+		return err
 	}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		return badRequest("Code: 1. DB::Exception: external tables not supported by the embedded ClickHouse HTTP interface. (NOT_IMPLEMENTED)")
@@ -114,6 +117,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "TabSeparated"
 	}
+	role := roleOf(r.Context())
 	settings := map[string]string{}
 	params := map[string]string{}
 	for k, vs := range q {
@@ -122,6 +126,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		case strings.HasPrefix(k, "param_"):
 			params[strings.TrimPrefix(k, "param_")] = v
 		case reserved[k] || unsupported[k] != "":
+		case role != roleInProcess && !readerSettings[k] && !(role == RoleWriter && writerSettings[k]):
+			return &httpError{status: http.StatusForbidden, err: fmt.Errorf(
+				"Code: 164. DB::Exception: %s: setting %s cannot be given through the embedded ClickHouse HTTP interface. (READONLY)", role, k)}
 		default:
 			settings[k] = v
 		}
@@ -129,7 +136,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 
 	// The statement: the URL's query, followed by the body unless the body
 	// is the statement's INSERT data.
-	body := bufio.NewReaderSize(r.Body, 64<<10)
+	body := bufio.NewReaderSize(in, 64<<10)
 	sql := q.Get("query")
 	var data io.Reader
 	if sql != "" {
@@ -164,39 +171,157 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if strings.TrimSpace(sql) == helloQuery && format == "Native" {
 		return h.serveHello(w, q.Get("client_protocol_version"))
 	}
-
-	c, err := h.engine.Acquire(r.Context())
+	var res *chdb.Result
+	switch {
+	case role == roleInProcess:
+		res, err = h.run(r.Context(), database, settings, sql, format, params, data)
+	case data == nil:
+		res, err = h.queryReadOnly(r.Context(), role, database, settings, sql, format, params)
+	case role != RoleWriter:
+		err = &httpError{status: http.StatusForbidden, err: fmt.Errorf(
+			"Code: 164. DB::Exception: %s: Cannot execute query in readonly mode. (READONLY)", role)}
+	default:
+		s, _ := splitInsert(sql)
+		if why := screenInsert(s); why != "" {
+			err = &httpError{status: http.StatusForbidden, err: fmt.Errorf("Code: 497. DB::Exception: %s: %s. (ACCESS_DENIED)", role, why)}
+			break
+		}
+		res, err = h.run(r.Context(), database, settings, sql, format, params, data)
+	}
 	if err != nil {
-		return &httpError{status: http.StatusServiceUnavailable, err: err}
+		return err
+	}
+	return writeResult(w, r, settings, format, res)
+}
+
+// run runs a statement (an INSERT when data is not nil) on a pooled
+// connection, with every right.
+func (h *Handler) run(ctx context.Context, database string, settings map[string]string, sql, format string,
+	params map[string]string, data io.Reader) (*chdb.Result, error) {
+	c, err := h.engine.Acquire(ctx)
+	if err != nil {
+		return nil, &httpError{status: http.StatusServiceUnavailable, err: err}
 	}
 	broken := false
 	defer func() { h.engine.Release(c, broken) }()
 	if err := c.Configure(database, settings); err != nil {
-		return err
+		return nil, err
 	}
-	var res *chdb.Result
-	if data != nil {
-		s, _ := splitInsert(sql)
-		inline := strings.NewReader(sql[s.data:])
-		res, err = c.Insert(s.head, s.format, params, io.MultiReader(inline, data))
-		var ce *chdb.Error
-		broken = err != nil && !errors.As(err, &ce)
-	} else {
-		res, err = c.Query(sql, format, params)
+	if data == nil {
+		return c.Query(sql, format, params)
 	}
+	s, _ := splitInsert(sql)
+	inline := strings.NewReader(sql[s.data:])
+	res, err := c.Insert(s.head, s.format, params, io.MultiReader(inline, data))
+	var ce *chdb.Error
+	broken = err != nil && !errors.As(err, &ce)
+	return res, err
+}
+
+// queryReadOnly runs a statement for a network user on a connection of its
+// own: the settings given, then readonly = 1, which the session can never
+// leave, so the connection is closed afterwards. The statement must be one
+// read statement (see screenRead), judged on the engine's own formatting
+// of it.
+func (h *Handler) queryReadOnly(ctx context.Context, role Role, database string, settings map[string]string, sql, format string,
+	params map[string]string) (*chdb.Result, error) {
+	c, err := h.engine.Acquire(ctx)
 	if err != nil {
-		return err
+		return nil, &httpError{status: http.StatusServiceUnavailable, err: err}
 	}
+	defer h.engine.Release(c, true)
+	delete(settings, "readonly") // always 1
+	if err := c.Configure(database, settings); err != nil {
+		return nil, err
+	}
+	if _, err := c.Query("SET readonly = 1", "", nil); err != nil {
+		return nil, err
+	}
+	canonical, err := c.Query("SELECT formatQuery({q:String})", "RawBLOB", map[string]string{"q": escapeParam(sql)})
+	if err != nil {
+		return nil, err
+	}
+	if why := screenRead(string(canonical.Data)); why != "" {
+		return nil, &httpError{status: http.StatusForbidden, err: fmt.Errorf("Code: 497. DB::Exception: %s: %s. (ACCESS_DENIED)", role, why)}
+	}
+	return c.Query(sql, format, params)
+}
+
+// escapeParam writes a string as a query parameter value: in the escaped
+// form of the TabSeparated format, as the HTTP interface takes param_*.
+func escapeParam(s string) string {
+	return strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\t", "\\t", "\r", "\\r", "\x00", "\\0").Replace(s)
+}
+
+// writeResult answers with a statement's output, compressed as ClickHouse
+// does when the client asks for it (enable_http_compression=1 and an
+// Accept-Encoding of gzip or deflate).
+func writeResult(w http.ResponseWriter, r *http.Request, settings map[string]string, format string, res *chdb.Result) error {
 	hd := w.Header()
 	hd.Set("Content-Type", contentType(format))
 	hd.Set("X-ClickHouse-Format", format)
 	hd.Set("X-ClickHouse-Summary", fmt.Sprintf(
 		`{"read_rows":"%d","read_bytes":"%d","written_rows":"%d","written_bytes":"%d","total_rows_to_read":"0","result_rows":"0","result_bytes":"%d","elapsed_ns":"%d"}`,
 		res.RowsRead, res.BytesRead, res.RowsWritten, res.BytesWritten, len(res.Data), res.Elapsed.Nanoseconds()))
-	hd.Set("Content-Length", strconv.Itoa(len(res.Data)))
+	out := res.Data
+	if enc := responseEncoding(r, settings); enc != "" {
+		var b bytes.Buffer
+		var zw io.WriteCloser
+		if enc == "gzip" {
+			zw = gzip.NewWriter(&b)
+		} else {
+			zw = zlib.NewWriter(&b)
+		}
+		_, _ = zw.Write(out)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		out = b.Bytes()
+		hd.Set("Content-Encoding", enc)
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(res.Data)
+	_, _ = w.Write(out)
 	return nil
+}
+
+// responseEncoding is the compression of a response: gzip or deflate
+// (zlib, as HTTP names it) when enable_http_compression is 1 and the
+// client accepts it, else "".
+func responseEncoding(r *http.Request, settings map[string]string) string {
+	if r.URL.Query().Get("enable_http_compression") != "1" {
+		return ""
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		switch enc, _, _ := strings.Cut(strings.TrimSpace(part), ";"); enc {
+		case "gzip", "deflate":
+			return enc
+		}
+	}
+	return ""
+}
+
+// decodeBody returns the request body, decompressed when its
+// Content-Encoding is gzip or deflate.
+func decodeBody(r *http.Request) (io.Reader, error) {
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+		return r.Body, nil
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, badRequest("Code: 354. DB::Exception: gzip body: %v. (CANNOT_DECOMPRESS)", err)
+		}
+		return zr, nil
+	case "deflate":
+		zr, err := zlib.NewReader(r.Body)
+		if err != nil {
+			return nil, badRequest("Code: 354. DB::Exception: deflate body: %v. (CANNOT_DECOMPRESS)", err)
+		}
+		return zr, nil
+	default:
+		return nil, badRequest("Code: 1. DB::Exception: Content-Encoding %q not supported by the embedded ClickHouse HTTP interface. (NOT_IMPLEMENTED)", enc)
+	}
 }
 
 // readQuery reads a whole statement from the body.

@@ -40,6 +40,27 @@ CREATE TABLE flows_hourly (`hour` DateTime('UTC'), `site` LowCardinality(String)
 -- flows_hourly_mv
 CREATE MATERIALIZED VIEW flows_hourly_mv TO flows_hourly (`hour` DateTime('UTC'), `site` LowCardinality(String), `src_zone` LowCardinality(String), `src_ip` IPv6, `dst_zone` LowCardinality(String), `dst_ip` IPv6, `conduit` LowCardinality(String), `transport` LowCardinality(String), `dst_port` UInt16, `app_protocol` LowCardinality(String), `function` LowCardinality(String), `verdict` LowCardinality(String), `reason` LowCardinality(String), `events` UInt64, `bytes` UInt64, `first_seen` DateTime64(6, 'UTC'), `last_seen` DateTime64(6, 'UTC')) AS SELECT toStartOfHour(time) AS hour, site, src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function, verdict, reason, count() AS events, sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen FROM events WHERE verdict != '' GROUP BY hour, site, src_zone, src_ip, dst_zone, dst_ip, conduit, transport, dst_port, app_protocol, function, verdict, reason;
 
+-- model_assets
+CREATE TABLE model_assets (`model_hash` String, `asset` String, `zone` String, `addresses` Array(IPv6), `role` String, `vendor` String, `product` String) ENGINE = ReplacingMergeTree ORDER BY (model_hash, asset) SETTINGS index_granularity = 8192;
+
+-- model_conduits
+CREATE TABLE model_conduits (`model_hash` String, `conduit` String, `name` String, `position` UInt16, `zones` Array(String), `sl` Nullable(UInt8), `controls` Array(String), `inspected` Bool) ENGINE = ReplacingMergeTree ORDER BY (model_hash, conduit) SETTINGS index_granularity = 8192;
+
+-- model_devices
+CREATE TABLE model_devices (`model_hash` String, `device` String, `role` String, `vendor` String, `product` String, `decoder` String, `mode` String, `mode_since` Nullable(DateTime('UTC')), `addresses` Array(IPv6), `conduits` Array(String), `zones` Array(String)) ENGINE = ReplacingMergeTree ORDER BY (model_hash, device) SETTINGS index_granularity = 8192;
+
+-- model_diodes
+CREATE TABLE model_diodes (`model_hash` String, `diode` String, `name` String, `vendor` String, `tx` IPv6, `rx` IPv6, `tx_zone` String, `rx_zone` String, `heartbeat_s` UInt32, `conduit` String, `rule` String) ENGINE = ReplacingMergeTree ORDER BY (model_hash, diode) SETTINGS index_granularity = 8192;
+
+-- model_rules
+CREATE TABLE model_rules (`model_hash` String, `rule` String, `conduit` String, `position` UInt16, `protocol` String, `app_protocol` String, `transport` String, `ports` Array(String), `from_zone` String, `to_zone` String, `functions` String, `diode` Bool, `direction` String, `security_mode` String) ENGINE = ReplacingMergeTree ORDER BY (model_hash, rule) SETTINGS index_granularity = 8192;
+
+-- model_versions
+CREATE TABLE model_versions (`model_hash` String, `loaded_at` DateTime64(6, 'UTC'), `site` LowCardinality(String), `source` String, `facility` String, `standard` String, `assessment_date` String, `zones` UInt32, `conduits` UInt32, `rules` UInt32, `assets` UInt32, `devices` UInt32, `diodes` UInt32) ENGINE = ReplacingMergeTree ORDER BY (site, loaded_at, model_hash) SETTINGS index_granularity = 8192;
+
+-- model_zones
+CREATE TABLE model_zones (`model_hash` String, `zone` String, `name` String, `position` UInt16, `purdue` String, `purdue_lo` Nullable(Float32), `purdue_hi` Nullable(Float32), `sl_t` Nullable(UInt8), `criticality` String, `safety` Bool, `air_gapped` Bool, `networks` Array(String), `conduits` Array(String), `requirements` Array(String)) ENGINE = ReplacingMergeTree ORDER BY (model_hash, zone) SETTINGS index_granularity = 8192;
+
 -- schema_migrations
 CREATE TABLE schema_migrations (`version` UInt32, `name` String, `checksum` String, `applied_at` DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY version SETTINGS index_granularity = 8192;
 
