@@ -21,21 +21,7 @@ func TestRunFastReplayDiodeOutages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := simulate.Dial(context.Background(), simulate.Target{Network: "tcp", Address: p.tcpAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := simulate.Run(context.Background(), g, w, span, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	if err := waitStored(p, uint64(st.Lines)); err != nil {
-		t.Error(err)
-	}
-	if err := p.close(s); err != nil {
-		t.Fatal(err)
-	}
+	st := sendAndStop(t, s, p, g, span)
 	// The simulator injects a scenario half an interval after its start,
 	// then every interval: 45 s of silence at 1h, 3h and 5h.
 	outages := int((span-every/2)/every) + 1
