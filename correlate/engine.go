@@ -264,9 +264,16 @@ func (e *Engine) Tick(now time.Time) {
 		e.backfill, e.lagSeen = e.minLag > liveLag, false
 	}
 	// The service ticks only when it has read everything, with the wall
-	// clock less TickSlack: every event received before now is in.
-	if now.After(e.settled) {
-		e.settled = now
+	// clock less TickSlack: every event received before now is in — on a
+	// live stream. A backfill or fast replay loads the collectors, whose
+	// batches may then take longer to reach the stream: a silence it
+	// holds is settled by its own later events, or liveLag after it.
+	settle := now
+	if e.backfill {
+		settle = now.Add(-liveLag)
+	}
+	if settle.After(e.settled) {
+		e.settled = settle
 	}
 	if e.backfill && !e.restored {
 		e.settle()
