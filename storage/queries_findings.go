@@ -115,7 +115,7 @@ type FindingsFilter struct {
 	Status     string   // the correlator's status: open or closed
 	Conduits   []string
 	Zones      []string // source or destination zone
-	Limit      uint32 // default 100
+	Limit      uint32   // default 100
 }
 
 // Args returns the filter as the query's parameters.
