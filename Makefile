@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb dashboards dashboards-preview
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools dashboards dashboards-preview
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -32,8 +32,17 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet chdb
+test: fmt-check vet chdb report-tools
 	$(GO) test -race -count=1 ./...
+
+# The report tests read PDFs back with poppler's pdftotext and open the HTML
+# report in headless Chromium: Debian's poppler-utils and chromium, installed
+# when missing (as root, as on CI); without them those tests skip, or fail
+# under CI=true.
+report-tools:
+	@command -v pdftotext >/dev/null && command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; } || \
+	  echo "report-tools: could not install poppler-utils and chromium; the report tests that need them will skip"
 
 # Every Go benchmark, then the whole pipeline under load for 60 s: events
 # stored per second sustained, loss, send-to-stored-finding latency, peak RSS.

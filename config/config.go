@@ -28,6 +28,7 @@ import (
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -46,6 +47,9 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Correlate Correlate `yaml:"correlate"`
 	Storage   Storage   `yaml:"storage"`
+	// Reports are the scheduled compliance reports `otsiem run` and
+	// `otsiem store` write once each period has closed.
+	Reports []report.Schedule `yaml:"reports"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -192,17 +196,18 @@ type Batch struct {
 
 // Listener is one syslog listener.
 type Listener struct {
-	Name           string        `yaml:"name"`
-	Protocol       string        `yaml:"protocol"`
-	Address        string        `yaml:"address"`
-	MaxMessageSize int           `yaml:"max_message_size"`
-	MaxConnections int           `yaml:"max_connections"`
-	IdleTimeout    time.Duration `yaml:"idle_timeout"`
-	Framing        string        `yaml:"framing"`
-	Decoder        string        `yaml:"decoder"`
-	Timezone       string        `yaml:"timezone"`
-	QueueSize      int           `yaml:"queue_size"`
-	TLS            ServerTLS     `yaml:"tls"`
+	Name                    string        `yaml:"name"`
+	Protocol                string        `yaml:"protocol"`
+	Address                 string        `yaml:"address"`
+	MaxMessageSize          int           `yaml:"max_message_size"`
+	MaxConnections          int           `yaml:"max_connections"`
+	MaxConnectionsPerSource int           `yaml:"max_connections_per_source"`
+	IdleTimeout             time.Duration `yaml:"idle_timeout"` // default 10m, negative never
+	Framing                 string        `yaml:"framing"`
+	Decoder                 string        `yaml:"decoder"`
+	Timezone                string        `yaml:"timezone"`
+	QueueSize               int           `yaml:"queue_size"`
+	TLS                     ServerTLS     `yaml:"tls"`
 }
 
 // ServerTLS is a TLS listener's certificate and optional client CA.
@@ -300,6 +305,11 @@ func (c *Config) Check(name string) error {
 	case "", "native", "http":
 	default:
 		errs = append(errs, fmt.Sprintf("storage.clickhouse.protocol %q: want native or http", c.Storage.ClickHouse.Protocol))
+	}
+	for i, r := range c.Reports {
+		if err := r.Check(); err != nil {
+			errs = append(errs, fmt.Sprintf("reports[%d]: %v", i, err))
+		}
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
@@ -400,7 +410,8 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 	for i, l := range c.Ingest.Listeners {
 		out[i] = ingest.ListenerConfig{
 			Name: l.Name, Protocol: l.Protocol, Address: l.Address, MaxMessageSize: l.MaxMessageSize,
-			MaxConnections: l.MaxConnections, IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
+			MaxConnections: l.MaxConnections, MaxConnectionsPerSource: l.MaxConnectionsPerSource,
+			IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
 			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize,
 			TLS: ingest.ServerTLS{CertFile: l.TLS.CertFile, KeyFile: l.TLS.KeyFile, ClientCAFile: l.TLS.ClientCAFile},
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otsiem/otsiem/report"
 )
 
 func TestExampleIsTheDefault(t *testing.T) {
@@ -17,6 +19,7 @@ func TestExampleIsTheDefault(t *testing.T) {
 	want.NATS.Replicas, want.NATS.MaxAge = 1, 168*time.Hour
 	want.Ingest.Listeners[1].Framing = "auto"
 	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
+	want.Ingest.Listeners[1].MaxConnectionsPerSource, want.Ingest.Listeners[1].IdleTimeout = 16, 10*time.Minute
 	want.Ingest.MaxPending = 8192
 	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
 	want.Correlate = Correlate{FoldWindow: time.Hour, UpdateEvery: time.Minute, ScanPorts: 20, ScanHosts: 20,
@@ -24,6 +27,7 @@ func TestExampleIsTheDefault(t *testing.T) {
 		DiodeMissed: 3, DiodeMaxLag: 5 * time.Second, ClockSkew: 10 * time.Second, Learn: 24 * time.Hour, Tick: time.Second,
 		Severities: map[string]string{}, Suppress: []Suppression{}, Consumer: "otsiem-correlate",
 		LeaseTTL: 10 * time.Second, FetchBatch: 16, ReloadEvery: 5 * time.Second}
+	want.Reports = []report.Schedule{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("example differs from defaults:\n got %+v\nwant %+v", cfg, want)
 	}
@@ -167,5 +171,21 @@ func TestClientTLSFiles(t *testing.T) {
 	}
 	if b, err := Default().Bus("x"); err != nil || b.TLS != nil {
 		t.Errorf("default: %v %v", b.TLS, err)
+	}
+}
+
+func TestReportsSection(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("reports:\n  - every: weekly\n    formats: [text, pdf]\n    dir: /var/lib/otsiem/reports\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Reports) != 1 || cfg.Reports[0].Every != "weekly" || len(cfg.Reports[0].Formats) != 2 {
+		t.Errorf("reports = %+v", cfg.Reports)
+	}
+	for _, bad := range []string{"reports:\n  - every: fortnightly\n", "reports:\n  - every: daily\n    formats: [docx]\n",
+		"reports:\n  - every: daily\n    colour: red\n"} {
+		if _, err := Parse("c.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "c.yaml") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
 	}
 }

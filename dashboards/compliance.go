@@ -16,9 +16,9 @@ import (
 // the design, what enforcement stopped, how much traffic kept to declared
 // conduits, and how old the open findings are.
 func compliance(b *board) *dashboard.DashboardBuilder {
-	bars := func(title, desc, sql, label string) *timeseries.PanelBuilder {
+	bars := func(title, desc, sql, label string, bind Bind) *timeseries.PanelBuilder {
 		return timeseries.NewPanelBuilder().Id(b.id()).Title(title).Description(desc).Datasource(Datasource()).
-			WithTarget(b.target(sql, FormatTimeSeries, nil)).DisplayName(seriesName(label)).
+			WithTarget(b.target(sql, FormatTimeSeries, bind)).DisplayName(seriesName(label)).
 			DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).Min(0).Unit("short").
 			Height(8).Span(12)
@@ -38,11 +38,11 @@ func compliance(b *board) *dashboard.DashboardBuilder {
 			Height(7).Span(24)).
 		WithPanel(bars("Policy-breaking events per day, by zone",
 			"Events breaking the declared policy (violation, policy_drift, would_block) touching each zone.",
-			storage.QueryZoneComplianceDaily.SQL, "zone")).
+			storage.QueryZoneComplianceDaily.SQL, "zone", nil)).
 		WithPanel(bars("Blocked attempts per day, by conduit",
 			"Traffic the design forbids that an enforcing firewall stopped: evidence that enforcement works.",
-			selectFrom(storage.QueryConduitDaily, "toDateTime(day, 'UTC') AS day, if(conduit = '', 'no conduit', conduit) AS conduit, blocked",
-				storage.In("conduits", "conduit")), "conduit")).
+			selectFrom(storage.QueryConduitTraffic, "toDateTime(t, 'UTC') AS day, if(conduit = '', 'no conduit', conduit) AS conduit, blocked",
+				storage.In("conduits", "conduit")), "conduit", Bind{"step": "86400"})).
 		WithPanel(timeseries.NewPanelBuilder().Id(b.id()).Title("Cross-zone traffic on a declared conduit").
 			Description("Per day, the share of events between two declared zones that crossed on a declared conduit (the rest bypassed the design).").
 			Datasource(Datasource()).

@@ -38,7 +38,12 @@ type ListenerConfig struct {
 	MaxMessageSize int
 	// MaxConnections bounds open TCP/TLS connections; default 1024.
 	MaxConnections int
-	// IdleTimeout closes a TCP/TLS connection silent this long; 0 never.
+	// MaxConnectionsPerSource bounds the open TCP/TLS connections from one
+	// address, so that one sender cannot take them all; default 16.
+	MaxConnectionsPerSource int
+	// IdleTimeout closes a TCP/TLS connection silent this long, so that
+	// dead or abandoned connections do not hold a slot; default 10m,
+	// negative never.
 	IdleTimeout time.Duration
 	Framing     Framing // TCP/TLS framing; default auto
 	TLS         ServerTLS
@@ -62,11 +67,15 @@ type ServerTLS struct {
 // Frame is one received syslog message. Data is only valid during the
 // Handle call.
 type Frame struct {
-	Data      []byte
-	Sender    netip.AddrPort
-	Received  time.Time
-	Listener  *ListenerConfig
-	Truncated bool // cut at MaxMessageSize, or the stream ended or stalled inside it
+	Data     []byte
+	Sender   netip.AddrPort
+	Received time.Time
+	Listener *ListenerConfig
+	// Damage is "" for a whole message, else why it is not one, the
+	// dead-letter reason: ReasonOversize (cut at MaxMessageSize, or an octet
+	// count over it), ReasonIncomplete (the stream ended or stalled inside
+	// it), ReasonFraming (octet counting without a length).
+	Damage string
 	// Unauthorized is set when the sender is not an allowed device.
 	Unauthorized bool
 }
@@ -104,13 +113,14 @@ type Collector struct {
 }
 
 type listener struct {
-	cfg  ListenerConfig
-	ln   net.Listener // tcp, tls
-	raw  *net.TCPListener
-	pc   net.PacketConn // udp
-	sem  chan struct{}
-	mu   sync.Mutex
-	conn map[net.Conn]struct{}
+	cfg      ListenerConfig
+	ln       net.Listener // tcp, tls
+	raw      *net.TCPListener
+	pc       net.PacketConn // udp
+	sem      chan struct{}
+	mu       sync.Mutex
+	conn     map[net.Conn]struct{}
+	bySource map[netip.Addr]int // open connections per sender address
 }
 
 // Options configures a Collector.
@@ -167,6 +177,12 @@ func (cfg *ListenerConfig) Defaults() {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = 1024
 	}
+	if cfg.MaxConnectionsPerSource <= 0 {
+		cfg.MaxConnectionsPerSource = 16
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 8192
 	}
@@ -177,7 +193,7 @@ func (cfg *ListenerConfig) Defaults() {
 
 func openListener(cfg ListenerConfig) (*listener, error) {
 	cfg.Defaults()
-	l := &listener{cfg: cfg, conn: map[net.Conn]struct{}{}}
+	l := &listener{cfg: cfg, conn: map[net.Conn]struct{}{}, bySource: map[netip.Addr]int{}}
 	var err error
 	switch cfg.Protocol {
 	case ProtoUDP:
@@ -332,10 +348,22 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 			conn.Close()
 			continue
 		}
+		l.mu.Lock()
+		full := l.bySource[sender.Addr()] >= l.cfg.MaxConnectionsPerSource
+		if !full {
+			l.bySource[sender.Addr()]++
+		}
+		l.mu.Unlock()
+		if full {
+			c.m.rejected.WithLabelValues(name, "source_limit").Inc()
+			conn.Close()
+			continue
+		}
 		select {
 		case l.sem <- struct{}{}:
 		default:
 			c.m.rejected.WithLabelValues(name, "connection_limit").Inc()
+			l.forget(sender.Addr())
 			conn.Close()
 			continue
 		}
@@ -352,12 +380,22 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 				l.mu.Lock()
 				delete(l.conn, conn)
 				l.mu.Unlock()
+				l.forget(sender.Addr())
 				conn.Close()
 				<-l.sem
 			}()
 			c.readStream(ctx, hctx, l, conn, sender)
 		}()
 	}
+}
+
+// forget takes a closed connection off its sender's count.
+func (l *listener) forget(a netip.Addr) {
+	l.mu.Lock()
+	if l.bySource[a]--; l.bySource[a] <= 0 {
+		delete(l.bySource, a)
+	}
+	l.mu.Unlock()
 }
 
 func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.Conn, sender netip.AddrPort) {
@@ -375,9 +413,12 @@ func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.
 	received := c.m.received.WithLabelValues(name)
 	bytesIn := c.m.bytes.WithLabelValues(name)
 	truncated := c.m.truncated.WithLabelValues(name)
+	framing := c.m.framing.WithLabelValues(name)
+	discarded := c.m.discarded.WithLabelValues(name)
 	fr := newFrameReader(conn, l.cfg.MaxMessageSize, l.cfg.Framing)
 	f := Frame{Sender: sender, Listener: &l.cfg}
 	var drainUntil time.Time
+	var counted int64 // of fr.discarded
 	for {
 		switch {
 		case ctx.Err() != nil:
@@ -394,20 +435,36 @@ func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.
 		case l.cfg.IdleTimeout > 0:
 			_ = conn.SetReadDeadline(time.Now().Add(l.cfg.IdleTimeout))
 		}
-		data, cut, err := fr.Next()
+		data, kind, err := fr.Next()
+		if fr.discarded > counted {
+			discarded.Add(float64(fr.discarded - counted))
+			counted = fr.discarded
+		}
 		if len(data) > 0 {
 			received.Inc()
 			bytesIn.Add(float64(len(data)))
-			if cut {
+			f.Damage = ""
+			switch kind {
+			case frameCut:
 				truncated.Inc()
+				f.Damage = ReasonOversize
+			case frameIncomplete:
+				truncated.Inc()
+				f.Damage = ReasonIncomplete
+			case frameBad:
+				framing.Inc()
+				f.Damage = ReasonFraming
 			}
-			f.Data, f.Truncated, f.Received = data, cut, time.Now()
+			f.Data, f.Received = data, time.Now()
 			if herr := c.handler.Handle(hctx, &f); herr != nil {
 				c.log.Error("handler failed; closing connection", "listener", name, "err", herr)
 				return
 			}
 		}
 		if err != nil {
+			if ctx.Err() == nil && errors.Is(err, os.ErrDeadlineExceeded) {
+				c.m.idleClosed.WithLabelValues(name).Inc()
+			}
 			return
 		}
 	}
@@ -463,7 +520,7 @@ func (c *Collector) serveUDP(ctx, hctx context.Context, l *listener) {
 		data := trimCR(trimLF(buf[:n]))
 		f := &Frame{Sender: netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), Received: time.Now(), Listener: &l.cfg}
 		if len(data) > l.cfg.MaxMessageSize {
-			data, f.Truncated = data[:l.cfg.MaxMessageSize], true
+			data, f.Damage = data[:l.cfg.MaxMessageSize], ReasonOversize
 			truncated.Inc()
 		}
 		if len(data) == 0 {
@@ -499,8 +556,11 @@ type collectorMetrics struct {
 	received    *prometheus.CounterVec
 	bytes       *prometheus.CounterVec
 	truncated   *prometheus.CounterVec
+	framing     *prometheus.CounterVec
+	discarded   *prometheus.CounterVec
 	drops       *prometheus.CounterVec
 	rejected    *prometheus.CounterVec
+	idleClosed  *prometheus.CounterVec
 	connections *prometheus.GaugeVec
 }
 
@@ -511,16 +571,22 @@ func newCollectorMetrics(reg prometheus.Registerer) *collectorMetrics {
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_bytes_received_total",
 			Help: "Bytes of syslog messages received, per listener."}, []string{"listener"}),
 		truncated: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_messages_truncated_total",
-			Help: "Messages cut at the maximum message size (sent to the dead letters)."}, []string{"listener"}),
+			Help: "Messages cut at the maximum message size, or where the stream ended inside them (sent to the dead letters)."}, []string{"listener"}),
+		framing: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_framing_errors_total",
+			Help: "Octet-counted TCP/TLS streams without a length where one must be: the bytes up to the next frame go to the dead letters."}, []string{"listener"}),
+		discarded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_discarded_bytes_total",
+			Help: "Bytes received in no message: the rest of a cut message, skipped to resynchronise on the next frame."}, []string{"listener"}),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_drops_total",
 			Help: "Messages dropped before decoding, per listener and reason."}, []string{"listener", "reason"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_connections_rejected_total",
 			Help: "TCP/TLS connections refused, per listener and reason."}, []string{"listener", "reason"}),
+		idleClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_ingest_connections_idle_closed_total",
+			Help: "TCP/TLS connections closed after idle_timeout without data, per listener."}, []string{"listener"}),
 		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "otsiem_ingest_connections",
 			Help: "Open TCP/TLS connections, per listener."}, []string{"listener"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.received, m.bytes, m.truncated, m.drops, m.rejected, m.connections)
+		reg.MustRegister(m.received, m.bytes, m.truncated, m.framing, m.discarded, m.drops, m.rejected, m.idleClosed, m.connections)
 	}
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -95,6 +96,20 @@ func (r *recorder) Handle(ctx context.Context, f *Frame) error {
 	r.frames = append(r.frames, c)
 	r.mu.Unlock()
 	return nil
+}
+
+// count returns how many frames a listener delivered, without copying
+// them: cheap enough to poll.
+func (r *recorder) count(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for i := range r.frames {
+		if r.frames[i].Listener.Name == name {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *recorder) byListener(name string) []string {
@@ -241,7 +256,7 @@ func TestCollectorLimits(t *testing.T) {
 	_, _ = first.Write([]byte("<13>" + strings.Repeat("y", 100) + "\n<13>after\n"))
 	waitFor(t, "frames", func() bool { return len(rec.byListener("tcp")) == 2 })
 	got := rec.byListener("tcp")
-	if len(got[0]) != 64 || !rec.frames[0].Truncated || got[1] != "<13>after" {
+	if len(got[0]) != 64 || rec.frames[0].Damage != ReasonOversize || got[1] != "<13>after" {
 		t.Errorf("frames %q", got)
 	}
 	// A second connection is over the limit: closed at once.
@@ -256,6 +271,99 @@ func TestCollectorLimits(t *testing.T) {
 	second.Close()
 	if v := testutil.ToFloat64(c.m.rejected.WithLabelValues("tcp", "connection_limit")); v != 1 {
 		t.Errorf("connection_limit rejections %v", v)
+	}
+}
+
+// One address may hold MaxConnectionsPerSource connections; more are
+// refused and counted, and a slot frees when one closes.
+func TestCollectorPerSourceLimit(t *testing.T) {
+	rec := &recorder{}
+	c, _ := startCollector(t, []ListenerConfig{
+		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0", MaxConnectionsPerSource: 2},
+	}, rec, Options{})
+	addr := c.Addrs()["tcp"].String()
+	dial := func() net.Conn {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	a, b := dial(), dial()
+	for _, conn := range []net.Conn{a, b} {
+		_, _ = conn.Write([]byte("<13>held\n"))
+	}
+	waitFor(t, "two connections", func() bool { return len(rec.byListener("tcp")) == 2 })
+	third := dial()
+	_ = third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("third connection from one source not closed: %v", err)
+	}
+	if v := testutil.ToFloat64(c.m.rejected.WithLabelValues("tcp", "source_limit")); v != 1 {
+		t.Errorf("source_limit rejections %v", v)
+	}
+	a.Close()
+	waitFor(t, "the slot to free", func() bool { return testutil.ToFloat64(c.m.connections.WithLabelValues("tcp")) == 1 })
+	fourth := dial()
+	_, _ = fourth.Write([]byte("<13>after\n"))
+	waitFor(t, "a frame from the new connection", func() bool { return len(rec.byListener("tcp")) == 3 })
+}
+
+// A connection that sends nothing for IdleTimeout is closed and counted.
+func TestCollectorIdleTimeout(t *testing.T) {
+	c, _ := startCollector(t, []ListenerConfig{
+		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0", IdleTimeout: 100 * time.Millisecond},
+	}, &recorder{}, Options{})
+	conn, err := net.Dial("tcp", c.Addrs()["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("idle connection not closed by the collector: %v", err)
+	}
+	waitFor(t, "idle close counted", func() bool { return testutil.ToFloat64(c.m.idleClosed.WithLabelValues("tcp")) == 1 })
+	var l ListenerConfig
+	l.Defaults()
+	if l.IdleTimeout <= 0 || l.MaxConnectionsPerSource <= 0 {
+		t.Errorf("defaults leave idle connections or one source unbounded: %+v", l)
+	}
+}
+
+// The probe over a real socket: a lying octet count, then 10,000
+// framed lines. The lie is one oversize frame; every line after it arrives.
+func TestCollectorLyingOctetCount(t *testing.T) {
+	rec := &recorder{}
+	c, _ := startCollector(t, []ListenerConfig{{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"}}, rec, Options{})
+	conn, err := net.Dial("tcp", c.Addrs()["tcp"].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := messages("after the lie", 10000)
+	var buf strings.Builder
+	buf.WriteString("9999999999 ")
+	for _, m := range msgs {
+		fmt.Fprintf(&buf, "%d %s", len(m), m)
+	}
+	if _, err := conn.Write([]byte(buf.String())); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	waitFor(t, "every frame", func() bool { return rec.count("tcp") == 10001 })
+	got := rec.byListener("tcp")
+	if got[0] != "9999999999 " || rec.frames[0].Damage != ReasonOversize {
+		t.Errorf("first frame %q (%q), want the lying prefix as oversize", got[0], rec.frames[0].Damage)
+	}
+	if sorted(got[1:]) != sorted(msgs) {
+		t.Error("the lines after the lie differ from what was sent")
+	}
+	if v := testutil.ToFloat64(c.m.truncated.WithLabelValues("tcp")); v != 1 {
+		t.Errorf("truncated %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(c.m.discarded.WithLabelValues("tcp")); v != 0 {
+		t.Errorf("discarded %v bytes, want 0", v)
 	}
 }
 
@@ -300,7 +408,7 @@ func TestCollectorBackpressure(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every frame", func() bool { return len(rec.byListener("tcp")) == n })
+	waitFor(t, "every frame", func() bool { return rec.count("tcp") == n })
 	if got := rec.byListener("tcp"); got[0] != msgs[0] || got[n-1] != msgs[n-1] {
 		t.Error("frames out of order or changed")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 )
 
 // Framing is how messages are delimited on a TCP or TLS stream (RFC 6587).
@@ -17,26 +18,57 @@ const (
 	FramingNonTransparent Framing = "non-transparent" // LF, CRLF or NUL after each message
 )
 
+// frameKind says how a frame ended.
+type frameKind uint8
+
+const (
+	frameWhole frameKind = iota
+	// frameCut: longer than the limit, or an octet count over it; cut at
+	// the limit, the rest discarded up to the next frame.
+	frameCut
+	// frameIncomplete: the stream ended or stalled inside the frame.
+	frameIncomplete
+	// frameBad: octet counting with no length where one must be; the bytes
+	// up to the next frame boundary (at most the limit).
+	frameBad
+)
+
 // frameReader splits a stream into syslog messages without copying them:
-// a returned frame is valid until the next call. Frames longer than max are
-// cut to max and flagged; the rest of such a frame is skipped.
+// a returned frame is valid until the next call. Nothing is dropped
+// silently: a frame longer than max is cut to max and flagged, and every
+// byte skipped after it is added to discarded.
+//
+// Octet counting (RFC 6587 3.4.1) trusts the sender's length prefix. A
+// prefix that cannot be right — not a number, or a count over max — is
+// not trusted: the reader hands over the bytes up to the next frame
+// boundary as one cut or bad frame and carries on from that boundary. A
+// boundary is "LEN SP <" with LEN a count of at most max whose frame is
+// followed by another length (or the end of what is buffered), so a digit
+// inside a message is seldom taken for one.
 type frameReader struct {
-	r       io.Reader
-	buf     []byte
-	start   int // first unread byte
-	end     int // end of buffered data
-	max     int
-	mode    Framing
-	err     error // sticky read error, returned once the buffer is drained
-	discard int   // octet-counted bytes still to skip after a cut frame
-	skipEOL bool  // skip up to the next delimiter after a cut frame
+	r         io.Reader
+	buf       []byte
+	start     int // first unread byte
+	end       int // end of buffered data
+	max       int
+	maxDigits int // digits of max: a longer count is over it
+	mode      Framing
+	detected  bool  // mode was chosen from the first bytes (FramingAuto)
+	octets    int   // well-formed octet-counted frames so far
+	err       error // sticky read error, returned once the buffer is drained
+	skipEOL   bool  // skip up to the next delimiter after a cut frame
+	resync    bool  // skip up to the next octet-counting boundary
+	// discarded counts the bytes skipped after cut frames and while
+	// resynchronising: received, and in no frame.
+	discarded int64
 }
 
 func newFrameReader(r io.Reader, limit int, mode Framing) *frameReader {
 	if mode == "" {
 		mode = FramingAuto
 	}
-	return &frameReader{r: r, buf: make([]byte, max(2*limit, 64<<10)+16), max: limit, mode: mode}
+	return &frameReader{r: r, buf: make([]byte, max(2*limit, 64<<10)+16), max: limit,
+		maxDigits: len(strconv.Itoa(limit)), mode: mode}
 }
 
 // fill reads more data, first moving what is buffered to the front.
@@ -60,31 +92,37 @@ func (f *frameReader) fill() bool {
 	return n > 0 || err == nil
 }
 
-// Next returns the next message. At the end of the stream it returns
-// io.EOF (or the read error) after the last frame; a final message without
-// a trailer is still returned.
-func (f *frameReader) Next() (frame []byte, truncated bool, err error) {
+// Next returns the next message and how it ended. At the end of the
+// stream it returns io.EOF (or the read error) after the last frame; a
+// final message without a trailer is still returned.
+func (f *frameReader) Next() (frame []byte, kind frameKind, err error) {
 	for {
-		if f.discard > 0 {
-			n := min(f.discard, f.end-f.start)
-			f.start += n
-			f.discard -= n
-			if f.discard > 0 {
+		if f.skipEOL {
+			if i := indexEOL(f.buf[f.start:f.end]); i >= 0 {
+				f.discarded += int64(i)
+				f.start += i + 1
+				f.skipEOL = false
+			} else {
+				f.discarded += int64(f.end - f.start)
 				f.start, f.end = 0, 0
 				if !f.fill() {
-					return nil, false, f.finalErr()
+					return nil, frameWhole, f.finalErr()
 				}
 				continue
 			}
 		}
-		if f.skipEOL {
-			if i := indexEOL(f.buf[f.start:f.end]); i >= 0 {
-				f.start += i + 1
-				f.skipEOL = false
+		if f.resync {
+			at, safe := f.boundary(f.start)
+			if at >= 0 {
+				f.discarded += int64(at - f.start)
+				f.start, f.resync = at, false
 			} else {
-				f.start, f.end = 0, 0
+				f.discarded += int64(safe - f.start)
+				f.start = safe
 				if !f.fill() {
-					return nil, false, f.finalErr()
+					f.discarded += int64(f.end - f.start)
+					f.start = f.end
+					return nil, frameWhole, f.finalErr()
 				}
 				continue
 			}
@@ -95,11 +133,12 @@ func (f *frameReader) Next() (frame []byte, truncated bool, err error) {
 		}
 		if f.start == f.end {
 			if !f.fill() {
-				return nil, false, f.finalErr()
+				return nil, frameWhole, f.finalErr()
 			}
 			continue
 		}
 		if f.mode == FramingAuto {
+			f.detected = true
 			if c := f.buf[f.start]; c >= '1' && c <= '9' {
 				f.mode = FramingOctetCounting
 			} else {
@@ -107,14 +146,14 @@ func (f *frameReader) Next() (frame []byte, truncated bool, err error) {
 			}
 		}
 		if f.mode == FramingOctetCounting {
-			frame, truncated, ok, err := f.octet()
-			if ok || err != nil {
-				return frame, truncated, err
+			frame, kind, ok := f.octet()
+			if ok {
+				return frame, kind, nil
 			}
 			continue
 		}
-		if frame, truncated, ok := f.trailer(); ok {
-			return frame, truncated, nil
+		if frame, kind, ok := f.trailer(); ok {
+			return frame, kind, nil
 		}
 		if !f.fill() {
 			// The stream ended inside a frame: hand over what there is. At
@@ -123,70 +162,161 @@ func (f *frameReader) Next() (frame []byte, truncated bool, err error) {
 			if f.start < f.end {
 				frame := trimCR(f.buf[f.start:f.end])
 				f.start = f.end
-				return frame, !errors.Is(f.err, io.EOF), nil
+				kind := frameWhole
+				if !errors.Is(f.err, io.EOF) {
+					kind = frameIncomplete
+				}
+				return frame, kind, nil
 			}
-			return nil, false, f.finalErr()
+			return nil, frameWhole, f.finalErr()
 		}
 	}
 }
 
-// octet reads "LEN SP MSG". When the prefix is not a length the stream is
-// not octet-counted after all, and it falls back to trailers for good.
-func (f *frameReader) octet() (frame []byte, truncated, ok bool, err error) {
-	n, i := 0, f.start
-	for ; i < f.end && f.buf[i] >= '0' && f.buf[i] <= '9'; i++ {
-		n = n*10 + int(f.buf[i]-'0')
-		if i-f.start > 9 {
-			break
+// Results of reading a length prefix.
+const (
+	prefixOK       = iota
+	prefixMore     // the buffer ends inside the prefix
+	prefixNotCount // no length here
+	prefixOver     // a length over max
+)
+
+// maxCountDigits is the longest digit run read as a (lying) count; a
+// longer one is not a length at all.
+const maxCountDigits = 20
+
+// prefix reads "LEN SP" at i: the count and where the message starts.
+func (f *frameReader) prefix(i int) (n, body, status int) {
+	j := i
+	for ; j < f.end && f.buf[j] >= '0' && f.buf[j] <= '9' && j-i <= maxCountDigits; j++ {
+		if j-i < f.maxDigits {
+			n = n*10 + int(f.buf[j]-'0')
 		}
 	}
 	switch {
-	case i == f.end && i-f.start <= 9:
-		if !f.fill() {
-			frame = f.buf[f.start:f.end]
-			f.start = f.end
-			return frame, false, true, nil
-		}
-		return nil, false, false, nil
-	case i == f.start || f.buf[i] != ' ' || n == 0:
-		f.mode = FramingNonTransparent
-		return nil, false, false, nil
+	case j == i || f.buf[i] == '0' || j-i > maxCountDigits:
+		return 0, 0, prefixNotCount
+	case j == f.end:
+		return 0, 0, prefixMore
+	case f.buf[j] != ' ':
+		return 0, 0, prefixNotCount
+	case j-i > f.maxDigits || n > f.max:
+		return n, j + 1, prefixOver
 	}
-	off := i + 1 - f.start // where the message starts, from f.start
-	want := min(n, f.max)
-	for f.end-f.start-off < want {
+	return n, j + 1, prefixOK
+}
+
+// octet reads "LEN SP MSG". It reports false when it needs more data or
+// changed mode. A stream auto-detected as octet-counted whose first frame
+// has no length was not octet-counted after all: it falls back to
+// trailers for good.
+func (f *frameReader) octet() (frame []byte, kind frameKind, ok bool) {
+	n, body, status := f.prefix(f.start)
+	switch status {
+	case prefixMore:
+		if !f.fill() {
+			end := min(f.end, f.start+f.max)
+			frame = f.buf[f.start:end]
+			f.discarded += int64(f.end - end)
+			f.start = f.end
+			return frame, frameIncomplete, true
+		}
+		return nil, frameWhole, false
+	case prefixNotCount:
+		if f.detected && f.octets == 0 {
+			f.mode = FramingNonTransparent
+			return nil, frameWhole, false
+		}
+		return f.cutToBoundary(f.start+1, frameBad)
+	case prefixOver:
+		return f.cutToBoundary(body, frameCut)
+	}
+	for f.end-body < n {
 		// Make room and read; fill may move the frame to the front.
+		off := body - f.start
 		if !f.fill() {
 			frame = f.buf[f.start+off : f.end]
 			f.start = f.end
-			return frame, true, true, nil
+			return frame, frameIncomplete, true
+		}
+		body = f.start + off
+	}
+	f.octets++
+	frame = f.buf[body : body+n]
+	f.start = body + n
+	return frame, frameWhole, true
+}
+
+// cutToBoundary returns the bytes from f.start to the next octet-counting
+// boundary at or after from, as one frame of the given kind: all of them
+// when they fit in max, else the first max and the rest discarded while
+// resynchronising.
+func (f *frameReader) cutToBoundary(from int, kind frameKind) ([]byte, frameKind, bool) {
+	for {
+		at, safe := f.boundary(from)
+		if at >= 0 && at-f.start <= f.max {
+			frame := f.buf[f.start:at]
+			f.start = at
+			return frame, kind, true
+		}
+		if at >= 0 || safe-f.start >= f.max {
+			frame := f.buf[f.start : f.start+f.max]
+			f.start += f.max
+			f.resync = true
+			return frame, kind, true
+		}
+		// Searched up to safe: read on from there.
+		off := safe - f.start
+		if !f.fill() {
+			end := min(f.end, f.start+f.max)
+			frame := f.buf[f.start:end]
+			f.discarded += int64(f.end - end)
+			f.start = f.end
+			return frame, kind, true
+		}
+		from = f.start + off
+	}
+}
+
+// boundary finds the next octet-counting frame boundary at or after from:
+// at is its index, or -1 when the buffer holds none, and then everything
+// before safe holds none either (safe stops at a prefix the buffer cuts).
+func (f *frameReader) boundary(from int) (at, safe int) {
+	for i := from; i < f.end; i++ {
+		if c := f.buf[i]; c < '1' || c > '9' {
+			continue
+		}
+		n, body, status := f.prefix(i)
+		if status == prefixMore || status == prefixOK && body == f.end {
+			return -1, i
+		}
+		if status != prefixOK || f.buf[body] != '<' {
+			continue
+		}
+		// Believe the count when the frame it announces ends where the
+		// buffer does, or where another one starts.
+		if next := body + n; next >= f.end || f.buf[next] >= '1' && f.buf[next] <= '9' || isSpace(f.buf[next]) {
+			return i, i
 		}
 	}
-	body := f.start + off
-	frame = f.buf[body : body+want]
-	f.start = body + want
-	if n > f.max {
-		f.discard = n - f.max
-		return frame, true, true, nil
-	}
-	return frame, false, true, nil
+	return -1, f.end
 }
 
 // trailer finds a message ended by LF or NUL in the buffer. A message
 // longer than max is cut there and the rest skipped up to the delimiter.
-func (f *frameReader) trailer() (frame []byte, truncated, ok bool) {
+func (f *frameReader) trailer() (frame []byte, kind frameKind, ok bool) {
 	data := f.buf[f.start:f.end]
 	lim := min(len(data), f.max+1)
 	if i := indexEOL(data[:lim]); i >= 0 && i <= f.max {
 		f.start += i + 1
-		return trimCR(data[:i]), false, true
+		return trimCR(data[:i]), frameWhole, true
 	}
 	if len(data) > f.max {
 		f.start += f.max
 		f.skipEOL = true
-		return data[:f.max], true, true
+		return data[:f.max], frameCut, true
 	}
-	return nil, false, false
+	return nil, frameWhole, false
 }
 
 func (f *frameReader) finalErr() error {

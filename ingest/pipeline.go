@@ -21,6 +21,7 @@ import (
 const (
 	ReasonOversize         = "oversize"
 	ReasonIncomplete       = "incomplete" // the stream ended or stalled inside a message
+	ReasonFraming          = "framing"    // octet counting without a valid length
 	ReasonSenderNotAllowed = "sender_not_allowed"
 )
 
@@ -131,10 +132,8 @@ func NewParser(site, decoder, timezone string) (*decode.Parser, error) {
 // Handle decodes and publishes one frame.
 func (p *Pipeline) Handle(ctx context.Context, f *Frame) error {
 	switch {
-	case f.Truncated && len(f.Data) >= f.Listener.MaxMessageSize:
-		return p.deadLetter(ctx, f, ReasonOversize)
-	case f.Truncated:
-		return p.deadLetter(ctx, f, ReasonIncomplete)
+	case f.Damage != "":
+		return p.deadLetter(ctx, f, f.Damage)
 	case f.Unauthorized:
 		return p.deadLetter(ctx, f, ReasonSenderNotAllowed)
 	}

@@ -10,18 +10,20 @@ package storage
 const crossZone = "src_zone != '' AND dst_zone != '' AND src_zone != dst_zone"
 
 var (
-	// QueryConduitDaily is the evidence over time per conduit: per day and
-	// conduit, all events, allowed, policy-breaking ([PolicyBreaking]),
-	// blocked and false_block. Cross-zone traffic on no conduit is conduit ''.
-	QueryConduitDaily = Query{"conduit_daily", `
-SELECT toDate(hour) AS day, conduit, sum(events) AS total, sumIf(events, verdict = 'allowed') AS allowed,
+	// QueryConduitTraffic is the evidence over time per conduit: per
+	// bucket of {step:UInt32} seconds (a multiple of 3600; 86400 is a UTC
+	// day) and conduit, all events, allowed, policy-breaking
+	// ([PolicyBreaking]), blocked and false_block. Cross-zone traffic on no
+	// conduit is conduit ''.
+	QueryConduitTraffic = Query{"conduit_traffic", `
+SELECT toDateTime64(toStartOfInterval(hour, toIntervalSecond({step:UInt32})), 6, 'UTC') AS t, conduit, sum(events) AS total, sumIf(events, verdict = 'allowed') AS allowed,
        sumIf(events, ` + PolicyBreaking + `) AS policy_breaking, sumIf(events, verdict = 'blocked') AS blocked,
        sumIf(events, verdict = 'false_block') AS false_block
 FROM flows_hourly
 WHERE hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
   AND (conduit != '' OR (` + crossZone + `))
-GROUP BY day, conduit
-ORDER BY day, conduit`}
+GROUP BY t, conduit
+ORDER BY t, conduit`}
 
 	// QueryCrossZoneTests treats every distinct cross-zone flow (source,
 	// destination, transport, port, protocol, function) as a test of the
@@ -56,15 +58,19 @@ ORDER BY src_zone, dst_zone, conduit, verdict, reason, dst_port, app_protocol, f
 
 	// QueryUndeclaredPaths lists traffic on no declared conduit (reason
 	// no_conduit) and every contact with an air-gapped zone (reason
-	// air_gap), whatever its verdict, per address pair, port and protocol,
-	// with first and last seen.
+	// air_gap), whatever its verdict, per zone pair, service and verdict:
+	// the distinct sources and destinations (lowest_src_ip and lowest_dst_ip are the
+	// lowest of each), events, first and last seen, and whether the verdict
+	// is policy-breaking.
 	QueryUndeclaredPaths = Query{"undeclared_paths", `
-SELECT reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict, sum(events) AS events,
+SELECT reason, src_zone, min(src_ip) AS lowest_src_ip, uniqExact(src_ip) AS sources, dst_zone, min(dst_ip) AS lowest_dst_ip,
+       uniqExact(dst_ip) AS destinations, transport, dst_port, app_protocol, verdict,
+       toBool(` + PolicyBreaking + `) AS policy_breaking, sum(events) AS events,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM flows_hourly
 WHERE reason IN ('no_conduit', 'air_gap') AND hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime64(6, 'UTC')}
-GROUP BY reason, src_zone, src_ip, dst_zone, dst_ip, transport, dst_port, app_protocol, verdict
-ORDER BY reason, first_seen, src_ip, dst_ip, dst_port`}
+GROUP BY reason, src_zone, dst_zone, transport, dst_port, app_protocol, verdict
+ORDER BY reason, first_seen, src_zone, dst_zone, dst_port`}
 
 	// QueryConduitEnforcement is, per conduit, the distinct firewall rules
 	// or policies ({firewalls:Array(String)}: the hostnames of the model's
@@ -115,8 +121,8 @@ WITH {from:DateTime64(6, 'UTC')} AS f, {to:DateTime64(6, 'UTC')} AS t,
     FROM numbers(toUInt64(greatest(0, dateDiff('day', toDate(f), toDate(t - toIntervalMicrosecond(1))) + 1)))
     ARRAY JOIN arrayDistinct(arrayConcat({diodes:Array(String)}, (SELECT groupUniqArray(diode_id) FROM heard))) AS diode_id)
 SELECT grid.day AS day, grid.diode_id AS diode_id,
-       intDiv(toUInt64(greatest(0, dateDiff('second', greatest(toDateTime64(grid.day, 6, 'UTC'), f),
-           least(toDateTime64(grid.day + 1, 6, 'UTC'), t)))) + {bucket:UInt32} - 1, {bucket:UInt32}) AS buckets,
+       toUInt64(intDiv(greatest(0, dateDiff('second', greatest(toDateTime64(grid.day, 6, 'UTC'), f),
+           least(toDateTime64(grid.day + 1, 6, 'UTC'), t))) + {bucket:UInt32} - 1, {bucket:UInt32})) AS buckets,
        heard.up_buckets AS up_buckets, if(buckets = 0, 0, round(least(up_buckets / buckets, 1), 4)) AS availability,
        heard.heartbeats AS heartbeats, heard.up AS up, heard.last_status AS last_status
 FROM grid LEFT JOIN heard ON heard.day = grid.day AND heard.diode_id = grid.diode_id
@@ -125,16 +131,17 @@ SETTINGS join_use_nulls = 0`}
 
 	// QueryDeviceCoverage is log-source coverage and clock skew per
 	// reporting device (syslog hostname; '' when a line named none): its
-	// events, the days with logs, first and last event, the longest
+	// events, first and last event (the days with logs are
+	// [QueryDeviceDays]'s), the longest
 	// silence within the window at minute resolution (seconds, and when it
 	// began), and the receive time minus the device's event time in
 	// milliseconds (median, min, max): the device clock's skew plus the
 	// transport delay.
 	QueryDeviceCoverage = Query{"device_coverage", `
-SELECT device, events, days, first, last, arrayMax(gaps) AS longest_silence_s,
+SELECT device, events, first, last, arrayMax(gaps) AS longest_silence_s,
        toDateTime(starts[indexOf(gaps, longest_silence_s)], 'UTC') AS silence_from, skew_ms_p50, skew_ms_min, skew_ms_max
 FROM (
-  SELECT device, count() AS events, uniqExact(toDate(time)) AS days, min(time) AS first, max(time) AS last,
+  SELECT device, count() AS events, min(time) AS first, max(time) AS last,
          arraySort(groupUniqArray(toInt64(toUnixTimestamp(toStartOfMinute(time))))) AS minutes,
          arrayConcat([toInt64(toUnixTimestamp({from:DateTime64(6, 'UTC')}))], arrayMap(m -> m + 60, minutes)) AS starts,
          arrayMap((s, e) -> greatest(e - s, 0), starts,
@@ -147,21 +154,22 @@ FROM (
   GROUP BY device)
 ORDER BY device`}
 
-	// QueryOpenFindingsByAge counts the findings open at the end of the
-	// window ({to}: each finding in its last revision published before it,
-	// not closed), per severity and age (from first seen to {to}): under a
-	// day, 1-7 days, 7-30 days, over 30 days; with the oldest first seen.
+	// QueryOpenFindingsByAge counts the unresolved findings first seen
+	// before the end of the window ({to}): those whose analyst state
+	// ([FindingState], as it stands now: acknowledgements carry no history
+	// of their own here) is open or acknowledged, per severity, state and
+	// age (from first seen to {to}): under a day, 1-7 days, 7-30 days, over
+	// 30 days; with their events and the oldest first seen.
 	QueryOpenFindingsByAge = Query{"open_findings_by_age", `
-SELECT severity, multiIf(age_s < 86400, '<1d', age_s < 7 * 86400, '1-7d', age_s < 30 * 86400, '7-30d', '>30d') AS age,
-       count() AS findings, sum(count) AS events, min(first_seen) AS oldest
+SELECT severity, state, multiIf(age_s < 86400, '<1d', age_s < 7 * 86400, '1-7d', age_s < 30 * 86400, '7-30d', '>30d') AS age,
+       count() AS findings, sum(events) AS events, min(first) AS oldest
 FROM (
-  SELECT finding_id, argMax(status, revision) AS status, argMax(severity, revision) AS severity,
-         argMax(count, revision) AS count, min(first_seen) AS first_seen,
-         dateDiff('second', first_seen, {to:DateTime64(6, 'UTC')}) AS age_s
-  FROM finding_revisions
-  WHERE time < {to:DateTime64(6, 'UTC')}
-  GROUP BY finding_id)
-WHERE status != 'closed'
-GROUP BY severity, age
-ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), indexOf(['<1d', '1-7d', '7-30d', '>30d'], age)`}
+  SELECT f.severity AS severity, ` + FindingState + ` AS state, f.count AS events, f.first_seen AS first,
+         dateDiff('second', f.first_seen, {to:DateTime64(6, 'UTC')}) AS age_s
+  FROM ` + findingsFrom + `
+  WHERE f.first_seen < {to:DateTime64(6, 'UTC')})
+WHERE state IN ('open', 'acknowledged')
+GROUP BY severity, state, age
+ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), indexOf(['open', 'acknowledged'], state),
+         indexOf(['<1d', '1-7d', '7-30d', '>30d'], age)`}
 )

@@ -235,7 +235,7 @@ type Events struct {
 	*Batch
 	id, site, kind, vendor, product, device, messageID, action, transport, appProtocol, function, rule,
 	srcInterface, dstInterface, srcUser, dstUser, signature, signatureID, diodeID, diodeSide, diodeStatus,
-	message, parseError, srcZone, dstZone, conduit, verdict, reason col[string]
+	message, messageBytes, timeSource, parseError, srcZone, dstZone, conduit, verdict, reason col[string]
 	time, receivedAt               col[time.Time]
 	deviceIP, srcIP, dstIP         col[netip.Addr]
 	srcMappedIP, dstMappedIP       col[netip.Addr]
@@ -252,7 +252,8 @@ type Events struct {
 func NewEvents() *Events {
 	e := &Events{}
 	e.Batch = newBatch("events",
-		namedColumn{"event_id", &e.id}, namedColumn{"time", &e.time}, namedColumn{"received_at", &e.receivedAt},
+		namedColumn{"event_id", &e.id}, namedColumn{"time", &e.time}, namedColumn{"time_source", &e.timeSource},
+		namedColumn{"received_at", &e.receivedAt},
 		namedColumn{"site", &e.site}, namedColumn{"kind", &e.kind}, namedColumn{"vendor", &e.vendor},
 		namedColumn{"product", &e.product}, namedColumn{"device", &e.device}, namedColumn{"device_ip", &e.deviceIP},
 		namedColumn{"message_id", &e.messageID}, namedColumn{"severity", &e.severity}, namedColumn{"action", &e.action},
@@ -269,7 +270,8 @@ func NewEvents() *Events {
 		namedColumn{"diode_id", &e.diodeID}, namedColumn{"diode_side", &e.diodeSide},
 		namedColumn{"diode_status", &e.diodeStatus}, namedColumn{"diode_seq", &e.diodeSeq},
 		namedColumn{"diode_lag_ms", &e.diodeLagMS}, namedColumn{"diode_bps", &e.diodeBPS},
-		namedColumn{"message", &e.message}, namedColumn{"attrs", &e.attrs}, namedColumn{"parse_error", &e.parseError},
+		namedColumn{"message", &e.message}, namedColumn{"message_bytes", &e.messageBytes},
+		namedColumn{"attrs", &e.attrs}, namedColumn{"parse_error", &e.parseError},
 		namedColumn{"src_zone", &e.srcZone}, namedColumn{"dst_zone", &e.dstZone}, namedColumn{"conduit", &e.conduit},
 		namedColumn{"verdict", &e.verdict}, namedColumn{"reason", &e.reason},
 	)
@@ -283,9 +285,12 @@ var severities = [8]uint8{0, 1, 2, 3, 4, 5, 6, 7}
 var noAttrs = map[string]string{}
 
 // Add appends an enriched event (the ingest contract plus the correlator's
-// verdict). key is the row's identity, normally the event id. It refuses
-// an event whose times ClickHouse cannot store (the caller dead-letters it).
+// verdict). key is the row's identity, normally the event id. An event
+// without a time takes its receive time (time_source 'received'). It
+// refuses an event whose times ClickHouse cannot store (the caller
+// dead-letters it).
 func (e *Events) Add(ev *event.Event, key string) error {
+	ev.DefaultTime()
 	if !timeOK(ev.Time) || (!ev.ReceivedAt.IsZero() && !timeOK(ev.ReceivedAt)) {
 		return fmt.Errorf("event time %s outside what ClickHouse stores (%d-%d)", ev.Time.UTC().Format(time.RFC3339), minTime.Year(), maxTime.Year()-1)
 	}
@@ -293,6 +298,11 @@ func (e *Events) Add(ev *event.Event, key string) error {
 	e.times.add(ev.Time)
 	e.id.add(key)
 	e.time.add(ev.Time)
+	if ev.TimeSource == "" {
+		e.timeSource.add(event.TimeDevice)
+	} else {
+		e.timeSource.add(ev.TimeSource)
+	}
 	e.receivedAt.add(ev.ReceivedAt)
 	e.site.add(ev.Site)
 	e.kind.add(string(ev.Kind))
@@ -338,7 +348,14 @@ func (e *Events) Add(ev *event.Event, key string) error {
 	e.diodeSeq.add(optPtr(ev.DiodeSeq))
 	e.diodeLagMS.add(optPtr(ev.DiodeLagMS))
 	e.diodeBPS.add(optPtr(ev.DiodeBPS))
-	e.message.add(ev.Message)
+	// The line as shown, and its exact bytes when they differ.
+	if shown := event.ToValidUTF8(ev.Message); shown == ev.Message {
+		e.message.add(ev.Message)
+		e.messageBytes.add("")
+	} else {
+		e.message.add(shown)
+		e.messageBytes.add(ev.Message)
+	}
 	if len(ev.Attrs) == 0 {
 		e.attrs.add(noAttrs)
 	} else {

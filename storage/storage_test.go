@@ -298,6 +298,53 @@ func TestEventRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEventEvidence: a line without a time is stored at its receive time,
+// marked 'received'; a line that is not valid UTF-8 is shown with U+FFFD
+// and its exact bytes stay recoverable (raw, message_bytes).
+func TestEventEvidence(t *testing.T) {
+	conn, _ := migrated(t)
+	ctx := t.Context()
+	recv := time.Date(2026, 3, 1, 10, 0, 0, 250000000, time.UTC)
+	line := "<164>%ASA-4-106023: Deny tcp src zone-ops:10.30.1.50/51234 \xff\xfe\x1b]0;pwn\x07 dst zone-bpcs:10.20.1.10/502"
+	ev := &event.Event{ReceivedAt: recv, Site: "refinery", Kind: event.KindFlow, Message: line}
+	ev.ID = event.NewID(netip.MustParseAddr("10.30.1.1"), "", recv, []byte(line))
+	// Through the JSON contract, as the store receives it.
+	var decoded event.Event
+	if err := event.Decode(ev.AppendJSON(nil), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.Insert(ctx, conn, eventBatch(t, []*event.Event{&decoded})); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		at                      time.Time
+		source, msg, bytes, raw string
+	)
+	if err := conn.QueryRow(ctx, "SELECT time, time_source, message, message_bytes, raw FROM events").Scan(&at, &source, &msg, &bytes, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(recv) || source != event.TimeReceived {
+		t.Errorf("time %v (%s), want the receive time %v marked received", at, source, recv)
+	}
+	if raw != line || bytes != line {
+		t.Errorf("raw %q, message_bytes %q: the bytes received are lost", raw, bytes)
+	}
+	if want := strings.ToValidUTF8(line[:59], "") + "\ufffd\ufffd" + line[61:]; msg != want {
+		t.Errorf("message %q, want %q", msg, want)
+	}
+	var devSource, devRaw string
+	good := sampleEvents(1, recv)[0]
+	if err := storage.Insert(ctx, conn, eventBatch(t, []*event.Event{good})); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT time_source, raw FROM events WHERE message_bytes = ''").Scan(&devSource, &devRaw); err != nil {
+		t.Fatal(err)
+	}
+	if devSource != event.TimeDevice || devRaw != good.Message {
+		t.Errorf("a valid line with a device time: time_source %q raw %q", devSource, devRaw)
+	}
+}
+
 func TestFindingFoldsToLatest(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()

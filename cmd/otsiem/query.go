@@ -74,9 +74,15 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 			return 1
 		}
 	}
+	return withConfig(cfg, path, stderr, f)
+}
+
+// withConfig opens the configuration's store (cfgPath names where it came
+// from in errors) and runs f on it.
+func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
 	if embedded {
-		if err := embeddedStoreExists(cfg, path); err != nil {
+		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
 			fmt.Fprintf(stderr, "otsiem: %v\n", err)
 			return 1
 		}

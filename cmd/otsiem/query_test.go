@@ -156,4 +156,27 @@ func TestQueryAndFindings(t *testing.T) {
 	if out, _ = must("findings", "--config", cfg, "--state", "closed"); !strings.Contains(out, "5ca75ca75ca7") || strings.Contains(out, "f1f1f1") {
 		t.Errorf("--state closed:\n%s", out)
 	}
+
+	// otsiem report on the same store: no events, so an empty period, and
+	// the unresolved findings by their analyst state.
+	model := filepath.Join("..", "..", "examples", "refinery")
+	out, _ = must("report", "--config", cfg, "--model", model, "--period", "1d", "--to", "now", "--format", "json")
+	var r struct {
+		Empty    bool
+		Model    struct{ Hash string }
+		Evidence struct {
+			OpenFindings []struct{ Severity, State string } `json:"open_findings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || !r.Empty || len(r.Model.Hash) != 64 || len(r.Evidence.OpenFindings) == 0 {
+		t.Errorf("report json (%v):\n%.800s", err, out)
+	}
+	pdf := filepath.Join(dir, "r.pdf")
+	must("report", "--config", cfg, "--model", model, "--from", "2026-03-01", "--to", "2026-03-08", "--format", "pdf", "--out", pdf)
+	if b, err := os.ReadFile(pdf); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Errorf("report --out %s: %v", pdf, err)
+	}
+	if code, _, errs := run(t, "report", "--config", cfg, "--format", "docx"); code != 2 || !strings.Contains(errs, "docx") {
+		t.Errorf("bad format: exit %d: %s", code, errs)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -194,4 +195,62 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
 		}
 	}
+}
+
+// The issue's probes through every stage: an ASA without "logging
+// timestamp" is judged and stored at its receive time, marked as such; a
+// line holding invalid UTF-8 is stored with its exact bytes recoverable.
+func TestRunTimestampLessAndRawBytes(t *testing.T) {
+	s, p, _ := startRun(t, "")
+	noTime := `<164>%ASA-4-106023: Deny tcp src zone-ops:10.30.1.50/51234 dst zone-bpcs:10.20.1.10/502 by access-group "OPS-to-BPCS" [0x8ed66b60, 0xf8852875]`
+	badBytes := "<166>Nov 23 2026 10:00:00 isa3000-c1 : %ASA-6-302013: Built inbound TCP connection 1 for zone-ops:10.30.1.50/51235 (10.30.1.50/51235) to zone-bpcs:10.20.1.10/502 (10.20.1.10/502) user \xff\xfe\x1b[2J"
+	conn, err := net.Dial("tcp", p.tcpAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().UTC()
+	if _, err := conn.Write([]byte(noTime + "\n" + badBytes + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if err := waitStored(p, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.close(s); err != nil {
+		t.Fatal(err)
+	}
+	db, err := openStore(context.Background(), s.cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var (
+		at                      time.Time
+		source, verdict, reason string
+	)
+	if err := db.Conn.QueryRow(context.Background(), "SELECT time, time_source, verdict, reason FROM events FINAL WHERE message_id = '106023'").
+		Scan(&at, &source, &verdict, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if source != "received" || at.Before(before.Add(-time.Second)) || verdict == "" {
+		t.Errorf("timestamp-less line stored at %v (%s) with verdict %q/%q; want the receive time, judged", at, source, verdict, reason)
+	}
+	var raw, shown string
+	if err := db.Conn.QueryRow(context.Background(), "SELECT raw, message FROM events FINAL WHERE message_id = '302013'").Scan(&raw, &shown); err != nil {
+		t.Fatal(err)
+	}
+	if raw != badBytes || !strings.HasSuffix(shown, "user \ufffd\ufffd\x1b[2J") {
+		t.Errorf("raw %q message %q; want the bytes received, and U+FFFD only for display", raw, shown)
+	}
+}
+
+// waitStored polls the running store's events until n are there.
+func waitStored(p *pipeline, n uint64) error {
+	var got uint64
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err := p.store.db.Conn.QueryRow(context.Background(), "SELECT count() FROM events FINAL").Scan(&got); err == nil && got >= n {
+			return nil
+		}
+	}
+	return fmt.Errorf("%d events stored after 60s, want %d", got, n)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/embedded"
@@ -33,7 +34,8 @@ type storeStage struct {
 	db     *storage.DB
 	cancel context.CancelFunc
 	done   chan error
-	served chan error // the HTTP interface's end; nil when not served
+	served chan error    // the HTTP interface's end; nil when not served
+	sched  chan struct{} // closed when the report scheduler has stopped
 	// beforeClose, when set, reads the store once the writer has stored
 	// everything it took, before the store closes.
 	beforeClose func(*storage.DB)
@@ -86,7 +88,17 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 			s.log.Error("model reloaded, but not written to the model tables", "err", err)
 		}
 	})
-	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil)
+	st.sched = make(chan struct{})
+	go func() {
+		defer close(st.sched)
+		if len(s.cfg.Reports) == 0 {
+			return
+		}
+		rs := &report.Scheduler{Conn: db.Conn, Schedules: s.cfg.Reports, Version: version(), DataDir: s.cfg.DataDir,
+			Log: s.log, Model: func() (*rules.Model, error) { return rules.Load(s.cfg.Model) }}
+		rs.Run(cctx)
+	}()
+	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil, "scheduled_reports", len(s.cfg.Reports))
 	return st, nil
 }
 
@@ -100,6 +112,7 @@ func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model
 func (st *storeStage) close() error {
 	st.cancel()
 	err := <-st.done
+	<-st.sched
 	if st.beforeClose != nil {
 		st.beforeClose(st.db)
 	}

@@ -1,6 +1,7 @@
 package grafana
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,4 +41,21 @@ func TestExpand(t *testing.T) {
 	if got, _ := Expand("$__interval_s", Range{Interval: 100 * time.Millisecond}, nil); got != "1" {
 		t.Errorf("sub-second interval_s: %s", got)
 	}
+}
+
+// FuzzExpand: any SQL expands or fails cleanly, and what expands keeps no
+// $__conditionalAll for ClickHouse to choke on.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"$__conditionalAll(a IN (${z:singlequote}), $z) AND $__timeFilter(t)",
+		"SELECT $__interval_s, $__fromTime", "$__conditionalAll((a, b), $z)", "${z:singlequote}"} {
+		f.Add(s)
+	}
+	r := Range{From: time.Unix(1e9, 0), To: time.Unix(1e9+3600, 0), Interval: time.Minute}
+	vars := map[string]Variable{"z": {Selected: []string{"a'b"}}}
+	f.Fuzz(func(t *testing.T, sql string) {
+		out, err := Expand(sql, r, vars)
+		if err == nil && strings.Contains(out, conditionalAllMacro) && !strings.Contains(sql, "'$__conditionalAll(") {
+			t.Fatalf("%q expanded to %q", sql, out)
+		}
+	})
 }

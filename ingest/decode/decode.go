@@ -132,7 +132,8 @@ var defaultHeader = syslog.NewParser(syslog.Config{})
 // Parse fills ev (reset first) from one line received from sender at
 // received. It always yields an event: lines that fail to decode, and
 // decoders that panic, give a raw event with ParseError set. ev.ID is
-// event.NewID(sender, device, received, line).
+// event.NewID(sender, device, received, line). An event whose line carries
+// no time gets the receive time, with TimeSource "received".
 func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *event.Event) {
 	ev.Reset()
 	msg := string(line)
@@ -150,6 +151,9 @@ func (p *Parser) Parse(line []byte, sender netip.Addr, received time.Time, ev *e
 		if repeats != "" {
 			ev.SetAttr(AttrRepeatCount, repeats)
 		}
+		// The event time is final here: what the header or the body gave,
+		// else the receive time, marked as such.
+		ev.DefaultTime()
 	}()
 	if !wrapped && repeats != "" {
 		// "last message repeated N times": a relay's note, not traffic.

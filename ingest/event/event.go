@@ -124,7 +124,8 @@ func NewID(sender netip.Addr, device string, received time.Time, raw []byte) ID 
 // Event is one normalized log line. Field comments give the JSON key.
 type Event struct {
 	ID         ID        // id: see NewID
-	Time       time.Time // time: when the device says it happened
+	Time       time.Time // time: when the device says it happened, else when received (TimeSource)
+	TimeSource string    // time_source: TimeReceived when the line had no time; empty (or TimeDevice) otherwise
 	ReceivedAt time.Time // received_at: when otsiem received the line
 	Site       string    // site
 	Kind       Kind      // kind
@@ -171,7 +172,7 @@ type Event struct {
 	DiodeSeq      Opt[uint64] // diode_seq: heartbeat sequence number
 	DiodeLagMS    Opt[uint64] // diode_lag_ms
 	DiodeBPS      Opt[uint64] // diode_bps: throughput in bits per second
-	Message       string      // message: the original line
+	Message       string      // message: the original line, its bytes as received (see AppendJSON)
 	Attrs         []Attr      // attrs: other vendor fields, in their order
 	ParseError    string      // parse_error: why a raw event was not decoded
 
@@ -182,6 +183,25 @@ type Event struct {
 	Conduit string // conduit: conduit id the flow crosses or would cross
 	Verdict string // verdict: allowed, violation, policy_drift, would_block, blocked, false_block, intra_zone, unknown_zone
 	Reason  string // reason: why the declared policy forbids it (see rules.Reason)
+}
+
+// Where an event's time came from (Event.TimeSource).
+const (
+	// TimeDevice: the device's own timestamp, from the syslog header or
+	// the log body.
+	TimeDevice = "device"
+	// TimeReceived: the line carried no time (an ASA without "logging
+	// timestamp", a header-less line), so Time is the receive time.
+	TimeReceived = "received"
+)
+
+// DefaultTime gives an event without a device time its receive time,
+// marked with TimeSource TimeReceived. The parser calls it once the decoder
+// is done, so every event is judged and stored with a time.
+func (e *Event) DefaultTime() {
+	if e.Time.IsZero() && !e.ReceivedAt.IsZero() {
+		e.Time, e.TimeSource = e.ReceivedAt, TimeReceived
+	}
 }
 
 // Attr returns the value of the first attribute named key.

@@ -118,11 +118,50 @@ func TestKeyOrderAndNames(t *testing.T) {
 	}
 }
 
-func TestInvalidUTF8IsReplaced(t *testing.T) {
-	e := Event{Message: "bad \xff byte"}
+// A message that is not valid UTF-8 is shown with U+FFFD and kept exactly
+// in message_bytes: the bytes survive a round trip, for evidence.
+func TestInvalidUTF8KeptExactly(t *testing.T) {
+	e := Event{Message: "bad \xff\xfe byte \x1b[2J", Device: "dev\xff"}
 	b := e.AppendJSON(nil)
-	if !json.Valid(b) || !bytes.Contains(b, []byte(`\ufffd`)) {
+	if !json.Valid(b) || !bytes.Contains(b, []byte(`"message":"bad \ufffd\ufffd byte \u001b[2J"`)) ||
+		!bytes.Contains(b, []byte(`"message_bytes":"YmFkIP/+IGJ5dGUgG1sySg=="`)) {
 		t.Fatalf("got %s", b)
+	}
+	var back Event
+	if err := Decode(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Message != e.Message || back.Device != "dev\ufffd" {
+		t.Fatalf("message %q device %q after a round trip", back.Message, back.Device)
+	}
+	// Valid UTF-8 carries no copy.
+	if b := (&Event{Message: "é ok"}).AppendJSON(nil); bytes.Contains(b, []byte("message_bytes")) {
+		t.Fatalf("got %s", b)
+	}
+	if err := Decode([]byte(`{"message_bytes":"not base64!"}`), &back); err == nil {
+		t.Error("bad base64 accepted")
+	}
+}
+
+// A line without a time takes the receive time, marked as such; a device
+// time is kept and not marked.
+func TestDefaultTime(t *testing.T) {
+	recv := time.Date(2026, 4, 15, 13, 40, 0, 0, time.UTC)
+	e := Event{ReceivedAt: recv}
+	e.DefaultTime()
+	if !e.Time.Equal(recv) || e.TimeSource != TimeReceived {
+		t.Fatalf("no device time: time %v source %q", e.Time, e.TimeSource)
+	}
+	b := e.AppendJSON(nil)
+	var back Event
+	if err := Decode(b, &back); err != nil || back.TimeSource != TimeReceived || !back.Time.Equal(recv) {
+		t.Fatalf("round trip of %s: %+v %v", b, back, err)
+	}
+	dev := time.Date(2026, 4, 15, 13, 39, 58, 0, time.UTC)
+	e = Event{Time: dev, ReceivedAt: recv}
+	e.DefaultTime()
+	if !e.Time.Equal(dev) || e.TimeSource != "" {
+		t.Fatalf("device time: time %v source %q", e.Time, e.TimeSource)
 	}
 }
 
@@ -179,6 +218,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"message":"\ud800"}`))
 	f.Add([]byte(`{"message":"a\u00e9\"b\\","site":"s"}`))
 	f.Add([]byte(`{"message":"a\x"}`))
+	f.Add([]byte("{\"message\":\"a\xffb\",\"message_bytes\":\"YWI=\",\"time_source\":\"received\"}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var e, lean Event
 		err := Decode(b, &e)
@@ -201,8 +241,9 @@ func FuzzDecode(f *testing.F) {
 		if err := Decode(out, &again); err != nil {
 			t.Fatalf("re-decode of %s: %v", out, err)
 		}
-		// Invalid UTF-8 becomes U+FFFD on the first encoding; from then on
-		// the encoding is a fixed point.
+		// Invalid UTF-8 becomes U+FFFD on the first encoding (the message
+		// keeps its bytes in message_bytes); from then on the encoding is a
+		// fixed point.
 		out2 := again.AppendJSON(nil)
 		var third Event
 		if err := Decode(out2, &third); err != nil {

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/base64"
 	"net/netip"
 	"strconv"
 	"time"
@@ -13,7 +14,9 @@ const timeLayout = time.RFC3339Nano
 
 // AppendJSON appends the event as one JSON object (no trailing newline) to
 // dst. Unknown fields are left out; times are written in UTC. Invalid UTF-8
-// in strings is replaced by U+FFFD, as encoding/json does.
+// in strings is replaced by U+FFFD, as encoding/json does; a message that
+// is not valid UTF-8 is also written exactly, base64 (RFC 4648, standard
+// alphabet) in message_bytes, so the evidence survives every hop.
 func (e *Event) AppendJSON(dst []byte) []byte {
 	o := &jsonObject{dst: append(dst, '{')}
 	if !e.ID.IsZero() {
@@ -23,6 +26,7 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		o.dst = append(o.dst, '"')
 	}
 	o.time("time", e.Time)
+	o.str("time_source", e.TimeSource)
 	o.time("received_at", e.ReceivedAt)
 	o.str("site", e.Site)
 	o.str("kind", string(e.Kind))
@@ -66,9 +70,34 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 	o.uint("diode_lag_ms", e.DiodeLagMS.V, e.DiodeLagMS.OK)
 	o.uint("diode_bps", e.DiodeBPS.V, e.DiodeBPS.OK)
 	o.str("message", e.Message)
+	if !utf8.ValidString(e.Message) {
+		o.key("message_bytes")
+		o.dst = append(o.dst, '"')
+		o.dst = base64.StdEncoding.AppendEncode(o.dst, []byte(e.Message))
+		o.dst = append(o.dst, '"')
+	}
 	o.attrs("attrs", e.Attrs)
 	o.str("parse_error", e.ParseError)
 	return append(o.dst, '}')
+}
+
+// ToValidUTF8 returns s with each byte that is not part of valid UTF-8
+// replaced by U+FFFD, as AppendJSON writes it; s itself when it is valid.
+func ToValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }
 
 // jsonObject appends the members of one JSON object, leaving out what is

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -140,6 +141,10 @@ func (d *scanner) object(e *Event) error {
 			}
 		case "time":
 			e.Time, err = d.time()
+		case "time_source":
+			var s string
+			s, err = d.str()
+			e.TimeSource = internTimeSource(s)
 		case "received_at":
 			e.ReceivedAt, err = d.time()
 		case "site":
@@ -238,8 +243,19 @@ func (d *scanner) object(e *Event) error {
 		case "message":
 			if d.noMessage {
 				_, err = d.scanStr(false)
-			} else {
+			} else if e.Message == "" { // message_bytes came first
 				e.Message, err = d.str()
+			} else {
+				_, err = d.str()
+			}
+		case "message_bytes":
+			// The exact bytes of a message that is not valid UTF-8.
+			var s string
+			if s, err = d.str(); err == nil {
+				var b []byte
+				if b, err = base64.StdEncoding.DecodeString(s); err == nil && !d.noMessage {
+					e.Message = string(b)
+				}
 			}
 		case "attrs":
 			err = d.members(func(k string) error {
@@ -257,6 +273,16 @@ func (d *scanner) object(e *Event) error {
 		}
 		return nil
 	})
+}
+
+func internTimeSource(s string) string {
+	switch s {
+	case TimeDevice:
+		return TimeDevice
+	case TimeReceived:
+		return TimeReceived
+	}
+	return s
 }
 
 // Verdicts are interned so that decoded events share their strings.

@@ -1,0 +1,87 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// num writes a count with thousands separators: 12,345.
+func num(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// pct is part/whole as a percentage with one decimal, "-" when whole is 0.
+func pct(part, whole uint64) string {
+	if whole == 0 {
+		return "-"
+	}
+	return ratio(float64(part) / float64(whole))
+}
+
+// ratio is a 0..1 ratio as a percentage with one decimal.
+func ratio(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
+
+// duration writes seconds as days, hours and minutes: "2d 0h 5m".
+func duration(s int64) string {
+	d, h, m := s/86400, s%86400/3600, s%3600/60
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%dd %dh %dm", d, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// stamp is a time to the minute in UTC.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// day is a date.
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// millis writes a signed millisecond figure in the unit that reads best.
+func millis(ms int64) string {
+	if ms > -1000 && ms < 1000 {
+		return fmt.Sprintf("%+d ms", ms)
+	}
+	return fmt.Sprintf("%+.1f s", float64(ms)/1000)
+}
+
+// orNone is s, or "none" when empty.
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// plural is "1 path", "2 paths".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// events is "1 event", "1,204 events".
+func events(n uint64) string {
+	if n == 1 {
+		return "1 event"
+	}
+	return num(n) + " events"
+}
