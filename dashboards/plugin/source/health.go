@@ -142,12 +142,7 @@ func (s *Source) natsHealth(ctx context.Context) NATSHealth {
 		return h
 	}
 	h.Server = nc.ConnectedUrlRedacted()
-	js, err := jetstream.New(nc)
-	if err == nil {
-		sctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		_, err = js.Stream(sctx, bus.StreamFindings)
-		cancel()
-	}
+	err = s.findingsStream(ctx, nc)
 	streamNote := ""
 	switch {
 	case err == nil:
@@ -157,7 +152,7 @@ func (s *Source) natsHealth(ctx context.Context) NATSHealth {
 		h.Message = fmt.Sprintf("connected to %s, but it has no stream %s: is this otsiem's NATS? The correlator declares it "+
 			"when it starts (otsiem correlate, or otsiem run with nats.embedded.listen).", url, bus.StreamFindings)
 		return h
-	case s.perm.refused("$JS.API.STREAM.INFO." + bus.StreamFindings):
+	case s.perm.refused(streamInfoSubject):
 		streamNote = "this identity may not use the JetStream API (a reader), so the findings stream was not checked"
 	default:
 		h.Message = fmt.Sprintf("connected to %s, but the findings stream %s cannot be read: %v", url, bus.StreamFindings, err)
@@ -181,6 +176,40 @@ func (s *Source) natsHealth(ctx context.Context) NATSHealth {
 	h.Message = fmt.Sprintf("connected to %s; %s; subscribed to %s: findings are live", url, streamNote, subject)
 	return h
 }
+
+// findingsStream looks the findings stream up. A reader identity may not
+// publish, so NATS answers its JetStream API request with a permission
+// violation and no reply: that is reported as soon as NATS says it, not
+// after the request's timeout.
+func (s *Source) findingsStream(ctx context.Context, nc *nats.Conn) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := js.Stream(ctx, bus.StreamFindings)
+		done <- err
+	}()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if s.perm.refused(streamInfoSubject) {
+				return nats.ErrPermissionViolation
+			}
+		}
+	}
+}
+
+// streamInfoSubject is the JetStream API subject of the findings stream's
+// info.
+const streamInfoSubject = "$JS.API.STREAM.INFO." + bus.StreamFindings
 
 // natsHint says what to check for a failed NATS connection.
 func natsHint(err error) string {

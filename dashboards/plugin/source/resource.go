@@ -8,6 +8,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 )
 
@@ -21,18 +22,27 @@ var resources = map[string]storage.Query{
 	"model":    storage.QueryModelVersion,
 }
 
-// CallResource answers GET zones, conduits, devices and model: 200 with a
-// JSON array (empty before a model was written), 404 for another path,
-// 405 for another method, 502 when ClickHouse fails; errors as
-// {"error": "..."}.
+// Vocabulary is the resource "vocabulary": the values a findings query's
+// filters take, for the query editor.
+type Vocabulary struct {
+	Severities []event.Severity `json:"severities"`
+	Types      []string         `json:"types"`
+}
+
+// CallResource answers GET zones, conduits, devices and model with a JSON
+// array (empty before a model was written), and GET vocabulary with a
+// [Vocabulary]; 404 for another path, 405 for another method, 502 when
+// ClickHouse fails; errors as {"error": "..."}.
 func (s *Source) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
 	name := strings.Trim(req.Path, "/")
 	q, ok := resources[name]
 	switch {
-	case !ok:
-		return sendJSON(sender, http.StatusNotFound, map[string]string{"error": "no resource " + name + ": zones, conduits, devices or model"})
+	case !ok && name != "vocabulary":
+		return sendJSON(sender, http.StatusNotFound, map[string]string{"error": "no resource " + name + ": zones, conduits, devices, model or vocabulary"})
 	case req.Method != http.MethodGet:
 		return sendJSON(sender, http.StatusMethodNotAllowed, map[string]string{"error": req.Method + " " + name + ": only GET"})
+	case !ok:
+		return sendJSON(sender, http.StatusOK, Vocabulary{Severities: event.Severities, Types: event.FindingTypes})
 	}
 	t, err := storage.RunQuery(ctx, s.ch, q)
 	if err != nil {

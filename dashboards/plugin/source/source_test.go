@@ -182,7 +182,7 @@ func testCheckHealth(t *testing.T, p *plant) {
 	if res.Status != backend.HealthStatusOk || !h.ClickHouse.OK || !h.NATS.OK || !h.NATS.Configured {
 		t.Errorf("healthy plant: %v %q %+v", res.Status, res.Message, h)
 	}
-	for _, w := range []string{"ClickHouse 26.", "refinery", "5 zones, 3 conduits", "NATS: connected", "findings are live",
+	for _, w := range []string{"ClickHouse 26.", "Petrochemical Refinery", "5 zones, 3 conduits", "NATS: connected", "findings are live",
 		"may not use the JetStream API"} {
 		if !strings.Contains(res.Message, w) {
 			t.Errorf("health message %q does not say %q", res.Message, w)
@@ -292,8 +292,13 @@ func testResources(t *testing.T, p *plant) {
 			t.Errorf("devices: %v lacks pa-c3", got)
 		}
 	}
-	if status, body := p.resource(t, http.MethodGet, "etc/passwd"); status != http.StatusNotFound || !strings.Contains(string(body), "zones, conduits, devices or model") {
+	if status, body := p.resource(t, http.MethodGet, "etc/passwd"); status != http.StatusNotFound || !strings.Contains(string(body), "zones, conduits, devices, model or vocabulary") {
 		t.Errorf("unknown resource: %d %s", status, body)
+	}
+	var v source.Vocabulary
+	if status, body := p.resource(t, http.MethodGet, "vocabulary"); status != http.StatusOK || json.Unmarshal(body, &v) != nil ||
+		len(v.Severities) != 5 || !slices.Contains(v.Types, "diode_down") {
+		t.Errorf("vocabulary: %d %s", status, body)
 	}
 	if status, _ := p.resource(t, http.MethodPost, "zones"); status != http.StatusMethodNotAllowed {
 		t.Errorf("POST zones: %d", status)
