@@ -77,6 +77,25 @@ type Query struct {
 // conduit query without a conduit, or a limit over MaxLimit is an error
 // naming the field.
 func Parse(raw []byte) (Query, error) {
+	q, err := read(raw)
+	if err != nil {
+		return q, err
+	}
+	return q, q.Validate()
+}
+
+// ParseTemplate reads a query as a dashboard stores it, before Grafana
+// replaced its variables: as Parse, but an entry that is a variable
+// reference ($name, ${name} or ${name:format}) passes any check.
+func ParseTemplate(raw []byte) (Query, error) {
+	q, err := read(raw)
+	if err != nil {
+		return q, err
+	}
+	return q, q.ValidateTemplate()
+}
+
+func read(raw []byte) (Query, error) {
 	var q Query
 	if err := json.Unmarshal(raw, &q); err != nil {
 		return q, fmt.Errorf("query: %w", err)
@@ -88,7 +107,18 @@ func Parse(raw []byte) (Query, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultLimit
 	}
-	return q, q.Validate()
+	return q, nil
+}
+
+var variable = regexp.MustCompile(`^\$(\w+|\{\w+(:\w+)?\})$`)
+
+// ValidateTemplate is Validate for a query whose entries may be variable
+// references.
+func (q Query) ValidateTemplate() error {
+	for _, l := range q.filters() {
+		*l = slices.DeleteFunc(slices.Clone(*l), variable.MatchString)
+	}
+	return q.Validate()
 }
 
 // Validate checks a query's values.

@@ -25,6 +25,23 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
   ];
   var LIST_FIELDS = ['sites', 'zones', 'conduits', 'severities', 'types'];
 
+  // isAll reports whether a list entry is a variable set to "All": the
+  // entry is dropped, as an empty list means everything (and a findings
+  // query keeps a short live channel instead of naming every value).
+  function isAll(srv, entry, scopedVars) {
+    var m = /^\$(?:\{(\w+)(?::\w+)?\}|(\w+))$/.exec(entry);
+    if (!m) {
+      return false;
+    }
+    var name = m[1] || m[2];
+    if (scopedVars && scopedVars[name]) {
+      return false; // a repeated panel's own value
+    }
+    var v = srv.getVariables().find(function (x) { return x.name === name; });
+    var cur = v && v.current && v.current.value;
+    return cur === '$__all' || (Array.isArray(cur) && cur.indexOf('$__all') >= 0);
+  }
+
   // The data source: queries go to the backend; list filters and the
   // conduit may hold dashboard variables, expanded here as comma-separated
   // values (the backend splits them).
@@ -42,7 +59,9 @@ define(['react', '@grafana/data', '@grafana/runtime', '@grafana/ui'], function (
       var out = Object.assign({}, query);
       LIST_FIELDS.forEach(function (k) {
         if (Array.isArray(query[k])) {
-          out[k] = query[k].map(function (v) { return srv.replace(String(v), scopedVars, 'csv'); });
+          out[k] = query[k]
+            .filter(function (v) { return !isAll(srv, String(v), scopedVars); })
+            .map(function (v) { return srv.replace(String(v), scopedVars, 'csv'); });
         }
       });
       if (query.conduit) {

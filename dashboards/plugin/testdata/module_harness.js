@@ -15,7 +15,8 @@ const resources = {
   devices: [{ device: 'pa-c3' }],
   vocabulary: { severities: ['critical', 'high'], types: ['scan'] },
 };
-const variables = { zone: 'Z2-BPCS,Z3-OPS', conduit: 'C1-BPCS-OPS' };
+const variables = { zone: 'Z2-BPCS,Z3-OPS', conduit: 'C1-BPCS-OPS', severity: 'critical,high,medium,low,info' };
+const current = { zone: { value: ['Z2-BPCS', 'Z3-OPS'] }, conduit: { value: 'C1-BPCS-OPS' }, severity: { value: ['$__all'] } };
 const React = {
   createElement: (type, props, ...children) => ({ type, props: props || {}, children: children.flat() }),
   useState: (v) => [v, () => {}],
@@ -28,8 +29,9 @@ class DataSourceWithBackend {
 const runtime = {
   DataSourceWithBackend,
   getTemplateSrv: () => ({
-    replace: (v, scoped, format) => v.replace(/\$(\w+)/g, (m, n) => (n in variables ? variables[n] : m)),
-    getVariables: () => Object.keys(variables).map((name) => ({ name })),
+    replace: (v, scoped, format) => v.replace(/\$\{?(\w+)\}?/g,
+      (m, n) => (scoped && scoped[n] ? scoped[n].value : n in variables ? variables[n] : m)),
+    getVariables: () => Object.keys(variables).map((name) => ({ name, current: current[name] })),
   }),
 };
 class DataSourcePlugin {
@@ -75,6 +77,13 @@ function find(node, t, want) {
   assert.deepStrictEqual(q.zones, ['Z2-BPCS,Z3-OPS', 'Z1-SIS']);
   assert.strictEqual(q.conduit, 'C1-BPCS-OPS');
   assert.strictEqual(q.limit, 5);
+  // A variable on "All" filters nothing (an empty list), unless a
+  // repeated panel gives it one value.
+  const all = ds.applyTemplateVariables({ refId: 'A', queryType: 'findings', severities: ['${severity}'], zones: ['$zone'] }, {});
+  assert.deepStrictEqual(all.severities, []);
+  assert.deepStrictEqual(all.zones, ['Z2-BPCS,Z3-OPS']);
+  assert.deepStrictEqual(ds.applyTemplateVariables({ severities: ['$severity'] }, { severity: { value: 'high' } }).severities,
+    ['high']);
   assert.deepStrictEqual(await ds.metricFindQuery('zones'), [{ text: 'Z1-SIS', value: 'Z1-SIS' }, { text: 'Z2-BPCS', value: 'Z2-BPCS' }]);
   assert.deepStrictEqual(await ds.metricFindQuery({ query: 'devices' }), [{ text: 'pa-c3', value: 'pa-c3' }]);
   await assert.rejects(ds.metricFindQuery('assets'), /want zones, conduits or devices/);
