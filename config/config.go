@@ -29,6 +29,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/report"
+	"github.com/otsiem/otsiem/review"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -47,9 +48,25 @@ type Config struct {
 	Ingest    Ingest    `yaml:"ingest"`
 	Correlate Correlate `yaml:"correlate"`
 	Storage   Storage   `yaml:"storage"`
+	Review    Review    `yaml:"review"`
 	// Reports are the scheduled compliance reports `otsiem run` and
 	// `otsiem store` write once each period has closed.
 	Reports []report.Schedule `yaml:"reports"`
+}
+
+// Review sets when `otsiem review` calls a monitor-mode firewall ready to
+// enforce, and when `otsiem review` and `otsiem propose` call an observed
+// flow regular enough to be a missing conduit rule. The defaults are the
+// seed's: 14 full days with logs, no day without logs and no
+// would_false_block in the last 7 days; a flow seen 10 times on 3 days.
+type Review struct {
+	MinObservedDays    int  `yaml:"min_observed_days"`
+	RecentDays         int  `yaml:"recent_days"`
+	MaxSilentDays      int  `yaml:"max_silent_days"`       // in the recent days; -1: not checked
+	MaxWouldFalseBlock int  `yaml:"max_would_false_block"` // flows in the recent days; -1: not checked
+	MissingRulesBlock  bool `yaml:"missing_rules_block"`
+	MinCount           int  `yaml:"min_count"`
+	MinDays            int  `yaml:"min_days"`
 }
 
 // Correlate tunes the correlator; zero values take the correlator's
@@ -232,6 +249,8 @@ func Default() *Config {
 			ClickHouse: ClickHouse{Addresses: []string{}, Protocol: "native", Database: "otsiem", User: "default"},
 			Batch:      StorageBatch{Rows: 100000, FlushInterval: time.Second, AckWait: 30 * time.Second, MaxAckPending: 4096},
 		},
+		Review: Review{MinObservedDays: review.DefaultThresholds.MinObservedDays, RecentDays: review.DefaultThresholds.RecentDays,
+			MinCount: review.DefaultRecurrence.MinCount, MinDays: review.DefaultRecurrence.MinDays},
 		Ingest: Ingest{Listeners: []Listener{
 			{Name: "syslog-udp", Protocol: ingest.ProtoUDP, Address: "127.0.0.1:5514"},
 			{Name: "syslog-tcp", Protocol: ingest.ProtoTCP, Address: "127.0.0.1:5514"},
@@ -305,6 +324,18 @@ func (c *Config) Check(name string) error {
 	case "", "native", "http":
 	default:
 		errs = append(errs, fmt.Sprintf("storage.clickhouse.protocol %q: want native or http", c.Storage.ClickHouse.Protocol))
+	}
+	r := c.Review
+	for _, v := range []struct {
+		key string
+		v   int
+	}{{"min_observed_days", r.MinObservedDays}, {"recent_days", r.RecentDays}, {"min_count", r.MinCount}, {"min_days", r.MinDays}} {
+		if v.v < 1 {
+			errs = append(errs, fmt.Sprintf("review.%s %d: want 1 or more", v.key, v.v))
+		}
+	}
+	if r.MaxSilentDays < -1 || r.MaxWouldFalseBlock < -1 {
+		errs = append(errs, "review.max_silent_days and review.max_would_false_block: want 0 or more, or -1 to skip the check")
 	}
 	for i, r := range c.Reports {
 		if err := r.Check(); err != nil {
@@ -465,6 +496,15 @@ func prefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// ReviewThresholds returns what `otsiem review` calls ready, and what it
+// and `otsiem propose` call a recurring flow.
+func (c *Config) ReviewThresholds() (review.Thresholds, review.Recurrence) {
+	r := c.Review
+	return review.Thresholds{MinObservedDays: r.MinObservedDays, RecentDays: r.RecentDays, MaxSilentDays: r.MaxSilentDays,
+			MaxWouldFalseBlock: r.MaxWouldFalseBlock, MissingRulesBlock: r.MissingRulesBlock},
+		review.Recurrence{MinCount: r.MinCount, MinDays: r.MinDays}
 }
 
 // Batcher returns the event batch settings.

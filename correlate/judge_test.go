@@ -90,6 +90,13 @@ func TestThreatActionsAndMidFlowDenies(t *testing.T) {
 	if j := Judge(m, &ips); j.Verdict != Blocked || j.Reason != ReasonThreat {
 		t.Errorf("ips reset in allowed https: %s %s", j.Verdict, j.Reason)
 	}
+	// A monitor-mode firewall's threat action on allowed traffic: enforcing
+	// it would stop the attack, not break legitimate traffic.
+	pan := event.Event{Device: "pa-c3", Kind: event.KindAlert, Time: at, Action: event.ActionReset, SrcIP: netip.MustParseAddr("10.100.10.20"),
+		DstIP: netip.MustParseAddr("172.16.1.10"), Transport: "tcp", DstPort: event.Some[uint16](443), Signature: "SQL injection"}
+	if j := Judge(m, &pan); j.Verdict != Allowed || j.DeniedInMonitor {
+		t.Errorf("monitor-mode threat action: %s, denied in monitor %v", j.Verdict, j.DeniedInMonitor)
+	}
 	deny := ips
 	deny.Kind, deny.Signature, deny.SignatureID = event.KindFlow, "", ""
 	if j := Judge(m, &deny); j.Verdict != FalseBlock {

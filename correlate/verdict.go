@@ -166,16 +166,19 @@ func Judge(m *rules.Model, ev *event.Event) Judgement {
 	// observed.
 	canBlock := (j.Device == nil || j.Device.Role == rules.RoleFirewall) && !beforeSince
 	_, midFlow := ev.Attr(event.AttrMidFlow)
+	threat := ev.Kind == event.KindAlert && ev.Signature != ""
 	switch {
 	case j.Seen == Denied && !monitor && canBlock && midFlow:
 		j.Verdict = pick(d.Allowed, Allowed, Blocked)
-	case j.Seen == Denied && !monitor && canBlock && d.Allowed && ev.Kind == event.KindAlert && ev.Signature != "":
+	case j.Seen == Denied && !monitor && canBlock && d.Allowed && threat:
 		j.Verdict, j.Reason = Blocked, ReasonThreat
 	case j.Seen == Denied && !monitor && canBlock:
 		j.Verdict = pick(d.Allowed, FalseBlock, Blocked)
 	case j.Seen != Seen && j.OnPath && monitor:
 		j.Verdict = pick(d.Allowed, Allowed, WouldBlock)
-		j.DeniedInMonitor = j.Seen == Denied && d.Allowed && !midFlow
+		// Enforcing would stop an attack, or a stray packet: no
+		// legitimate traffic would break.
+		j.DeniedInMonitor = j.Seen == Denied && d.Allowed && !midFlow && !threat
 	case j.Seen == Permitted && j.OnPath && j.Mode == rules.ModeEnforce:
 		j.Verdict = pick(d.Allowed, Allowed, PolicyDrift)
 	default:

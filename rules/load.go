@@ -25,6 +25,16 @@ type Source struct {
 // it, in name order) or from a single file, checks and compiles it. On
 // errors it returns a *LoadError listing every diagnostic.
 func Load(path string) (*Model, error) {
+	srcs, err := ReadSources(path)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(srcs...)
+}
+
+// ReadSources reads the files Load compiles: every *.yaml, *.yml and *.csv
+// file of a directory, in name order, or the one file given.
+func ReadSources(path string) ([]Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
@@ -56,7 +66,7 @@ func Load(path string) (*Model, error) {
 		}
 		srcs = append(srcs, Source{Name: f, Data: data})
 	}
-	return Compile(srcs...)
+	return srcs, nil
 }
 
 // Compile checks and compiles a model from sources: YAML documents, and CSV

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -559,4 +560,62 @@ func KnowsFunction(app, name string) bool {
 func IdentifiesFunction(f Flow) bool {
 	p := lookupProtocol(f.App)
 	return p != nil && p.functions.identify(&f).state == functionKnown
+}
+
+// Protocol is what the catalogue says of an application protocol, for tools
+// that write rules: its canonical name, default transport and ports, and
+// whether rules can restrict its functions (by code, or by name for OPC UA).
+type Protocol struct {
+	Name           string // canonical: the events' app_protocol
+	Transport      string
+	Ports          []uint16
+	Functions      bool // "read only" and function lists apply
+	NamedFunctions bool // functions are named (OPC UA services), not numbered
+}
+
+func (p *protocol) info() Protocol {
+	return Protocol{Name: p.name, Transport: p.transport, Ports: p.ports, Functions: p.functions != nil,
+		NamedFunctions: p.functions != nil && p.functions.named}
+}
+
+// LookupProtocol finds a protocol of the catalogue by any of its names,
+// ignoring case and punctuation ("Modbus/TCP", "modbus", "ssl").
+func LookupProtocol(name string) (Protocol, bool) {
+	if p := lookupProtocol(name); p != nil {
+		return p.info(), true
+	}
+	return Protocol{}, false
+}
+
+// ProtocolByPort returns the catalogue protocol whose default transport and
+// port these are (tcp/502 is Modbus), for flows no DPI engine named.
+func ProtocolByPort(transport string, port uint16) (Protocol, bool) {
+	for _, p := range protocols {
+		if p.transport == transport && slices.Contains(p.ports, port) {
+			return p.info(), true
+		}
+	}
+	return Protocol{}, false
+}
+
+// ReadOnlyFunction reports whether a protocol's function, given by code (-1
+// when unknown) or by name ("" when unknown), only reads, by the
+// catalogue's read-only sets (the table in README.md: Modbus FC 1-4, 7, 11,
+// 12, 17, 20, 24; DNP3 read and responses; …). known is false when the
+// protocol has no functions otsiem knows or the event names no function; a
+// function the catalogue does not list is known and not read-only, so
+// nothing unidentified passes for a read.
+func ReadOnlyFunction(proto string, code int, name string) (readOnly, known bool) {
+	p := lookupProtocol(proto)
+	if p == nil || p.functions == nil || code < 0 && name == "" {
+		return false, false
+	}
+	id := p.functions.identify(&Flow{App: p.name, FunctionCode: code, Function: name, Transaction: true})
+	switch id.state {
+	case functionKnown:
+		return !p.functions.writes(id), true
+	case functionUnidentified:
+		return false, true
+	}
+	return false, false
 }

@@ -522,3 +522,45 @@ func TestReadOnlyByName(t *testing.T) {
 		}
 	}
 }
+
+func TestProtocolCatalogueLookups(t *testing.T) {
+	if p, ok := LookupProtocol("Modbus/TCP"); !ok || p.Name != "modbus" || p.Transport != "tcp" || p.Ports[0] != 502 || !p.Functions || p.NamedFunctions {
+		t.Errorf("Modbus/TCP: %+v %v", p, ok)
+	}
+	if p, ok := LookupProtocol("OPC UA"); !ok || !p.NamedFunctions {
+		t.Errorf("OPC UA: %+v", p)
+	}
+	if _, ok := LookupProtocol("msrpc"); ok {
+		t.Error("msrpc is in the catalogue")
+	}
+	if p, ok := ProtocolByPort("tcp", 44818); !ok || p.Name != "enip" {
+		t.Errorf("tcp/44818: %+v", p)
+	}
+	if _, ok := ProtocolByPort("udp", 502); ok {
+		t.Error("udp/502 is Modbus/TCP")
+	}
+	for _, c := range []struct {
+		proto          string
+		code           int
+		name           string
+		readOnly, know bool
+	}{
+		{"modbus", 3, "", true, true},
+		{"modbus", 16, "", false, true},
+		{"modbus", -1, "write_single_register", false, true},
+		{"modbus", -1, "Read Holding Registers", true, true},
+		{"modbus", 90, "", false, true}, // not in the catalogue: not read-only
+		{"modbus", -1, "", false, false},
+		{"modbus", -1, "frobnicate", false, true}, // named, not listed: no read
+		{"opcua", -1, "frobnicate", false, true},
+		{"opcua", -1, "Read", true, true},
+		{"opcua", -1, "write", false, true},
+		{"opcua", 3, "", false, true}, // OPC UA services are named: a bare code is no read
+		{"https", -1, "GET", false, false},
+		{"dnp3", 129, "", true, true},
+	} {
+		if ro, known := ReadOnlyFunction(c.proto, c.code, c.name); ro != c.readOnly || known != c.know {
+			t.Errorf("%s %d %q: read-only %v known %v, want %v %v", c.proto, c.code, c.name, ro, known, c.readOnly, c.know)
+		}
+	}
+}

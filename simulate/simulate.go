@@ -62,6 +62,8 @@ var Scenarios = map[string]string{
 	"false-block":     "the C2 firewall denies a patch download the conduit allows: false_block",
 	"diode-reverse":   "traffic from the diode's RX side back to its TX, denied by the C2 firewall: blocked, diode_reverse",
 	"would-block":     "SSH from the enterprise to the jump server, permitted by pa-c3 in monitor mode: would_block, not_permitted",
+	"would-false-block": "pa-c3 in monitor mode logs a deny of RDP from an enterprise workstation to the jump server, which C3 allows: " +
+		"allowed (forwarded anyway), and a would_false_block finding: enforcing its rules would break it",
 	"enterprise-scan": "an nmap sweep from the enterprise over the PLC subnet (10.20.1.1-30, ports 502, 44818, 102, 4840), seen by pa-c3: would_block, no_conduit, then a scan",
 	"sis-breach":      "Modbus from the MES server to a safety controller, seen by Zeek: violation, air_gap",
 	"no-conduit":      "HTTPS from operations straight to the enterprise, seen by Zeek: violation, no_conduit",
@@ -247,6 +249,11 @@ func (g *Generator) inject(name string, t time.Time) {
 	case "would-block":
 		f := flow{src: "10.100.7.7", sport: g.port(), dst: jump, dport: 22, proto: "tcp", bytes: 5000, packets: 30, srcZone: "ent", dstZone: "dmz", rule: "monitor-any", app: "ssh"}
 		g.emit(name, "pa-c3", panTraffic(t, "pa-c3", id, f, "allow"))
+	case "would-false-block":
+		// A workstation the rule set forgot: its interzone default denies it.
+		f := flow{src: fmt.Sprintf("10.100.7.%d", 20+g.rng.IntN(3)), sport: g.port(), dst: jump, dport: 3389, proto: "tcp", bytes: 0, packets: 1,
+			srcZone: "ent", dstZone: "dmz", rule: "interzone-default", app: "ms-rdp"}
+		g.emit(name, "pa-c3", panTraffic(t, "pa-c3", id, f, "deny"))
 	case "enterprise-scan":
 		// nmap -sT -p 502,44818,102,4840 over the PLCs, as the seed's
 		// validation step runs it; pa-c3 only logs.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otsiem/otsiem/correlate"
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/decode"
 	_ "github.com/otsiem/otsiem/ingest/decode/all"
@@ -169,5 +170,41 @@ func TestSendFile(t *testing.T) {
 	}
 	if n != 1000 {
 		t.Errorf("%d lines in the file", n)
+	}
+}
+
+// The monitor-mode scenarios give what `otsiem review` reads: pa-c3's SSH
+// permit is would_block; its RDP deny is allowed by the model (C3 allows
+// RDP from the enterprise to the DMZ), which is a would_false_block.
+func TestMonitorModeScenarios(t *testing.T) {
+	m, err := rules.Load("../examples/refinery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := decode.Default.Lookup("panos")
+	for name, want := range map[string]struct {
+		action  event.Action
+		verdict string
+	}{"would-block": {event.ActionAllow, "would_block"}, "would-false-block": {event.ActionDeny, "allowed"}} {
+		all := lines(t, Config{Start: start, Rate: 100, Seed: 1, Scenarios: []string{name}, ScenarioEvery: time.Second}, 300)
+		n := 0
+		for _, l := range all {
+			if l.Scenario != name {
+				continue
+			}
+			n++
+			var ev event.Event
+			(&decode.Parser{Decoder: d}).Parse([]byte(l.Text), netip.MustParseAddr("172.16.1.2"), l.Time, &ev)
+			j := correlate.Enrich(m, &ev)
+			if ev.Device != "pa-c3" || ev.Action != want.action || string(j.Verdict) != want.verdict || j.Mode != rules.ModeMonitor {
+				t.Errorf("%s: %s %s %s (mode %q):\n%s", name, ev.Device, ev.Action, j.Verdict, j.Mode, l.Text)
+			}
+			if name == "would-false-block" && !j.DeniedInMonitor {
+				t.Errorf("%s: not a deny in monitor mode:\n%s", name, l.Text)
+			}
+		}
+		if n < 2 {
+			t.Errorf("%s: %d lines", name, n)
+		}
 	}
 }
