@@ -56,6 +56,11 @@ func testQueryTypes(t *testing.T, p *plant) {
 				t.Fatalf("%s: %s", g.query, fmtErr(r))
 			}
 			experimental.CheckGoldenJSONResponse(t, "testdata", g.name, &r, *update)
+			if t.Failed() && !*update {
+				t.Log("the frames differ from testdata/" + g.name + ".jsonc: when the simulator, a decoder or the correlator " +
+					"changed what is stored, review the difference and rewrite them: cd dashboards/plugin && " +
+					"go test ./source -run TestPlugin/QueryTypes -update")
+			}
 		})
 	}
 
