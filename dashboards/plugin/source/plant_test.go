@@ -66,7 +66,7 @@ type plant struct {
 	grpcAddr   string
 }
 
-func newPlant(t *testing.T) *plant {
+func newPlant(t testing.TB) *plant {
 	t.Helper()
 	e := chdbtest.Engine(t)
 	p := &plant{db: chdbtest.Database(t), start: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
@@ -131,7 +131,7 @@ func newPlant(t *testing.T) *plant {
 // startNATS starts a NATS server with JetStream on a loopback port with
 // two users: otsiem's own (everything) and a reader with the permissions
 // of `otsiem run`'s reader role.
-func startNATS(t *testing.T) *server.Server {
+func startNATS(t testing.TB) *server.Server {
 	t.Helper()
 	reader := &server.Permissions{
 		Publish:   &server.SubjectPermission{Deny: []string{">"}},
@@ -151,7 +151,7 @@ func startNATS(t *testing.T) *server.Server {
 	return srv
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -176,7 +176,7 @@ func (p *plant) defaultConfig(uid string) config {
 		Secure: map[string]string{"clickhousePassword": chReaderPassword, "natsPassword": natsReaderPass}}
 }
 
-func (c config) pluginContext(t *testing.T) backend.PluginContext {
+func (c config) pluginContext(t testing.TB) backend.PluginContext {
 	t.Helper()
 	js, err := json.Marshal(c.JSONData)
 	if err != nil {
@@ -190,7 +190,7 @@ func (c config) pluginContext(t *testing.T) backend.PluginContext {
 // query sends one QueryData request over gRPC with a query per JSON
 // text, refIds A, B, … in order, over the plant's time range widened by
 // ten minutes each way.
-func (p *plant) query(t *testing.T, c config, queries ...string) *backend.QueryDataResponse {
+func (p *plant) query(t testing.TB, c config, queries ...string) *backend.QueryDataResponse {
 	t.Helper()
 	req := &backend.QueryDataRequest{PluginContext: c.pluginContext(t)}
 	for i, q := range queries {
@@ -206,7 +206,7 @@ func (p *plant) query(t *testing.T, c config, queries ...string) *backend.QueryD
 }
 
 // response returns refId's response, failing when it is missing.
-func response(t *testing.T, resp *backend.QueryDataResponse, refID string) backend.DataResponse {
+func response(t testing.TB, resp *backend.QueryDataResponse, refID string) backend.DataResponse {
 	t.Helper()
 	r, ok := resp.Responses[refID]
 	if !ok {
@@ -255,4 +255,26 @@ func fmtErr(r backend.DataResponse) string {
 		return "no error"
 	}
 	return fmt.Sprintf("status %d: %v", r.Status, r.Error)
+}
+
+// BenchmarkQuery is each query type over gRPC on the plant, as a panel
+// asks for it: the range's figures read from ClickHouse's HTTP interface
+// and framed.
+func BenchmarkQuery(b *testing.B) {
+	p := newPlant(b)
+	c := p.defaultConfig("otsiem-zones")
+	for _, q := range []struct{ name, query string }{
+		{"topology", `{"queryType":"topology"}`},
+		{"matrix", `{"queryType":"matrix"}`},
+		{"conduit", `{"queryType":"conduit","conduit":"C1-BPCS-OPS"}`},
+		{"findings", `{"queryType":"findings"}`},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				if r := response(b, p.query(b, c, q.query), "A"); r.Error != nil {
+					b.Fatal(r.Error)
+				}
+			}
+		})
+	}
 }
