@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,21 @@ import (
 // builds dist/gpx_otsiem_linux_amd64 and sets it); without it the test
 // builds one with CGO_ENABLED=0, as make plugin does.
 const EnvExecutable = "OTSIEM_PLUGIN_EXECUTABLE"
+
+// syncBuffer is a log written by one goroutine and read by another.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+// Write is called under mu by hclog (LoggerOptions.Mutex).
+func (s *syncBuffer) Write(p []byte) (int, error) { return s.b.Write(p) }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 func executable(t *testing.T) string {
 	t.Helper()
@@ -48,7 +64,7 @@ func executable(t *testing.T) string {
 func testExecutable(t *testing.T, p *plant) {
 	exe := executable(t)
 	cmd := exec.Command(exe)
-	var logs strings.Builder
+	var logs syncBuffer // written by go-plugin's goroutine copying the plugin's stderr
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: plugin.HandshakeConfig{ProtocolVersion: grpcplugin.ProtocolVersion,
 			MagicCookieKey: grpcplugin.MagicCookieKey, MagicCookieValue: grpcplugin.MagicCookieValue},
@@ -58,7 +74,7 @@ func testExecutable(t *testing.T, p *plant) {
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     30 * time.Second,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "gpx_otsiem", Output: &logs, Level: hclog.Debug}),
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "gpx_otsiem", Output: &logs, Level: hclog.Debug, Mutex: &logs.mu}),
 	})
 	defer client.Kill()
 	rpc, err := client.Client()
