@@ -46,6 +46,9 @@ type EmbeddedConfig struct {
 	Listen    string
 	Users     embedded.Users
 	UsersFile string
+	// TLS, when enabled, serves the interface over HTTPS; otsiem's own
+	// commands then pin its certificate.
+	TLS embedded.TLS
 	// ReadThrough lets a reading command share the data: when another
 	// process (otsiem run) holds Path, Open connects to that process's
 	// HTTP interface at Listen as Users.Reader instead of failing.
@@ -159,11 +162,17 @@ func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	if e.WriteThrough {
 		as = users.Writer
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	opts := &clickhouse.Options{
 		Protocol: clickhouse.HTTP,
 		Addr:     []string{e.Listen},
 		Auth:     clickhouse.Auth{Database: db.Database, Username: as.User, Password: as.Password},
-	})
+	}
+	if e.TLS.Enabled() {
+		if opts.TLS, err = e.TLS.PinnedClient(); err != nil {
+			return nil, fmt.Errorf("storage: storage.embedded.%w", err)
+		}
+	}
+	conn, err := clickhouse.Open(opts)
 	if err == nil {
 		if err = conn.Ping(ctx); err != nil {
 			_ = conn.Close()

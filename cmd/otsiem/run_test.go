@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/simulate"
+	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
 )
 
 // startRun starts every stage in process on a temporary data directory,
@@ -210,6 +212,33 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 	if code, out, errs := run(t, "query", "--config", path, "--format", "csv",
 		"SELECT finding_id, action, by, note FROM finding_acks"); code != 0 || out != "finding_id,action,by,note\nd1d1d1d1d1d1d1d1,acknowledged,ana,called the site\n" {
 		t.Errorf("finding_acks through run: exit %d, %q %s", code, out, errs)
+	}
+}
+
+// With storage.embedded.tls, run serves its ClickHouse interface over
+// HTTPS, and the reading commands pin the configured certificate.
+func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := embeddedtest.SelfSigned(t, t.TempDir(), "otsiem")
+	s, p, path := startRun(t, fmt.Sprintf("storage:\n  embedded:\n    listen: %s\n    tls: {cert_file: %s, key_file: %s}\n", addr, c.CertFile, c.KeyFile))
+	defer func() {
+		if err := p.close(s); err != nil {
+			t.Error(err)
+		}
+	}()
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones FROM model_zones"); code != 0 || out != "zones\n5\n" {
+		t.Errorf("query through run over TLS: exit %d, %q %s", code, out, errs)
+	}
+	if res, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader("SELECT 1")); err == nil {
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered")
+		}
 	}
 }
 

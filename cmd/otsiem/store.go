@@ -68,7 +68,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		users, err := embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
 		var ln net.Listener
 		if err == nil {
-			ln, err = net.Listen("tcp", addr)
+			ln, err = embedded.Listen(addr, e.TLS)
 		}
 		if err != nil {
 			cancel()
@@ -77,7 +77,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		}
 		st.served = make(chan error, 1)
 		go func() { st.served <- embedded.Serve(cctx, ln, embedded.Guard(db.Handler, users)) }()
-		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(),
+		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(), "tls", e.TLS.Enabled(),
 			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", s.cfg.EmbeddedUsersFile())
 	}
 	go func() { st.done <- svc.Run(cctx) }()
