@@ -1,14 +1,12 @@
 package embedded_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 	"github.com/otsiem/otsiem/storage/embedded"
 	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
 )
@@ -26,22 +24,8 @@ func TestServeTLS(t *testing.T) {
 	if _, err := embedded.Listen("127.0.0.1:0", embedded.TLS{CertFile: cert.CertFile, KeyFile: other.KeyFile}); err == nil {
 		t.Error("a certificate with another certificate's key was accepted")
 	}
-	ln, err := embedded.Listen("127.0.0.1:0", cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- embedded.Serve(ctx, ln, embedded.Guard(embedded.NewHandler(chdbtest.Engine(t)), testUsers))
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	addr := ln.Addr().String()
+	base, db := guardedTLS(t, cert)
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "https://"), "/")
 
 	query := func(c embedded.TLS) (uint8, error) {
 		tc, err := c.PinnedClient()
@@ -55,9 +39,9 @@ func TestServeTLS(t *testing.T) {
 		}
 		defer conn.Close()
 		var one uint8
-		return one, conn.QueryRow(t.Context(), "SELECT toUInt8(1)").Scan(&one)
+		return one, conn.QueryRow(t.Context(), "SELECT toUInt8(count()) FROM "+db+".t").Scan(&one)
 	}
-	if one, err := query(cert); err != nil || one != 1 {
+	if one, err := query(cert); err != nil || one != 3 {
 		t.Errorf("pinned reader over HTTPS: %d, %v", one, err)
 	}
 	if _, err := query(other); err == nil || !strings.Contains(err.Error(), "not the one in tls.cert_file") {

@@ -21,7 +21,7 @@ import (
 // SelfSigned writes a self-signed ECDSA P-256 certificate for localhost,
 // valid for an hour, and its key into dir (name.pem, name-key.pem), and
 // returns them.
-func SelfSigned(t *testing.T, dir, name string) embedded.TLS {
+func SelfSigned(t testing.TB, dir, name string) embedded.TLS {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
