@@ -167,21 +167,30 @@ func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
 	return n
 }
 
-// While `otsiem run` holds the embedded data, the reading commands go
-// through its ClickHouse HTTP interface as the reader, and cannot write.
-func TestReadingCommandsGoThroughRun(t *testing.T) {
+// startRunServing is startRun serving the ClickHouse HTTP interface on
+// a free loopback port (embedded is appended to storage.embedded), and
+// stopped when the test ends.
+func startRunServing(t *testing.T, embedded string) (*service, *pipeline, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n")
-	defer func() {
+	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n"+embedded)
+	t.Cleanup(func() {
 		if err := p.close(s); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return s, p, path
+}
+
+// While `otsiem run` holds the embedded data, the reading commands go
+// through its ClickHouse HTTP interface as the reader, and cannot write.
+func TestReadingCommandsGoThroughRun(t *testing.T) {
+	s, p, path := startRunServing(t, "")
 	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
@@ -218,19 +227,9 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 // With storage.embedded.tls, run serves its ClickHouse interface over
 // HTTPS, and the reading commands pin the configured certificate.
 func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	c := embeddedtest.SelfSigned(t, t.TempDir(), "otsiem")
-	s, p, path := startRun(t, fmt.Sprintf("storage:\n  embedded:\n    listen: %s\n    tls: {cert_file: %s, key_file: %s}\n", addr, c.CertFile, c.KeyFile))
-	defer func() {
-		if err := p.close(s); err != nil {
-			t.Error(err)
-		}
-	}()
+	s, _, path := startRunServing(t, fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n", c.CertFile, c.KeyFile))
+	addr := s.cfg.EmbeddedListen()
 	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones FROM model_zones"); code != 0 || out != "zones\n5\n" {
 		t.Errorf("query through run over TLS: exit %d, %q %s", code, out, errs)
 	}
