@@ -201,6 +201,10 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 	if code, out, errs := run(t, "findings", "--config", path); code != 0 {
 		t.Errorf("findings through run: exit %d, %q %s", code, out, errs)
 	}
+	// Nothing stored yet: NOT READY (exit 1), not an error (exit 2).
+	if code, out, errs := run(t, "review", "--config", path, "--device", "pa-c3"); code != 1 || !strings.Contains(out, "NOT READY") {
+		t.Errorf("review through run: exit %d, %q %s", code, out, errs)
+	}
 	for _, sql := range []string{"TRUNCATE TABLE events", "SELECT file('/etc/hostname')", "INSERT INTO model_zones (zone) VALUES ('x')"} {
 		if code, out, errs := run(t, "query", "--config", path, sql); code != 1 || !strings.Contains(errs, "code: ") {
 			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
