@@ -25,8 +25,7 @@ func runStore(args []string, _, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startStore(ctx, b) },
-		func(st stage) error { return st.(*storeStage).db.Conn.Ping(context.Background()) })
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startStore(ctx, b) })
 }
 
 // storeStage is the running writer.
@@ -56,6 +55,9 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	}
 	sc := s.cfg.StoreService()
 	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
+	if s.storeConn != nil {
+		sc.Conn = s.storeConn(db.Conn)
+	}
 	svc, err := storage.NewService(ctx, sc)
 	if err != nil {
 		db.Close()
@@ -101,6 +103,9 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil, "scheduled_reports", len(s.cfg.Reports))
 	return st, nil
 }
+
+// healthy reports ClickHouse unreachable.
+func (st *storeStage) healthy() error { return st.db.Conn.Ping(context.Background()) }
 
 // writeModel records a load of m in the model tables.
 func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model) error {
