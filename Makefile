@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools dashboards dashboards-preview
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -32,7 +32,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet chdb report-tools
+test: fmt-check vet chdb report-tools relay-tools
 	$(GO) test -race -count=1 ./...
 
 # The report tests read PDFs back with poppler's pdftotext and open the HTML
@@ -43,6 +43,14 @@ report-tools:
 	@command -v pdftotext >/dev/null && command -v chromium >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; } || \
 	  echo "report-tools: could not install poppler-utils and chromium; the report tests that need them will skip"
+
+# The decoders' relay test sends every golden line through a real rsyslog
+# and decodes what it forwards: Debian's rsyslog, installed when missing (as
+# root, as on CI); without it that test skips, or fails under CI=true.
+relay-tools:
+	@command -v rsyslogd >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null; } || \
+	  echo "relay-tools: could not install rsyslog; the relay test will skip"
 
 # Every Go benchmark, then the whole pipeline under load for 60 s: events
 # stored per second sustained, loss, send-to-stored-finding latency, peak RSS.

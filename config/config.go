@@ -41,14 +41,17 @@ type Config struct {
 	// Model is the zone/conduit model directory (or file).
 	Model string `yaml:"model"`
 	// DataDir holds the embedded NATS and ClickHouse data.
-	DataDir   string    `yaml:"data_dir"`
-	LogLevel  string    `yaml:"log_level"`
-	HTTP      HTTP      `yaml:"http"`
-	NATS      NATS      `yaml:"nats"`
-	Ingest    Ingest    `yaml:"ingest"`
-	Correlate Correlate `yaml:"correlate"`
-	Storage   Storage   `yaml:"storage"`
-	Review    Review    `yaml:"review"`
+	DataDir string `yaml:"data_dir"`
+	// MemoryLimit is the memory the process aims to stay under (the Go
+	// runtime's soft limit, GOMEMLIMIT); 0: none unless GOMEMLIMIT is set.
+	MemoryLimit ByteSize  `yaml:"memory_limit"`
+	LogLevel    string    `yaml:"log_level"`
+	HTTP        HTTP      `yaml:"http"`
+	NATS        NATS      `yaml:"nats"`
+	Ingest      Ingest    `yaml:"ingest"`
+	Correlate   Correlate `yaml:"correlate"`
+	Storage     Storage   `yaml:"storage"`
+	Review      Review    `yaml:"review"`
 	// Reports are the scheduled compliance reports `otsiem run` and
 	// `otsiem store` write once each period has closed.
 	Reports []report.Schedule `yaml:"reports"`
@@ -137,6 +140,9 @@ type EmbeddedStorage struct {
 	// at the first start into <data_dir>/clickhouse-users.yaml (mode 0600).
 	Reader embedded.Credentials `yaml:"reader"`
 	Writer embedded.Credentials `yaml:"writer"`
+	// TLS serves the interface over HTTPS with this certificate (for a
+	// Grafana on another host); otsiem's reading commands pin it.
+	TLS embedded.TLS `yaml:"tls"`
 }
 
 // ClickHouse is a ClickHouse server or cluster.
@@ -157,6 +163,7 @@ type StorageBatch struct {
 	FlushInterval time.Duration `yaml:"flush_interval"`  // default 1s
 	AckWait       time.Duration `yaml:"ack_wait"`        // default 30s
 	MaxAckPending int           `yaml:"max_ack_pending"` // messages in flight per stream; default 4096
+	MaxHeldBytes  ByteSize      `yaml:"max_held_bytes"`  // message bytes held per stream; default 64MiB
 }
 
 // HTTP is the operations endpoint: /metrics and /healthz.
@@ -176,7 +183,9 @@ type NATS struct {
 	Embedded  EmbeddedNATS  `yaml:"embedded"`
 	Replicas  int           `yaml:"replicas"`
 	MaxAge    time.Duration `yaml:"max_age"`
-	MaxBytes  int64         `yaml:"max_bytes"`
+	// MaxBytes is what otsiem's streams may hold in all; 0: fit the disk
+	// (see bus.Config.MaxBytes), negative: unbounded.
+	MaxBytes ByteSize `yaml:"max_bytes"`
 }
 
 // ClientTLS is TLS for a client connection.
@@ -191,6 +200,19 @@ type ClientTLS struct {
 type EmbeddedNATS struct {
 	Dir    string `yaml:"dir"`    // default <data_dir>/nats
 	Listen string `yaml:"listen"` // e.g. 127.0.0.1:4222; empty: in-process only
+	// Users may connect to the listener besides otsiem's own identity.
+	Users []NATSUser `yaml:"users"`
+	TLS   ServerTLS  `yaml:"tls"`
+}
+
+// NATSUser is an identity the embedded server admits: user and password,
+// or an NKey public key; role otsiem (everything) or reader (subscribe
+// only).
+type NATSUser struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	NKey     string `yaml:"nkey"`
+	Role     string `yaml:"role"`
 }
 
 // Ingest configures the collectors.
@@ -199,9 +221,13 @@ type Ingest struct {
 	// AllowOnlyModelDevices refuses senders whose address is not a device
 	// declared in the model (TCP/TLS refused, UDP dead-lettered).
 	AllowOnlyModelDevices bool `yaml:"allow_only_model_devices"`
-	// MaxPending bounds unacknowledged publishes before readers slow down.
-	MaxPending int   `yaml:"max_pending"`
-	Batch      Batch `yaml:"batch"`
+	// MaxPending, MaxPendingBytes and MaxPendingRecords bound what is
+	// read and not yet acknowledged by JetStream: past any, readers stop
+	// reading and TCP senders slow down.
+	MaxPending        int      `yaml:"max_pending"`
+	MaxPendingBytes   ByteSize `yaml:"max_pending_bytes"`
+	MaxPendingRecords int      `yaml:"max_pending_records"`
+	Batch             Batch    `yaml:"batch"`
 }
 
 // Batch sizes the event batches sent to NATS.
@@ -224,6 +250,7 @@ type Listener struct {
 	Decoder                 string        `yaml:"decoder"`
 	Timezone                string        `yaml:"timezone"`
 	QueueSize               int           `yaml:"queue_size"`
+	ReadBuffer              ByteSize      `yaml:"read_buffer"`
 	TLS                     ServerTLS     `yaml:"tls"`
 }
 
@@ -320,10 +347,21 @@ func (c *Config) Check(name string) error {
 			errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: framing %q: want auto, octet-counting or non-transparent", i, l.Framing))
 		}
 	}
+	if t := c.Storage.Embedded.TLS; t.Enabled() && (t.CertFile == "" || t.KeyFile == "") {
+		errs = append(errs, "storage.embedded.tls needs tls.cert_file and tls.key_file")
+	}
 	switch c.Storage.ClickHouse.Protocol {
 	case "", "native", "http":
 	default:
 		errs = append(errs, fmt.Sprintf("storage.clickhouse.protocol %q: want native or http", c.Storage.ClickHouse.Protocol))
+	}
+	for i, u := range c.NATS.Embedded.Users {
+		switch {
+		case u.Role != "" && u.Role != bus.RoleOtsiem && u.Role != bus.RoleReader:
+			errs = append(errs, fmt.Sprintf("nats.embedded.users[%d].role %q: want %s or %s", i, u.Role, bus.RoleOtsiem, bus.RoleReader))
+		case (u.NKey == "") == (u.User == "" || u.Password == ""):
+			errs = append(errs, fmt.Sprintf("nats.embedded.users[%d]: want user and password, or nkey", i))
+		}
 	}
 	r := c.Review
 	for _, v := range []struct {
@@ -361,11 +399,16 @@ func (c *Config) Bus(stage string) (bus.Config, error) {
 		dir = filepath.Join(c.DataDir, "nats")
 	}
 	tc, err := n.TLS.load("nats.tls", false)
+	var users []bus.User
+	for _, u := range n.Embedded.Users {
+		users = append(users, bus.User{Name: u.User, Password: u.Password, NKey: u.NKey, Role: u.Role})
+	}
 	return bus.Config{
 		URL: n.URL, Name: "otsiem-" + stage, User: n.User, Password: n.Password, Token: n.Token,
 		CredsFile: n.CredsFile, NKeyFile: n.NKeyFile, TLS: tc,
-		Embedded: bus.EmbeddedConfig{Dir: dir, Listen: n.Embedded.Listen},
-		Replicas: n.Replicas, MaxAge: n.MaxAge, MaxBytes: n.MaxBytes,
+		Embedded: bus.EmbeddedConfig{Dir: dir, Listen: n.Embedded.Listen, Users: users,
+			TLSCert: n.Embedded.TLS.CertFile, TLSKey: n.Embedded.TLS.KeyFile, TLSClientCA: n.Embedded.TLS.ClientCAFile},
+		Replicas: n.Replicas, MaxAge: n.MaxAge, MaxBytes: int64(n.MaxBytes),
 	}, err
 }
 
@@ -408,7 +451,8 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 		Addrs: s.ClickHouse.Addresses, Protocol: s.ClickHouse.Protocol, Database: s.ClickHouse.Database,
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
 		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath, Listen: c.EmbeddedListen(),
-			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile()},
+			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile(),
+			TLS: s.Embedded.TLS},
 	}
 	var err error
 	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)
@@ -432,7 +476,14 @@ func (c *Config) EmbeddedUsersFile() string { return filepath.Join(c.DataDir, em
 // the connections).
 func (c *Config) StoreService() storage.ServiceConfig {
 	b := c.Storage.Batch
-	return storage.ServiceConfig{BatchRows: b.Rows, FlushInterval: b.FlushInterval, AckWait: b.AckWait, MaxAckPending: b.MaxAckPending}
+	sc := storage.ServiceConfig{BatchRows: b.Rows, FlushInterval: b.FlushInterval, AckWait: b.AckWait, MaxAckPending: b.MaxAckPending,
+		MaxHeldBytes: int(b.MaxHeldBytes)}
+	if sc.MaxHeldBytes == 0 && c.MemoryLimit > 0 {
+		// Three streams, each holding about three times this in the heap:
+		// a tenth of the budget each.
+		sc.MaxHeldBytes = int(min(c.MemoryLimit/30, 64<<20))
+	}
+	return sc
 }
 
 // Listeners returns the collector listeners.
@@ -443,7 +494,7 @@ func (c *Config) Listeners() []ingest.ListenerConfig {
 			Name: l.Name, Protocol: l.Protocol, Address: l.Address, MaxMessageSize: l.MaxMessageSize,
 			MaxConnections: l.MaxConnections, MaxConnectionsPerSource: l.MaxConnectionsPerSource,
 			IdleTimeout: l.IdleTimeout, Framing: ingest.Framing(l.Framing),
-			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize,
+			Decoder: l.Decoder, Timezone: l.Timezone, QueueSize: l.QueueSize, ReadBuffer: int(l.ReadBuffer),
 			TLS: ingest.ServerTLS{CertFile: l.TLS.CertFile, KeyFile: l.TLS.KeyFile, ClientCAFile: l.TLS.ClientCAFile},
 		}
 	}
@@ -505,6 +556,31 @@ func (c *Config) ReviewThresholds() (review.Thresholds, review.Recurrence) {
 	return review.Thresholds{MinObservedDays: r.MinObservedDays, RecentDays: r.RecentDays, MaxSilentDays: r.MaxSilentDays,
 			MaxWouldFalseBlock: r.MaxWouldFalseBlock, MissingRulesBlock: r.MissingRulesBlock},
 		review.Recurrence{MinCount: r.MinCount, MinDays: r.MinDays}
+}
+
+// Publisher returns the ingest publisher's bounds.
+func (c *Config) Publisher() bus.PublisherConfig {
+	i := c.Ingest
+	return bus.PublisherConfig{MaxPending: i.MaxPending, MaxPendingBytes: int(i.MaxPendingBytes), MaxPendingRecords: i.MaxPendingRecords}
+}
+
+// ByteSize is a size in bytes, written as a number or with a unit: 64KiB,
+// 512MiB, 2GiB, 1TiB (powers of 1024), 500KB, 2GB (powers of 1000).
+type ByteSize int64
+
+var sizeRE = regexp.MustCompile(`^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?\s*$`)
+
+// UnmarshalYAML reads a size.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	m := sizeRE.FindStringSubmatch(n.Value)
+	if n.Kind != yaml.ScalarNode || m == nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot read %q as a size: want bytes, or a number with B, KiB, MiB, GiB, TiB, KB, MB, GB or TB", n.Line, n.Value)}}
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	mult := map[string]float64{"": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[m[2]]
+	*b = ByteSize(v * mult)
+	return nil
 }
 
 // Batcher returns the event batch settings.

@@ -20,7 +20,9 @@ func TestExampleIsTheDefault(t *testing.T) {
 	want.Ingest.Listeners[1].Framing = "auto"
 	want.Ingest.Listeners[1].MaxMessageSize, want.Ingest.Listeners[1].MaxConnections = 65536, 1024
 	want.Ingest.Listeners[1].MaxConnectionsPerSource, want.Ingest.Listeners[1].IdleTimeout = 16, 10*time.Minute
-	want.Ingest.MaxPending = 8192
+	want.Ingest.MaxPending, want.Ingest.MaxPendingBytes, want.Ingest.MaxPendingRecords = 8192, 16<<20, 32768
+	want.Ingest.Listeners[1].ReadBuffer = 256 << 10
+	want.NATS.Embedded.Users = []NATSUser{}
 	want.Ingest.Batch = Batch{MaxRecords: 256, MaxBytes: 524288, Linger: 20 * time.Millisecond}
 	want.Correlate = Correlate{FoldWindow: time.Hour, UpdateEvery: time.Minute, ScanPorts: 20, ScanHosts: 20,
 		ScanWindow: time.Minute, SlowScanPorts: 40, SlowScanHosts: 40, SlowScanWindow: 15 * time.Minute,
@@ -72,13 +74,39 @@ func TestParseErrors(t *testing.T) {
 		{"nats:\n  password: ${OTSIEM_UNSET_VAR_X}\n", "c.yaml:2:13: environment variable OTSIEM_UNSET_VAR_X is not set"},
 		{"ingest:\n  listeners:\n    - protocol: sctp\n", `c.yaml: ingest.listeners[0]: protocol "sctp": want udp, tcp or tls`},
 		{"ingest:\n  listeners:\n    - protocol: tls\n", "c.yaml: ingest.listeners[0]: tls needs tls.cert_file and tls.key_file"},
+		{"storage:\n  embedded:\n    tls: {cert_file: c.pem}\n", "c.yaml: storage.embedded.tls needs tls.cert_file and tls.key_file"},
+		{"storage:\n  embedded:\n    tls: {certfile: c.pem}\n", `c.yaml:3:11: unknown key "certfile" (known: cert_file, key_file)`},
 		{"site: [\n", "c.yaml:1:1: did not find expected node content"},
+		{"memory_limit: lots\n", `c.yaml:1:15: cannot read "lots" as a size`},
+		{"nats:\n  max_bytes: 2 GiBs\n", `c.yaml:2:14: cannot read "2 GiBs" as a size`},
+		{"nats:\n  embedded:\n    users: [{user: grafana}]\n", "c.yaml: nats.embedded.users[0]: want user and password, or nkey"},
+		{"nats:\n  embedded:\n    users: [{nkey: UABC, role: admin}]\n", `c.yaml: nats.embedded.users[0].role "admin": want otsiem or reader`},
 	}
 	for _, tt := range tests {
 		_, err := Parse("c.yaml", []byte(tt.in))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%q:\n got %v\nwant %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("memory_limit: 1.5GiB\nnats:\n  max_bytes: 500MB\n  embedded:\n    listen: 127.0.0.1:4222\n    users: [{user: grafana, password: pw, role: reader}, {nkey: UABC}]\ningest:\n  max_pending_bytes: 4096\n  listeners: [{protocol: tcp, read_buffer: 64KiB}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MemoryLimit != 3<<29 || cfg.NATS.MaxBytes != 500e6 || cfg.Ingest.MaxPendingBytes != 4096 || cfg.Listeners()[0].ReadBuffer != 64<<10 {
+		t.Errorf("sizes: memory %d, nats %d, pending %d, listener %+v", cfg.MemoryLimit, cfg.NATS.MaxBytes, cfg.Ingest.MaxPendingBytes, cfg.Listeners()[0])
+	}
+	b, err := cfg.Bus("run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.MaxBytes != 500e6 || len(b.Embedded.Users) != 2 || b.Embedded.Users[0].Role != "reader" || b.Embedded.Users[1].NKey != "UABC" {
+		t.Errorf("bus %+v", b)
+	}
+	if p := cfg.Publisher(); p.MaxPendingBytes != 4096 {
+		t.Errorf("publisher %+v", p)
 	}
 }
 

@@ -73,11 +73,12 @@ type ServiceConfig struct {
 //     finding is lost or doubled. While it has processed every event it
 //     ticks the engine with the wall clock (see Tick and Engine.Tick).
 type Service struct {
-	cfg   ServiceConfig
-	js    jetstream.JetStream
-	model atomic.Pointer[rules.Model]
-	m     *metrics
-	log   *slog.Logger
+	cfg     ServiceConfig
+	js      jetstream.JetStream
+	model   atomic.Pointer[rules.Model]
+	m       *metrics
+	log     *slog.Logger
+	refused *bus.Refusals
 }
 
 // Bucket names.
@@ -124,20 +125,27 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
+	if s.refused, err = bus.NewRefusals("correlate", cfg.Registerer, s.log); err != nil {
+		return nil, err
+	}
 	if _, err := s.js.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
 		Durable: cfg.Consumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
 		MaxAckPending: 64, FilterSubject: bus.SubjectEvents + ".>",
 	}); err != nil {
 		return nil, fmt.Errorf("correlate: consumer: %w", err)
 	}
-	if _, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, TTL: cfg.LeaseTTL, History: 1}); err != nil {
+	if _, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, TTL: cfg.LeaseTTL, History: 1, Replicas: cfg.Bus.Replicas()}); err != nil {
 		return nil, fmt.Errorf("correlate: lease bucket: %w", err)
 	}
-	if _, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: StateBucket}); err != nil {
+	if _, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: StateBucket, Replicas: cfg.Bus.Replicas()}); err != nil {
 		return nil, fmt.Errorf("correlate: state bucket: %w", err)
 	}
 	return s, nil
 }
+
+// Err reports why JetStream refuses the correlator's writes, or nil while
+// it accepts them: for /healthz.
+func (s *Service) Err() error { return s.refused.Err() }
 
 // SetModel swaps the model atomically; both stages use it from their next
 // message on, and the findings state is kept.
@@ -260,24 +268,33 @@ func verdictToken(v Verdict) string {
 }
 
 // awaitAll waits for every acknowledgement, republishing (same Msg-Id, so
-// deduplicated) what failed.
+// deduplicated) what failed until it is accepted.
 func (s *Service) awaitAll(ctx context.Context, fs []jetstream.PubAckFuture) error {
 	for _, f := range fs {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
+			// Refused (a full stream, JetStream away): retry with the same
+			// id, backing off; counted, logged at most once a minute.
+			wait := 50 * time.Millisecond
 			for {
+				s.refused.Refused(f.Msg().Subject, err)
 				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				_, err2 := s.js.PublishMsg(pctx, f.Msg())
+				_, err = s.js.PublishMsg(pctx, f.Msg())
 				cancel()
-				if err2 == nil {
+				if err == nil {
+					s.refused.Accepted()
 					break
 				}
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				s.log.Warn("correlate: publish not acknowledged; retrying", "subject", f.Msg().Subject, "err", err, "retry_err", err2)
-				time.Sleep(100 * time.Millisecond)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(wait):
+				}
+				wait = min(2*wait, time.Second)
 			}
 		case <-ctx.Done():
 			return ctx.Err()
@@ -367,6 +384,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	if err != nil {
 		return fmt.Errorf("correlate: findings consumer: %w", err)
 	}
+	trim := bus.Trimmer{JS: s.js, Stream: bus.StreamEvents}
 	save := func(ctx context.Context) error {
 		if err := s.awaitAll(ctx, futures); err != nil {
 			return err
@@ -386,6 +404,11 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 		}
 		if _, err := obs.PutBytes(ctx, "findings", b); err != nil {
 			return fmt.Errorf("correlate: save state: %w", err)
+		}
+		// The events before the saved position are judged and in the
+		// state: drop them once the verdict stage acknowledged them too.
+		if _, err := trim.Trim(ctx, st.Seq+1); err != nil && ctx.Err() == nil {
+			s.log.Warn("correlate: trim events", "err", err)
 		}
 		stats := eng.Stats()
 		s.m.state.WithLabelValues("folds").Set(float64(stats.Folds))

@@ -54,6 +54,11 @@ type ListenerConfig struct {
 	// QueueSize is the UDP receive queue, in datagrams; default 8192. A full
 	// queue drops datagrams, counted.
 	QueueSize int
+	// ReadBuffer is each TCP/TLS connection's kernel receive buffer, in
+	// bytes (the kernel doubles it); default 256 KiB. What it holds is
+	// acknowledged to the sender by TCP and not yet read: a crash loses
+	// it, so it is kept small (README, "What a crash can lose").
+	ReadBuffer int
 }
 
 // ServerTLS configures a TLS listener (RFC 5425).
@@ -186,6 +191,9 @@ func (cfg *ListenerConfig) Defaults() {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 8192
 	}
+	if cfg.ReadBuffer <= 0 {
+		cfg.ReadBuffer = 256 << 10
+	}
 	if cfg.Framing == "" {
 		cfg.Framing = FramingAuto
 	}
@@ -272,9 +280,11 @@ func (c *Collector) Addrs() map[string]net.Addr {
 // Run accepts and reads until ctx ends, then closes the listeners, lets
 // every connection's reader drain what it has received, and returns once
 // the handler has taken every frame. The handler's context is not
-// cancelled with ctx, so frames read during the drain are still handled.
+// cancelled with ctx, so frames read during the drain are still handled;
+// it is cancelled drainMax after ctx if the handler still blocks.
 func (c *Collector) Run(ctx context.Context) error {
-	hctx := context.WithoutCancel(ctx)
+	hctx, giveUp := context.WithCancel(context.WithoutCancel(ctx))
+	defer giveUp()
 	for _, l := range c.listeners {
 		c.wg.Add(1)
 		if l.pc != nil {
@@ -285,7 +295,12 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	c.close()
+	// A handler still blocked after the drain (the store refusing every
+	// write) is given up on: what it holds is counted as lost where it
+	// is held (bus.Publisher), and the connections close.
+	t := time.AfterFunc(drainMax, giveUp)
 	c.wg.Wait()
+	t.Stop()
 	return nil
 }
 
@@ -343,6 +358,7 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 			continue
 		}
 		sender := addrPort(conn.RemoteAddr())
+		setReadBuffer(conn, l.cfg.ReadBuffer)
 		if c.allow != nil && !c.allow(sender.Addr()) {
 			c.m.rejected.WithLabelValues(name, "sender_not_allowed").Inc()
 			conn.Close()
@@ -386,6 +402,17 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 			}()
 			c.readStream(ctx, hctx, l, conn, sender)
 		}()
+	}
+}
+
+// setReadBuffer bounds a connection's kernel receive buffer, which also
+// turns off its automatic growth.
+func setReadBuffer(conn net.Conn, size int) {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(size)
 	}
 }
 
@@ -457,7 +484,11 @@ func (c *Collector) readStream(ctx, hctx context.Context, l *listener, conn net.
 			}
 			f.Data, f.Received = data, time.Now()
 			if herr := c.handler.Handle(hctx, &f); herr != nil {
-				c.log.Error("handler failed; closing connection", "listener", name, "err", herr)
+				if hctx.Err() != nil {
+					c.log.Warn("stopped waiting for the store at shutdown; closing connection", "listener", name, "sender", sender.String())
+				} else {
+					c.log.Error("handler failed; closing connection", "listener", name, "err", herr)
+				}
 				return
 			}
 		}
@@ -476,10 +507,15 @@ func (c *Collector) serveUDP(ctx, hctx context.Context, l *listener) {
 	queue := make(chan *Frame, l.cfg.QueueSize)
 	var workers sync.WaitGroup
 	workers.Add(1)
+	shutdown := c.m.drops.WithLabelValues(name, "shutdown")
 	go func() {
 		defer workers.Done()
 		for f := range queue {
-			if err := c.handler.Handle(hctx, f); err != nil {
+			if hctx.Err() != nil {
+				shutdown.Inc() // given up at shutdown: the store refuses writes
+				continue
+			}
+			if err := c.handler.Handle(hctx, f); err != nil && hctx.Err() == nil {
 				c.log.Error("handler failed", "listener", name, "err", err)
 			}
 		}

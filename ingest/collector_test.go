@@ -25,6 +25,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otsiem/otsiem/ingest/ingesttest"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -400,7 +402,7 @@ func TestCollectorBackpressure(t *testing.T) {
 	}
 	const n = 200_000 // ~10 MB: far more than socket buffers hold
 	msgs := messages("bp", n)
-	last, sent := sendUntilStalled(t, conn, msgs, 50*time.Millisecond)
+	last, sent := ingesttest.SendUntilStalled(t, conn, msgs, 50*time.Millisecond)
 	if last >= n {
 		t.Fatalf("sender wrote all %d messages while the handler was stalled", n)
 	}
@@ -446,33 +448,4 @@ func TestCollectorDrainsOnStop(t *testing.T) {
 	if got := n.Load(); got != total {
 		t.Errorf("%d of %d messages handled after a graceful stop", got, total)
 	}
-}
-
-// sendUntilStalled writes the lines to conn, one per line, in the
-// background, and returns once the writer stopped making progress for a
-// while: how many lines it had written, and where the writer reports its
-// end (nil once every line is written and conn closed).
-func sendUntilStalled(t *testing.T, conn net.Conn, lines []string, quiet time.Duration) (int64, <-chan error) {
-	t.Helper()
-	var written atomic.Int64
-	sent := make(chan error, 1)
-	go func() {
-		for _, l := range lines {
-			if _, err := conn.Write([]byte(l + "\n")); err != nil {
-				sent <- err
-				return
-			}
-			written.Add(1)
-		}
-		sent <- conn.Close()
-	}()
-	var last int64 = -1
-	waitFor(t, "sender to stall", func() bool {
-		time.Sleep(quiet)
-		w := written.Load()
-		stalled := w == last
-		last = w
-		return stalled
-	})
-	return last, sent
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	_ "github.com/otsiem/otsiem/ingest/decode/all"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/ingesttest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -199,7 +200,7 @@ func TestIngestBackpressureAndRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last, sent := sendUntilStalled(t, conn, lines, 100*time.Millisecond)
+	last, sent := ingesttest.SendUntilStalled(t, conn, lines, 100*time.Millisecond)
 	if last >= n {
 		t.Fatalf("all %d lines written while JetStream was down", n)
 	}

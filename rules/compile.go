@@ -253,8 +253,13 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 	switch {
 	case len(rd.functions) > 0:
 		if cat == nil {
-			c.d.errorf(rd.functions[0].pos, "functions", "protocol %q has no functions otsiem knows", rd.protocol.s)
-			return r
+			for _, t := range rd.functions {
+				if !readOnlyRE.MatchString(strings.ToLower(t.s)) {
+					c.d.errorf(t.pos, "functions", "protocol %q has no functions otsiem knows: only read-only can be declared (and is judged fail closed)", rd.protocol.s)
+					return r
+				}
+			}
+			cat = uncatalogued()
 		}
 		var names []string
 		var codes []int
@@ -276,6 +281,9 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 		}
 		r.Functions = newFunctionSet(cat, names, codes)
 	case dir.readOnly || len(dir.codes) > 0:
+		if cat == nil {
+			cat = uncatalogued() // read only: parseDirection refused codes
+		}
 		var fs FunctionSet
 		if dir.readOnly {
 			fs = newFunctionSet(cat, cat.readOnly, cat.readCode)
@@ -301,6 +309,17 @@ func (c *compiler) rule(cn *Conduit, rd *ruleDoc) *Rule {
 		r.Functions = fs
 	}
 	return r
+}
+
+// uncatalogued is the catalogue of a protocol whose functions otsiem does
+// not know (HTTPS, or a protocol outside the catalogue such as PROFINET),
+// for a rule that restricts them ("read only"): it identifies no function,
+// so every transaction of the protocol under the rule is
+// function_unverified (fail closed) while records that name no function
+// (connection logs) are judged on transport and port; validate warns
+// (function-unverifiable).
+func uncatalogued() *functionCatalog {
+	return &functionCatalog{byName: map[string]int{}, keys: map[string]string{}, named: true}
 }
 
 // newFunctionSet builds a limited set from names and codes of a catalogue.

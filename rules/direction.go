@@ -36,6 +36,8 @@ var (
 // Qualifiers it cannot read are notes when they only describe purpose
 // ("patch downloads only") and the protocol has no functions to restrict;
 // anything else is an error, so no restriction is ever silently dropped.
+// "read only" holds for any protocol; function codes only for a protocol
+// with numbered functions (functionAware).
 func parseDirection(s string, functionAware bool) (direction, error) {
 	var d direction
 	main, qual, hasQual := strings.Cut(s, "(")
@@ -71,9 +73,8 @@ func parseDirection(s string, functionAware bool) (direction, error) {
 		switch {
 		case q == "":
 		case readOnlyRE.MatchString(q):
-			if !functionAware {
-				return d, fmt.Errorf("direction %q: %q cannot be checked for a protocol without known functions; drop it or use a structured rule", s, strings.TrimSpace(raw))
-			}
+			// For a protocol whose functions otsiem does not know, the
+			// rule fails closed (see uncatalogued): still a restriction.
 			d.readOnly = true
 		case readWrite.MatchString(q):
 			d.allFns = true

@@ -12,15 +12,19 @@ import "net/netip"
 //     catalogue ignoring case and punctuation; a name the catalogue cannot
 //     map is an unknown function.
 //   - else Transaction: the record is one application-layer operation (a
-//     DPI transaction) that names no function: an unknown function.
+//     DPI transaction) that names no function: an unknown function. A
+//     DPI engine's identification of a session's protocol alone
+//     (FortiGate application control's "OPC.UA", a PAN-OS App-ID base) is
+//     no operation: decoders give it kind flow, not dpi.
 //   - else the record names no function at all (a connection or flow
 //     record): there is no function to judge, and the flow is judged on
 //     transport, port and application.
 //
 // Under a rule that restricts functions an unknown function is never
 // allowed (reason function_unverified); neither is an application a DPI
-// engine named in words otsiem cannot map to a protocol (App not in the
-// catalogue, e.g. a vendor App-ID of one function).
+// engine named in words otsiem cannot map to a protocol (App neither in
+// the catalogue nor the rule's own protocol name, e.g. a vendor App-ID of
+// one function).
 type Flow struct {
 	Src, Dst  netip.Addr
 	Transport string // tcp, udp, icmp, …; "" when unknown
@@ -95,8 +99,9 @@ type Decision struct {
 // Evaluate judges a flow against the declared zones and conduits. It never
 // allocates. In order:
 //  1. link-local traffic (broadcast, multicast, link-local, unspecified
-//     addresses) stays on its segment: such an endpoint is in the zone of
-//     the other endpoint, or of the sensor that saw it;
+//     addresses) stays on its segment: such an endpoint is in the zone the
+//     reporting sensor taps (when it watches one), else of the other
+//     endpoint;
 //  2. air gaps (anything between a zone with no conduits and any other
 //     address), unknown zones, traffic within one zone;
 //  3. monitoring traffic (a declared device to a declared collector or
@@ -230,7 +235,7 @@ func (m *Model) judgeRule(c *candidates, r *Rule, f *Flow, sz, dz *Zone, src, ds
 		return r
 	}
 	fv := r.Functions.judge(r.Functions.cat.identify(f))
-	if fv == functionAllowed && f.App != "" && protocolByName[f.App] == nil {
+	if fv == functionAllowed && f.App != "" && protocolByName[f.App] == nil && !sameName(f.App, r.App) {
 		fv = functionUnknown // a DPI name otsiem cannot map, under a function restriction
 	}
 	switch fv {
@@ -279,18 +284,24 @@ func localScope(a netip.Addr) bool {
 }
 
 // segment puts the link-local endpoints of a flow in the zone of the
-// segment it was seen on: the other endpoint's zone, or, when that is
-// link-local too or in no zone, the zone the reporting sensor watches.
+// segment it was seen on: the zone a reporting sensor taps when it watches
+// one zone (a SIS controller's broadcast on the BPCS sensor's segment means
+// the controller is on that segment: an air gap breach), else the other
+// endpoint's zone, else, when that is link-local too or in no zone, the
+// zone a reporting device watches.
 func (m *Model) segment(d *Decision, f *Flow, src, dst netip.Addr) {
 	d.Local = true
 	var z *Zone
+	tapped := f.Reporter != nil && len(f.Reporter.Zones) == 1
 	switch {
+	case tapped && f.Reporter.Role == RoleSensor:
+		z = f.Reporter.Zones[0]
 	case !localScope(src):
 		z = d.SrcZone
 	case !localScope(dst):
 		z = d.DstZone
 	}
-	if z == nil && f.Reporter != nil && len(f.Reporter.Zones) == 1 {
+	if z == nil && tapped {
 		z = f.Reporter.Zones[0]
 	}
 	if localScope(src) {

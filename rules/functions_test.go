@@ -10,7 +10,8 @@ import (
 )
 
 // fnModel is the refinery with read-only rules for every protocol that has
-// functions, all Z3 -> Z2 on C1.
+// functions and for GE SRTP, whose functions otsiem does not know, all
+// Z3 -> Z2 on C1.
 func fnModel(tb testing.TB) *Model {
 	tb.Helper()
 	srcs := refinerySources(tb)
@@ -21,6 +22,8 @@ func fnModel(tb testing.TB) *Model {
 				extra += "      - protocol: \"" + p + "\"\n        direction: \"Z3 -> Z2 (read only)\"\n"
 			}
 			extra += "      - protocol: \"OPC UA\"\n        port: 4841\n        direction: \"Z3 -> Z2 (read only)\"\n"
+			// GE SRTP: a protocol outside the catalogue (tcp/18245).
+			extra += "      - protocol: \"GE-SRTP\"\n        transport: tcp\n        port: 18245\n        direction: \"Z3 -> Z2 (read only)\"\n"
 			anchor := "        security_mode: \"Firewall-enforced function code filtering\"\n"
 			srcs[i].Data = []byte(strings.Replace(string(s.Data), anchor, anchor+extra, 1))
 		}
@@ -77,6 +80,11 @@ func TestFailClosedOnFunctions(t *testing.T) {
 		{"opc ua service code is no name", 4841, "opcua", 673, "", true, FunctionUnverified, false},
 		{"iec 104 interrogation", 2404, "iec104", 100, "", true, "", true},
 		{"iec 104 single command", 2404, "iec104", 45, "", true, FunctionNotPermitted, false},
+		{"ge-srtp connection record", 18245, "", -1, "", false, "", true},
+		{"ge-srtp connection record, app named", 18245, "GE-SRTP", -1, "", false, "", true},
+		{"ge-srtp transaction: otsiem knows none of its functions", 18245, "ge-srtp", -1, "read_sysmem", true, FunctionUnverified, false},
+		{"ge-srtp function by code", 18245, "ge-srtp", 4, "", true, FunctionUnverified, false},
+		{"ge-srtp transaction naming nothing", 18245, "ge-srtp", -1, "", true, FunctionUnverified, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := m.Evaluate(Flow{Src: hist, Dst: plc, Transport: "tcp", Port: tt.port, App: tt.app,
@@ -143,7 +151,7 @@ func TestNoUnknownFunctionIsAllowed(t *testing.T) {
 			t.Fatalf("allowed an unknown function: %+v", f)
 		case id.state == functionKnown && !d.Rule.Functions.has(id):
 			t.Fatalf("allowed a function outside the set: %+v (%+v)", f, id)
-		case f.App != "" && protocolByName[f.App] == nil:
+		case f.App != "" && protocolByName[f.App] == nil && !sameName(f.App, d.Rule.App):
 			t.Fatalf("allowed an application otsiem does not know: %+v", f)
 		}
 	}

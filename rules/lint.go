@@ -45,7 +45,12 @@ func lint(m *Model, d *diags) {
 	}
 	for _, c := range m.conduits {
 		for _, r := range c.Rules {
-			if cat := r.Functions.cat; !r.Functions.All() && cat != nil && !cat.decoded {
+			switch cat := r.Functions.cat; {
+			case r.Functions.All() || cat == nil || cat.decoded:
+			case len(cat.byName) == 0:
+				d.warnf(r.Pos, "function-unverifiable", "conduit %q, %s: otsiem knows no functions of %s, so every %s transaction under this rule is function_unverified (connection records are judged on port alone)",
+					c.ID, r.Name, r.Name, r.Name)
+			default:
 				d.warnf(r.Pos, "function-unverifiable", "conduit %q, %s: no decoder of otsiem identifies %s functions yet, so every %s transaction under this rule is function_unverified",
 					c.ID, r.Name, r.App, r.App)
 			}

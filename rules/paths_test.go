@@ -8,7 +8,8 @@ import (
 
 // Broadcast, multicast, link-local and unspecified addresses never make a
 // cross-zone verdict or an air-gap breach: they are judged in the zone of
-// the segment they were seen on.
+// the segment they were seen on. The routed endpoint keeps its own zone, so
+// a host heard on another zone's segment still crosses into it.
 func TestLinkLocalStaysOnItsSegment(t *testing.T) {
 	m := loadRefinery(t)
 	idsZ2, fw := m.Device("ids-z2"), m.Device("isa3000-c1")
@@ -27,6 +28,10 @@ func TestLinkLocalStaysOnItsSegment(t *testing.T) {
 		{"dhcp discover, segment unknown", "0.0.0.0", "255.255.255.255", fw, IntraZone, ""},
 		{"apipa host to a plc", "169.254.7.7", "10.20.1.10", nil, IntraZone, "Z2-BPCS"},
 		{"unmanaged host broadcasting on z2", "192.168.5.5", "255.255.255.255", idsZ2, UnknownZone, ""},
+		// The segment is the sensor's: a SIS controller heard on the BPCS
+		// tap is on the BPCS network, whatever its address says.
+		{"sis controller's broadcast on the z2 tap", "10.10.1.10", "255.255.255.255", idsZ2, AirGap, ""},
+		{"z3 host's multicast on the z2 tap", "10.30.1.50", "239.192.1.10", idsZ2, NotPermitted, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			d := m.Evaluate(Flow{Src: netip.MustParseAddr(tt.src), Dst: netip.MustParseAddr(tt.dst), Transport: "udp", Port: 67,

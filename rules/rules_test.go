@@ -369,7 +369,8 @@ func TestParseDirection(t *testing.T) {
 		{in: "Z3 <-> Z2 (via data diode)", err: "cannot be two-way"},
 		{in: "Z3 -> Z2 (read only", aware: true, err: "one parenthesised list"},
 		{in: "Z3 to Z2", err: "want"},
-		{in: "Z3 -> Z2 (read only)", err: "cannot be checked"},
+		{in: "Z3 -> Z2 (read only)", from: "Z3", to: "Z2", readOnly: true},
+		{in: "Z3 -> Z2 (FC 3 only)", err: "without function codes"},
 	}
 	for _, tt := range tests {
 		d, err := parseDirection(tt.in, tt.aware)

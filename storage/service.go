@@ -35,6 +35,12 @@ type ServiceConfig struct {
 	Consumer string
 	// BatchRows is the most rows per insert; default 100000.
 	BatchRows int
+	// MaxHeldBytes bounds the message bytes a stream's writer holds
+	// (fetched, not yet committed and acknowledged), while ClickHouse is
+	// slow or away too: the backlog stays in JetStream, on disk, and the
+	// heap holds about three times this (messages and their decoded
+	// columns). Default 64 MiB.
+	MaxHeldBytes int
 	// FlushInterval is the longest a fetched message waits for its insert;
 	// default 1s.
 	FlushInterval time.Duration
@@ -67,6 +73,9 @@ func (c *ServiceConfig) defaults() {
 	}
 	if c.BatchRows <= 0 {
 		c.BatchRows = 100000
+	}
+	if c.MaxHeldBytes <= 0 {
+		c.MaxHeldBytes = 64 << 20
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = time.Second
@@ -261,6 +270,7 @@ func (p *pipe) run(ctx context.Context) error {
 		done <- errors.Join(errs...)
 	}()
 	go p.keepAlive(dctx)
+	go p.trim(dctx)
 
 	var cur *batchSet
 	var ev event.Event
@@ -296,7 +306,7 @@ func (p *pipe) run(ctx context.Context) error {
 						p.mu.Unlock()
 					}
 					p.add(cur, msg, &ev, &fi)
-					if cur.rows.Len()+cur.suspect.Len() >= p.s.cfg.BatchRows {
+					if cur.rows.Len()+cur.suspect.Len() >= p.s.cfg.BatchRows || cur.bytes >= p.maxSetBytes() {
 						hand()
 						cur = p.newSet()
 						p.hold(cur)
@@ -313,7 +323,25 @@ func (p *pipe) run(ctx context.Context) error {
 	}
 	hand()
 	close(ready)
-	return <-done
+	err := <-done
+	// What the drain committed goes from the stream now, not at the next
+	// start.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, terr := bus.Trim(tctx, p.s.cfg.JS, p.k.stream, 0); terr != nil {
+		p.s.cfg.Logger.Warn("trim", "stream", p.k.stream, "err", terr)
+	}
+	return err
+}
+
+// maxSetBytes is how many message bytes one set may hold: the fetcher
+// holds at most one set, the ready queue one, each inserter one.
+func (p *pipe) maxSetBytes() int {
+	n := 3
+	if p.k == kindEvents {
+		n += p.s.cfg.Inserters - 1
+	}
+	return p.s.cfg.MaxHeldBytes / n
 }
 
 func (p *pipe) hold(b *batchSet) {
@@ -364,6 +392,24 @@ func (p *pipe) keepAlive(ctx context.Context) {
 				}
 			}
 			p.mu.Unlock()
+		}
+	}
+}
+
+// trim removes from the stream, when due, what every consumer has
+// acknowledged (see bus.Trimmer): ClickHouse holds it now.
+func (p *pipe) trim(ctx context.Context) {
+	tr := bus.Trimmer{JS: p.s.cfg.JS, Stream: p.k.stream}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := tr.Trim(ctx, 0); err != nil && ctx.Err() == nil {
+			p.s.cfg.Logger.Warn("trim", "stream", p.k.stream, "err", err)
 		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/otsiem/otsiem/simulate"
 )
 
@@ -39,6 +41,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	markerEvery := fs.Duration("marker-every", 250*time.Millisecond, "how often to send a line whose finding's storage is timed")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of sending to this file")
+	outage := fs.Duration("outage", 0, "take ClickHouse away for this long, from a third of the sending on: the writer's inserts fail and are retried")
+	config := fs.String("config", "", "extra configuration (YAML) for the pipeline, e.g. \"memory_limit: 1GiB\"")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -55,7 +59,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		defer os.RemoveAll(dir)
 	}
 	cfgFile := filepath.Join(dir, "bench.yaml")
-	cfg := fmt.Sprintf("data_dir: %s\nlog_level: warn\nhttp: {address: \"off\"}\ningest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n", filepath.Join(dir, "data"))
+	cfg := fmt.Sprintf("data_dir: %s\nlog_level: warn\nhttp: {address: \"off\"}\ningest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n%s\n", filepath.Join(dir, "data"), *config)
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -65,6 +69,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	ctx := context.Background()
+	var away atomic.Bool
+	s.storeConn = func(c driver.Conn) driver.Conn { return &outageConn{Conn: c, away: &away} }
 	p, err := s.startPipeline(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -155,6 +161,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
+	if *outage > 0 {
+		time.AfterFunc(*duration/3, func() {
+			away.Store(true)
+			fmt.Fprintf(stderr, "ClickHouse away for %s\n", *outage)
+			time.AfterFunc(*outage, func() { away.Store(false); fmt.Fprintln(stderr, "ClickHouse back") })
+		})
+	}
 	sent, markerN := 0, 0
 	nextMarker := start
 	for time.Since(start) < *duration {
@@ -240,6 +253,36 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// outageConn is a ClickHouse connection that is unreachable while away:
+// what the writer sees when ClickHouse is down.
+type outageConn struct {
+	driver.Conn
+	away *atomic.Bool
+}
+
+var errAway = errors.New("bench: ClickHouse is away (dial tcp: connection refused)")
+
+func (c *outageConn) PrepareBatch(ctx context.Context, query string, opts ...driver.PrepareBatchOption) (driver.Batch, error) {
+	if c.away.Load() {
+		return nil, errAway
+	}
+	return c.Conn.PrepareBatch(ctx, query, opts...)
+}
+
+func (c *outageConn) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	if c.away.Load() {
+		return nil, errAway
+	}
+	return c.Conn.Query(ctx, query, args...)
+}
+
+func (c *outageConn) Exec(ctx context.Context, query string, args ...any) error {
+	if c.away.Load() {
+		return errAway
+	}
+	return c.Conn.Exec(ctx, query, args...)
 }
 
 // peakRSS reads the process's high-water resident set size.

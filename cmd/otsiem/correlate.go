@@ -101,7 +101,7 @@ func runCorrelateService(path string, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startCorrelate(ctx, b) }, nil)
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startCorrelate(ctx, b) })
 }
 
 // correlateStage is the running correlator.
@@ -129,6 +129,9 @@ func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateSta
 	s.watchModel(cctx, svc.SetModel)
 	return st, nil
 }
+
+// healthy reports JetStream refusing the verdicts or findings.
+func (st *correlateStage) healthy() error { return st.svc.Err() }
 
 // close stops the correlator after the work in hand is published and acked.
 func (st *correlateStage) close() error {

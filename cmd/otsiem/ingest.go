@@ -20,7 +20,7 @@ func runIngest(args []string, _, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startIngest(ctx, b) }, nil)
+	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startIngest(ctx, b) })
 }
 
 // ingestStage is the running collector stack.
@@ -34,7 +34,9 @@ type ingestStage struct {
 
 // startIngest opens the listeners and starts collecting onto the bus.
 func (s *service) startIngest(ctx context.Context, b *bus.Bus) (*ingestStage, error) {
-	pub, err := b.NewPublisher(bus.PublisherConfig{MaxPending: s.cfg.Ingest.MaxPending, Stage: "ingest", Registerer: s.reg, Logger: s.log})
+	pc := s.cfg.Publisher()
+	pc.Stage, pc.Registerer, pc.Logger = "ingest", s.reg, s.log
+	pub, err := b.NewPublisher(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +61,12 @@ func (s *service) startIngest(ctx context.Context, b *bus.Bus) (*ingestStage, er
 	return st, nil
 }
 
+// healthy reports JetStream refusing the events.
+func (st *ingestStage) healthy() error { return st.pub.Err() }
+
 // close stops accepting, drains the connections, publishes what is left
-// and waits for every acknowledgement. The bus stays open.
+// and waits for every acknowledgement; what JetStream never accepted is
+// counted and logged (bus.Publisher.Close). The bus stays open.
 func (st *ingestStage) close() error {
 	st.cancel()
 	<-st.done

@@ -79,7 +79,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		s.log.Error("start", "err", err)
 		return 1
 	}
-	stopHTTP, err := s.serveHTTP(func() error { return nil })
+	clean := s.markRunning()
+	stopHTTP, err := s.serveHTTP(p.healthy)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		p.close(s)
@@ -127,6 +128,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		s.log.Error("shutdown", "err", err)
 		return 1
 	}
+	clean()
 	return 0
 }
 
@@ -162,6 +164,12 @@ func (s *service) startPipeline(ctx context.Context) (*pipeline, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// healthy reports what keeps any stage from its work: JetStream refusing
+// writes, ClickHouse away.
+func (p *pipeline) healthy() error {
+	return errors.Join(p.ingest.healthy(), p.correlate.healthy(), p.store.healthy())
 }
 
 func (p *pipeline) tcpAddr() string {

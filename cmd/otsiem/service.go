@@ -14,12 +14,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,6 +40,9 @@ type service struct {
 	model *rules.Model
 	site  string
 	name  string
+	// storeConn, when set, wraps the writer's ClickHouse connection
+	// (otsiem bench uses it to take ClickHouse away).
+	storeConn func(driver.Conn) driver.Conn
 
 	watchMu  sync.Mutex
 	watchers []func(*rules.Model) // what watchModel hands each reloaded model to
@@ -86,6 +91,9 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 		return nil, 1
 	}
 	s.model = m
+	if limit := int64(cfg.MemoryLimit); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 	s.site = cfg.Site
 	if s.site == "" {
 		s.site = m.Site
@@ -182,18 +190,23 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 		return nil, err
 	}
 	if b.Embedded() {
-		s.log.Info("embedded NATS JetStream", "dir", bc.Embedded.Dir, "listen", b.ClientURL())
+		s.log.Info("embedded NATS JetStream", "dir", bc.Embedded.Dir, "listen", b.ClientURL(), "identity", b.SeedPath(),
+			"streams_max_bytes", b.MaxBytes())
 	}
 	return b, nil
 }
 
-// stage is a running pipeline stage; close finishes the work in hand.
-type stage interface{ close() error }
+// stage is a running pipeline stage; close finishes the work in hand,
+// healthy says why the stage cannot do its work (nil when it can).
+type stage interface {
+	close() error
+	healthy() error
+}
 
 // runStage runs one stage as a service until SIGINT or SIGTERM: the bus,
-// the stage, /metrics and /healthz (healthy reports the stage's health,
-// nil for always healthy), then a graceful close.
-func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error), healthy func(stage) error) int {
+// the stage, /metrics and /healthz (the stage's health), then a graceful
+// close.
+func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error)) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	b, err := s.openBus(ctx)
@@ -207,12 +220,8 @@ func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error),
 		s.log.Error("start", "err", err)
 		return 1
 	}
-	stopHTTP, err := s.serveHTTP(func() error {
-		if healthy == nil {
-			return nil
-		}
-		return healthy(st)
-	})
+	clean := s.markRunning()
+	stopHTTP, err := s.serveHTTP(st.healthy)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		st.close()
@@ -225,6 +234,7 @@ func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error),
 		s.log.Error("shutdown", "err", err)
 		return 1
 	}
+	clean()
 	return 0
 }
 

@@ -8,11 +8,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -51,43 +54,76 @@ type Config struct {
 
 	// Replicas of each stream on a cluster (1 for one server).
 	Replicas int
-	// MaxAge and MaxBytes bound what each stream keeps (0: 7 days, no size limit).
-	MaxAge   time.Duration
+	// MaxAge bounds how long a stream keeps a message (default 7 days):
+	// the backstop for a consumer that never catches up. Messages every
+	// reader is done with go long before (see Trim).
+	MaxAge time.Duration
+	// MaxBytes is what otsiem's four streams may hold in all, split
+	// among them by StreamShares. A full stream refuses new messages
+	// (discard new): the stage publishing to it retries and its readers
+	// slow down; nothing already accepted is dropped. Default: with the
+	// embedded server, half of the disk its store is on (free space plus
+	// what the store holds); with servers, 80% of the account's storage
+	// limit divided by Replicas, or 4 GiB when the account has none.
 	MaxBytes int64
 	// DuplicateWindow is how long a message id is remembered for
 	// deduplication (0: 2 minutes).
 	DuplicateWindow time.Duration
+	// Logger gets the embedded server's state changes; nil: slog.Default.
+	Logger *slog.Logger
 }
 
 // EmbeddedConfig configures the in-process server.
 type EmbeddedConfig struct {
 	Dir string // JetStream store directory (default "data/nats")
 	// Listen is a host:port for other processes and tools; empty keeps the
-	// server reachable only from inside this process.
+	// server reachable only from inside this process. A listening server
+	// requires credentials: otsiem's own NKey (generated into
+	// Dir/otsiem.nk, mode 0600, on first start) and Users.
 	Listen string
+	Users  []User
+	// TLSCert and TLSKey serve the listener over TLS; with TLSClientCA,
+	// clients must present a certificate it signed.
+	TLSCert, TLSKey, TLSClientCA string
 }
+
+// StreamShares is the share of MaxBytes each stream may hold, in percent.
+var StreamShares = map[string]int64{StreamEvents: 40, StreamEnriched: 40, StreamFindings: 10, StreamDeadLetter: 10}
 
 // Bus is a connection to JetStream, and the embedded server when there is one.
 type Bus struct {
-	cfg Config
-	NC  *nats.Conn
-	JS  jetstream.JetStream
-	srv *server.Server
+	cfg    Config
+	NC     *nats.Conn
+	JS     jetstream.JetStream
+	srv    *server.Server
+	log    *slog.Logger
+	budget int64 // MaxBytes in effect
+	seed   string
+	jsCfg  server.JetStreamConfig
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	// diskFull is set while the store's disk is full; restarts counts
+	// JetStream restarts once it had room again.
+	diskFull atomic.Bool
+	restarts atomic.Int64
 }
 
 // Open connects to NATS (starting the embedded server when cfg.URL is
 // empty) and declares otsiem's streams.
 func Open(ctx context.Context, cfg Config) (*Bus, error) {
-	b := &Bus{cfg: cfg}
+	b := &Bus{cfg: cfg, log: cfg.Logger, stop: make(chan struct{})}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
 	opts := []nats.Option{nats.Name(orDefault(cfg.Name, "otsiem")), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
 	url := cfg.URL
 	if url == "" {
-		srv, err := startEmbedded(cfg.Embedded)
+		auth, err := b.startEmbedded()
 		if err != nil {
 			return nil, err
 		}
-		b.srv = srv
-		opts = append(opts, nats.InProcessServer(srv))
+		opts = append(opts, nats.InProcessServer(b.srv))
+		opts = append(opts, auth...)
 	} else {
 		auth, err := clientOptions(cfg)
 		if err != nil {
@@ -105,9 +141,17 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
+	if err := b.sizeStreams(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
 	if err := b.EnsureStreams(ctx); err != nil {
 		b.Close()
 		return nil, err
+	}
+	if b.srv != nil {
+		b.wg.Add(1)
+		go b.watchJetStream()
 	}
 	return b, nil
 }
@@ -123,8 +167,21 @@ func (b *Bus) ClientURL() string {
 	return b.srv.ClientURL()
 }
 
+// SeedPath returns the file holding otsiem's NKey seed when the embedded
+// server listens (and so requires credentials), or "".
+func (b *Bus) SeedPath() string { return b.seed }
+
+// Replicas returns how many copies of each stream (and of every other
+// JetStream store otsiem keeps) the cluster holds.
+func (b *Bus) Replicas() int { return max(b.cfg.Replicas, 1) }
+
+// MaxBytes returns what otsiem's streams may hold in all.
+func (b *Bus) MaxBytes() int64 { return b.budget }
+
 // Close drains the connection and shuts the embedded server down.
 func (b *Bus) Close() {
+	close(b.stop)
+	b.wg.Wait()
 	if b.NC != nil {
 		_ = b.NC.Drain()
 		for i := 0; i < 100 && !b.NC.IsClosed(); i++ {
@@ -148,15 +205,15 @@ func (b *Bus) StreamConfigs() []jetstream.StreamConfig {
 	if dup == 0 {
 		dup = 2 * time.Minute
 	}
-	maxBytes := b.cfg.MaxBytes
-	if maxBytes == 0 {
-		maxBytes = -1
-	}
-	replicas := max(b.cfg.Replicas, 1)
+	replicas := b.Replicas()
 	mk := func(name, subject, desc string) jetstream.StreamConfig {
+		maxBytes := int64(-1)
+		if b.budget > 0 {
+			maxBytes = max(b.budget*StreamShares[name]/100, 1<<20)
+		}
 		return jetstream.StreamConfig{
 			Name: name, Description: desc, Subjects: []string{subject + ".>"},
-			Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardOld,
+			Storage: jetstream.FileStorage, Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
 			MaxAge: age, MaxBytes: maxBytes, Duplicates: dup, Replicas: replicas,
 		}
 	}
@@ -169,14 +226,169 @@ func (b *Bus) StreamConfigs() []jetstream.StreamConfig {
 }
 
 // EnsureStreams creates the streams, or updates them to the configuration.
+// A stream already holding more than its new bound keeps what it holds:
+// its bound is raised to that, so that nothing accepted is dropped.
 func (b *Bus) EnsureStreams(ctx context.Context) error {
 	for _, sc := range b.StreamConfigs() {
+		if st, err := b.JS.Stream(ctx, sc.Name); err == nil && sc.MaxBytes > 0 {
+			if held := int64(st.CachedInfo().State.Bytes); held > sc.MaxBytes {
+				b.log.Warn("stream holds more than its bound; keeping it", "stream", sc.Name, "bytes", held, "bound", sc.MaxBytes)
+				sc.MaxBytes = held
+			}
+		}
 		if _, err := b.JS.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("declare stream %s: %w", sc.Name, err)
+			return fmt.Errorf("declare stream %s (max_bytes %d): %w", sc.Name, sc.MaxBytes, err)
 		}
 	}
 	return nil
 }
+
+// sizeStreams sets the streams' byte budget (see Config.MaxBytes).
+func (b *Bus) sizeStreams(ctx context.Context) error {
+	switch {
+	case b.cfg.MaxBytes > 0:
+		b.budget = b.cfg.MaxBytes
+	case b.cfg.MaxBytes < 0:
+		b.budget = 0 // unbounded, by request
+	case b.srv != nil:
+		b.budget = b.jsCfg.MaxStore * 2 / 3 // half the disk: MaxStore is three quarters
+	default:
+		info, err := b.JS.AccountInfo(ctx)
+		if err != nil {
+			return fmt.Errorf("jetstream account: %w", err)
+		}
+		b.budget = 4 << 30
+		if limit := info.Limits.MaxStore; limit > 0 {
+			b.budget = limit * 8 / 10 / int64(max(b.cfg.Replicas, 1))
+		}
+	}
+	return nil
+}
+
+// startEmbedded starts the in-process server and returns the options its
+// in-process connection needs.
+func (b *Bus) startEmbedded() ([]nats.Option, error) {
+	cfg := b.cfg.Embedded
+	dir := orDefault(cfg.Dir, filepath.Join("data", "nats"))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	// JetStream's default store limit is three quarters of the free space
+	// when it starts, which leaves out what the store already holds: a
+	// restart with a backlog would find itself out of room at once.
+	free, used := diskSpace(dir)
+	b.jsCfg = server.JetStreamConfig{StoreDir: dir, MaxStore: (free + used) / 4 * 3, MaxMemory: -1}
+	opts := &server.Options{
+		ServerName:        "otsiem",
+		JetStream:         true,
+		StoreDir:          dir,
+		JetStreamMaxStore: b.jsCfg.MaxStore,
+		NoLog:             true,
+		NoSigs:            true,
+		DontListen:        cfg.Listen == "",
+	}
+	var conn []nats.Option
+	if cfg.Listen != "" {
+		host, port, err := splitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats listen %q: %w", cfg.Listen, err)
+		}
+		opts.Host, opts.Port = host, port
+		public, seed, err := ownIdentity(dir)
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats identity: %w", err)
+		}
+		b.seed = seed
+		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: public})
+		for i, u := range cfg.Users {
+			perms, err := permissions(u.Role)
+			if err != nil {
+				return nil, fmt.Errorf("embedded nats user %d: %w", i, err)
+			}
+			switch {
+			case u.NKey != "" && u.Name == "" && u.Password == "":
+				opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: u.NKey, Permissions: perms})
+			case u.Name != "" && u.Password != "" && u.NKey == "":
+				opts.Users = append(opts.Users, &server.User{Username: u.Name, Password: u.Password, Permissions: perms})
+			default:
+				return nil, fmt.Errorf("embedded nats user %d: want a name and password, or an nkey", i)
+			}
+		}
+		own, err := nats.NkeyOptionFromSeed(seed)
+		if err != nil {
+			return nil, fmt.Errorf("embedded nats identity: %w", err)
+		}
+		conn = append(conn, own)
+		if cfg.TLSCert != "" || cfg.TLSKey != "" {
+			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey,
+				CaFile: cfg.TLSClientCA, Verify: cfg.TLSClientCA != ""})
+			if err != nil {
+				return nil, fmt.Errorf("embedded nats tls: %w", err)
+			}
+			opts.TLSConfig, opts.TLS, opts.TLSVerify, opts.TLSTimeout = tc, true, cfg.TLSClientCA != "", 2
+		}
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("embedded nats: not ready after 30s")
+	}
+	b.srv = srv
+	return conn, nil
+}
+
+// watchJetStream brings JetStream back when the disk of the embedded
+// server's store ran full and has room again. When a write finds no space
+// the server switches JetStream off, or a stream keeps failing with the
+// write error it met; either way writes are refused meanwhile (see
+// Refusals). Once the disk has room again, JetStream is restarted: every
+// stream is read back from disk as it was, and writes resume by
+// themselves.
+func (b *Bus) watchJetStream() {
+	defer b.wg.Done()
+	t := time.NewTicker(jetStreamCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+		free, total := diskFree(b.jsCfg.StoreDir)
+		fullBelow := min(int64(8<<20), total/50)
+		if free <= fullBelow {
+			if !b.diskFull.Swap(true) {
+				b.log.Error("the disk of JetStream's store is full: writes are refused until space is freed",
+					"dir", b.jsCfg.StoreDir, "free_bytes", free)
+			}
+			continue
+		}
+		if !b.diskFull.Load() && b.srv.JetStreamEnabled() {
+			continue
+		}
+		if free < max(4*fullBelow, min(int64(64<<20), total/10)) {
+			continue // not enough room yet to be worth it
+		}
+		if b.srv.JetStreamEnabled() {
+			_ = b.srv.ShutdownJetStream()
+		}
+		cfg := b.jsCfg
+		if err := b.srv.EnableJetStream(&cfg); err != nil {
+			b.log.Error("JetStream could not be restarted", "err", err)
+			continue
+		}
+		b.restarts.Add(1)
+		b.diskFull.Store(false)
+		b.log.Info("JetStream restarted: the disk of its store has room again", "dir", b.jsCfg.StoreDir, "free_bytes", free)
+	}
+}
+
+// jetStreamCheck is how often the embedded server's disk is checked.
+var jetStreamCheck = 2 * time.Second
 
 // Token returns a subject token made safe: NATS subjects may not contain
 // dots, spaces or wildcards.
@@ -207,38 +419,6 @@ func tokenSafe(s string) bool {
 		}
 	}
 	return true
-}
-
-func startEmbedded(cfg EmbeddedConfig) (*server.Server, error) {
-	dir := orDefault(cfg.Dir, filepath.Join("data", "nats"))
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("embedded nats: %w", err)
-	}
-	opts := &server.Options{
-		ServerName: "otsiem",
-		JetStream:  true,
-		StoreDir:   dir,
-		NoLog:      true,
-		NoSigs:     true,
-		DontListen: cfg.Listen == "",
-	}
-	if cfg.Listen != "" {
-		host, port, err := splitHostPort(cfg.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("embedded nats listen %q: %w", cfg.Listen, err)
-		}
-		opts.Host, opts.Port = host, port
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		return nil, fmt.Errorf("embedded nats: %w", err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return nil, errors.New("embedded nats: not ready after 30s")
-	}
-	return srv, nil
 }
 
 func clientOptions(cfg Config) ([]nats.Option, error) {

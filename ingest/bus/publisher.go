@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,34 +15,55 @@ import (
 )
 
 // Publisher publishes to JetStream asynchronously and waits for every
-// acknowledgement. At most MaxPending messages are unacknowledged at once:
-// past that Publish blocks, which is how a slow store slows the readers
-// upstream instead of filling memory. A failed publish is retried with the
-// same message id, so the stream keeps one copy.
+// acknowledgement. What is published and not yet acknowledged is bounded
+// in messages, bytes and records (a batch message carries HeaderCount
+// records): past a bound Publish blocks, which is how a slow or refusing
+// store slows the readers upstream instead of filling memory. A refused
+// publish is retried with the same message id until accepted, so the
+// stream keeps one copy; refusals are counted and logged (see Refusals).
 type Publisher struct {
 	js      jetstream.JetStream
+	cfg     PublisherConfig
 	pending chan inflight
 	done    chan struct{}
 	log     *slog.Logger
+	refused *Refusals
 
-	mu     sync.Mutex
-	closed bool
+	// sendMu is held (shared) from reserving room to handing the message
+	// to the acks loop, and (exclusive) by Close to close pending.
+	sendMu   sync.RWMutex
+	abandon  chan struct{} // closed when Close gives up waiting
+	mu       sync.Mutex
+	closed   bool
+	bytes    int           // unacknowledged payload bytes
+	records  int           // unacknowledged records
+	freed    chan struct{} // closed (and replaced) when room is freed
+	lost     int           // records given up on
+	lostMsgs int
 
 	latency  prometheus.Histogram
 	inflight prometheus.Gauge
 	retries  prometheus.Counter
 	failures prometheus.Counter
+	lostRecs prometheus.Counter
 }
 
 type inflight struct {
-	f     jetstream.PubAckFuture
-	start time.Time
+	f              jetstream.PubAckFuture
+	start          time.Time
+	bytes, records int
 }
 
 // PublisherConfig tunes a Publisher.
 type PublisherConfig struct {
-	// MaxPending bounds unacknowledged publishes (default 8192).
+	// MaxPending bounds unacknowledged messages (default 8192).
 	MaxPending int
+	// MaxPendingBytes bounds their payload bytes (default 16 MiB).
+	MaxPendingBytes int
+	// MaxPendingRecords bounds their records (default 32768): about a
+	// second of a busy plant's events, so that TCP senders are slowed
+	// within seconds of the store refusing writes.
+	MaxPendingRecords int
 	// Stage names the metrics' stage ("ingest" → otsiem_ingest_publish_…).
 	Stage string
 	// Registerer takes the publisher's metrics; nil registers none.
@@ -54,8 +76,17 @@ func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 8192
 	}
+	if cfg.MaxPendingBytes <= 0 {
+		cfg.MaxPendingBytes = 16 << 20
+	}
+	if cfg.MaxPendingRecords <= 0 {
+		cfg.MaxPendingRecords = 32768
+	}
 	if cfg.Stage == "" {
 		cfg.Stage = "ingest"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	// A separate JetStream context: its async-publish window is this
 	// publisher's alone.
@@ -65,8 +96,11 @@ func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	}
 	p := &Publisher{
 		js:      js,
+		cfg:     cfg,
 		pending: make(chan inflight, cfg.MaxPending),
 		done:    make(chan struct{}),
+		freed:   make(chan struct{}),
+		abandon: make(chan struct{}),
 		log:     cfg.Logger,
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "otsiem_" + cfg.Stage + "_publish_latency_seconds",
@@ -85,12 +119,16 @@ func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 			Name: "otsiem_" + cfg.Stage + "_publish_failures_total",
 			Help: "Messages given up on at shutdown without an acknowledgement.",
 		}),
+		lostRecs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "otsiem_" + cfg.Stage + "_publish_lost_records_total",
+			Help: "Records (events, findings, dead letters) in the messages given up on at shutdown.",
+		}),
 	}
-	if p.log == nil {
-		p.log = slog.Default()
+	if p.refused, err = NewRefusals(cfg.Stage, cfg.Registerer, cfg.Logger); err != nil {
+		return nil, err
 	}
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{p.latency, p.inflight, p.retries, p.failures} {
+		for _, c := range []prometheus.Collector{p.latency, p.inflight, p.retries, p.failures, p.lostRecs} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("publisher metrics: %w", err)
 			}
@@ -115,82 +153,172 @@ func (p *Publisher) Publish(ctx context.Context, subject, id string, data []byte
 }
 
 // PublishMsg is Publish for a prepared message; the message must not be
-// changed afterwards.
+// changed afterwards. It blocks while the pending bounds are reached. A
+// message it cannot hand over (ctx ended, the publisher closed) is counted
+// as lost with its records, and the error returned.
 func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) error {
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		return ErrClosed
+	p.sendMu.RLock()
+	defer p.sendMu.RUnlock()
+	in := inflight{bytes: len(msg.Data), records: records(msg)}
+	if err := p.reserve(ctx, in.bytes, in.records); err != nil {
+		p.lose(1, in.records)
+		return err
 	}
 	for {
 		f, err := p.js.PublishMsgAsync(msg)
 		if err == nil {
-			// Blocks while MaxPending acknowledgements are outstanding.
-			select {
-			case p.pending <- inflight{f, time.Now()}:
-				p.inflight.Inc()
-				return nil
-			case <-ctx.Done():
-				// Already sent: hand the ack to the background so it is still
-				// checked.
-				p.pending <- inflight{f, time.Now()}
-				p.inflight.Inc()
-				return ctx.Err()
-			}
+			in.f, in.start = f, time.Now()
+			p.inflight.Inc()
+			// Never blocks for long: reserve admits at most MaxPending.
+			p.pending <- in
+			return nil
 		}
 		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			p.release(in.bytes, in.records)
+			p.lose(1, in.records)
 			return fmt.Errorf("publish %s: %w", msg.Subject, err)
 		}
 		select {
 		case <-ctx.Done():
+			p.release(in.bytes, in.records)
+			p.lose(1, in.records)
 			return ctx.Err()
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
+// records is the number of records a message carries.
+func records(msg *nats.Msg) int {
+	if n, err := strconv.Atoi(msg.Header.Get(HeaderCount)); err == nil && n > 0 {
+		return n
+	}
+	return 1
+}
+
+// reserve waits until a message of this size fits the pending bounds
+// (one always fits when nothing is pending).
+func (p *Publisher) reserve(ctx context.Context, bytes, records int) error {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return ErrClosed
+		}
+		n := len(p.pending)
+		if n == 0 || n < p.cfg.MaxPending && p.bytes+bytes <= p.cfg.MaxPendingBytes && p.records+records <= p.cfg.MaxPendingRecords {
+			p.bytes += bytes
+			p.records += records
+			p.mu.Unlock()
+			return nil
+		}
+		freed := p.freed
+		p.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (p *Publisher) release(bytes, records int) {
+	p.mu.Lock()
+	p.bytes -= bytes
+	p.records -= records
+	close(p.freed)
+	p.freed = make(chan struct{})
+	p.mu.Unlock()
+}
+
+// lose counts messages and records given up on.
+func (p *Publisher) lose(msgs, records int) {
+	p.failures.Add(float64(msgs))
+	p.lostRecs.Add(float64(records))
+	p.mu.Lock()
+	p.lostMsgs += msgs
+	p.lost += records
+	p.mu.Unlock()
+}
+
 // acks checks acknowledgements in publish order and republishes what failed.
 func (p *Publisher) acks() {
 	defer close(p.done)
 	for in := range p.pending {
+		var ok bool
 		select {
 		case <-in.f.Ok():
+			ok = true
+			p.refused.Accepted()
 		case err := <-in.f.Err():
-			p.resend(in.f.Msg(), err)
+			ok = p.resend(in.f.Msg(), err)
+		case <-p.abandon:
+			select {
+			case <-in.f.Ok():
+				ok = true
+			default:
+			}
+		}
+		if !ok {
+			p.lose(1, in.records)
 		}
 		p.latency.Observe(time.Since(in.start).Seconds())
 		p.inflight.Dec()
+		p.release(in.bytes, in.records)
 	}
 }
 
-// resend publishes synchronously until acknowledged. The message keeps its
-// id, so a first attempt that did arrive is not stored twice.
-func (p *Publisher) resend(msg *nats.Msg, cause error) {
+// maxRetryWait is the longest pause between two attempts of a refused
+// publish: short, so that writes resume soon after room is freed.
+const maxRetryWait = time.Second
+
+// resend publishes synchronously until acknowledged, and reports whether
+// it was. The message keeps its id, so a first attempt that did arrive is
+// not stored twice. Once the publisher is closed it gives up after a few
+// attempts, at once when Close stopped waiting.
+func (p *Publisher) resend(msg *nats.Msg, cause error) bool {
+	p.refused.Refused(msg.Subject, cause)
 	wait := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		p.retries.Inc()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err := p.js.PublishMsg(ctx, msg)
-		cancel()
-		if err == nil {
-			return
-		}
-		if attempt == 1 || attempt%20 == 0 {
-			p.log.Warn("publish not acknowledged; retrying", "subject", msg.Subject, "attempt", attempt, "cause", cause, "err", err)
-		}
 		p.mu.Lock()
 		closed := p.closed
 		p.mu.Unlock()
-		if closed && attempt >= 5 {
-			p.failures.Inc()
-			p.log.Error("publish given up at shutdown", "subject", msg.Subject, "err", err)
-			return
+		select {
+		case <-p.abandon:
+			return false
+		default:
 		}
-		time.Sleep(wait)
-		wait = min(wait*2, 5*time.Second)
+		if closed && attempt > 5 {
+			return false
+		}
+		p.retries.Inc()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		go func() {
+			select {
+			case <-p.abandon:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		_, err := p.js.PublishMsg(ctx, msg)
+		cancel()
+		if err == nil {
+			p.refused.Accepted()
+			return true
+		}
+		p.refused.Refused(msg.Subject, err)
+		select {
+		case <-p.abandon:
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, maxRetryWait)
 	}
 }
+
+// Err returns why JetStream refuses this publisher's writes, or nil while
+// it accepts them: for /healthz.
+func (p *Publisher) Err() error { return p.refused.Err() }
 
 // Pending returns the number of unacknowledged publishes.
 func (p *Publisher) Pending() int { return len(p.pending) }
@@ -211,9 +339,12 @@ func (p *Publisher) Flush(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting publishes, waits for the outstanding
-// acknowledgements (retrying failures a few times) and returns an error if
-// ctx ends first.
+// Close stops accepting publishes and waits for the outstanding
+// acknowledgements (retrying refusals a few times). When ctx ends first,
+// what is still unacknowledged is given up. Everything given up on —
+// then, or by publishes that could not wait — is counted
+// (otsiem_<stage>_publish_lost_records_total), logged with its number of
+// records, and returned as an error.
 func (p *Publisher) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
@@ -221,12 +352,26 @@ func (p *Publisher) Close(ctx context.Context) error {
 		return nil
 	}
 	p.closed = true
+	close(p.freed) // publishers waiting for room return ErrClosed
+	p.freed = make(chan struct{})
 	p.mu.Unlock()
+	p.sendMu.Lock()
 	close(p.pending)
+	p.sendMu.Unlock()
+	var err error
 	select {
 	case <-p.done:
-		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("publisher close: %d publishes unacknowledged: %w", len(p.pending), ctx.Err())
+		close(p.abandon)
+		<-p.done
+		err = ctx.Err()
 	}
+	p.mu.Lock()
+	lost, msgs := p.lost, p.lostMsgs
+	p.mu.Unlock()
+	if lost > 0 {
+		p.log.Error("stopped with records JetStream never accepted: they are lost", "records", lost, "messages", msgs, "refusal", p.refused.Err())
+		return fmt.Errorf("publisher close: %d records in %d messages not accepted by JetStream: %w", lost, msgs, errors.Join(err, p.refused.Err()))
+	}
+	return err
 }
