@@ -64,7 +64,7 @@ func layout(r *Report) *document {
 		{Key: "Facility", Value: r.Facility},
 		{Key: "Implementation Date", Value: r.ImplementationDate},
 		{Key: "Standard", Value: r.Standard},
-		{Key: "Period", Value: fmt.Sprintf("%s to %s UTC (%s)", stamp(r.Period.From), stamp(r.Period.To), plural(r.Period.Days, "day"))},
+		{Key: "Period", Value: fmt.Sprintf("%s to %s UTC (%s)", stamp(r.Period.From), stamp(r.Period.To), periodLength(r.Period))},
 		{Key: "Model version", Value: r.Model.Short + " (sha256 " + r.Model.Hash + ")"},
 		{Key: "Generated", Value: stamp(r.GeneratedAt) + " UTC by otsiem " + r.Version},
 	}}
