@@ -21,7 +21,7 @@ func TestQueryAndFindings(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nstorage: {retention: 720h}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	must := func(args ...string) (string, string) {
@@ -44,7 +44,16 @@ func TestQueryAndFindings(t *testing.T) {
 	if _, err := os.Stat(store); !os.IsNotExist(err) {
 		t.Fatalf("a reading command created %s", store)
 	}
-	must("migrate", "--data", store)
+	// migrate takes the store and its retention from the configuration.
+	if out, _ := must("migrate", "--config", cfg); !strings.Contains(out, "applied 0001_") {
+		t.Errorf("migrate: %s", out)
+	}
+	if out, _ := must("query", "--config", cfg, "--format", "csv", "SELECT count() FROM system.tables WHERE database = 'otsiem' AND name IN ('events', 'deadletter') AND engine_full LIKE '%toIntervalDay(30)%'"); out != "count()\n2\n" {
+		t.Errorf("migrate did not set the configured 30-day retention: %q", out)
+	}
+	if out, _ := must("migrate", "--config", cfg); !strings.Contains(out, "up to date") {
+		t.Errorf("migrate again: %s", out)
+	}
 
 	// f1 (two revisions), a scan, an old diode_down, two findings sharing
 	// an id prefix, and text a syslog sender controls: a device name with
