@@ -41,12 +41,9 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg := config.Default()
-	if *cfgPath != "" {
-		if cfg, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	cfg, ok := loadConfig(*cfgPath, stderr)
+	if !ok {
+		return 1
 	}
 	ctx, cancel := signalContext()
 	defer cancel()

@@ -66,15 +66,25 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // command never creates one (it brings an existing one's schema up to
 // date); a server's schema is left to `otsiem store` and `otsiem migrate`.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	cfg := config.Default()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	cfg, ok := loadConfig(path, stderr)
+	if !ok {
+		return 1
 	}
 	return withConfig(cfg, path, stderr, f)
+}
+
+// loadConfig reads the configuration file, or gives the defaults when path
+// is empty; a bad file is reported on stderr (with file:line:col).
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	if path == "" {
+		return config.Default(), true
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 // withConfig opens the configuration's store (cfgPath names where it came
