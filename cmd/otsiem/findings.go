@@ -219,7 +219,7 @@ func runAck(action string, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	state := map[string]string{"ack": event.StateAcknowledged, "close": event.StateClosed}[action]
-	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+	return withWriter(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
 		t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindingsByID, clickhouse.Named("ids", ids))
 		if err != nil {
 			return err

@@ -26,27 +26,51 @@ func init() {
 }
 
 func runQuery(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("query", stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] [--write] SQL",
+		"Runs one SQL statement against the configured or embedded store (also after otsiem run stopped,",
+		"and through its HTTP interface while it runs). The statement runs with a reader's rights: one read",
+		"statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN), no table function reaching files or the",
+		"network. --write allows statements that change the store; while otsiem run holds the embedded",
+		"store, that is INSERT into a table and nothing more.")
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] SQL")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	write := fs.Bool("write", false, "allow statements that change the store (INSERT, ALTER, DROP …)")
+	sql, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() != 1 || !validFormat(*format) {
+	switch {
+	case !validFormat(*format):
+		fmt.Fprintf(stderr, "otsiem query: unknown format %q; valid: table, json, csv\n", *format)
+		return 2
+	case len(sql) == 0:
 		fs.Usage()
 		return 2
+	case len(sql) > 1:
+		fmt.Fprintf(stderr, "otsiem query: the SQL is one argument: quote it (got %d arguments: %s …)\n", len(sql), strings.Join(sql[:2], " "))
+		return 2
 	}
-	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
-		t, err := storage.RunSQL(ctx, db.Conn, fs.Arg(0))
+	open := withStore
+	if *write {
+		open = withWriter
+	}
+	return open(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+		conn := db.Conn
+		if !*write {
+			var err error
+			if conn, err = db.Reader(); err != nil {
+				return err
+			}
+			defer conn.Close()
+		}
+		t, err := storage.RunSQL(ctx, conn, sql[0])
 		if err != nil {
+			if !*write && (strings.Contains(err.Error(), "READONLY") || strings.Contains(err.Error(), "ACCESS_DENIED")) {
+				err = fmt.Errorf("%w\n(otsiem query reads; --write runs statements that change the store)", err)
+			}
 			return err
 		}
 		if err := printTable(stdout, t, *format); err != nil {
@@ -65,12 +89,26 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // the store and runs f on it. An embedded store must exist: a reading
 // command never creates one (it brings an existing one's schema up to
 // date); a server's schema is left to `otsiem store` and `otsiem migrate`.
+// While `otsiem run` holds the embedded store, f reads it through run's
+// HTTP interface as the reader.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withStoreAs(path, false, stderr, f)
+}
+
+// withWriter is withStore for the commands that record what a person did
+// (findings ack and close, query --write): while `otsiem run` holds the
+// embedded store, they go through its HTTP interface as the writer, which
+// may INSERT into a table and nothing more.
+func withWriter(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withStoreAs(path, true, stderr, f)
+}
+
+func withStoreAs(path string, write bool, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	cfg, ok := loadConfig(path, stderr)
 	if !ok {
 		return 1
 	}
-	return withConfig(cfg, path, stderr, f)
+	return withConfigAs(cfg, path, write, stderr, f)
 }
 
 // loadConfig reads the configuration file, or gives the defaults when path
@@ -90,6 +128,10 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 // withConfig opens the configuration's store (cfgPath names where it came
 // from in errors) and runs f on it.
 func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withConfigAs(cfg, cfgPath, false, stderr, f)
+}
+
+func withConfigAs(cfg *config.Config, cfgPath string, write bool, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
 	if embedded {
 		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
@@ -99,7 +141,7 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openReader(ctx, cfg)
+	db, err := openReader(ctx, cfg, write)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1

@@ -54,11 +54,21 @@ func TestQueryAndFindings(t *testing.T) {
 	if out, _ := must("migrate", "--config", cfg); !strings.Contains(out, "up to date") {
 		t.Errorf("migrate again: %s", out)
 	}
+	// query reads unless told to write: a DROP is refused, the table stays.
+	if code, _, errs := run(t, "query", "--config", cfg, "DROP TABLE events"); code != 1 || !strings.Contains(errs, "--write") {
+		t.Errorf("DROP without --write: exit %d: %s", code, errs)
+	}
+	if code, _, errs := run(t, "query", "--config", cfg, "SELECT", "1"); code != 2 || !strings.Contains(errs, "quote it") {
+		t.Errorf("unquoted SQL: exit %d: %s", code, errs)
+	}
+	if out, _ := must("query", "--config", cfg, "EXISTS TABLE events", "--format", "csv"); !strings.HasSuffix(out, "\n1\n") {
+		t.Errorf("events table after a refused DROP: %q", out)
+	}
 
 	// f1 (two revisions), a scan, an old diode_down, two findings sharing
 	// an id prefix, and text a syslog sender controls: a device name with
 	// terminal escapes, a summary that is a spreadsheet formula.
-	must("query", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, conduit, device, summary) VALUES
+	must("query", "--write", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, conduit, device, summary) VALUES
 		('f1f1f1f1f1f1f1f1', 1, now64(), now64(), 1, 'violation', 'high', 'open', 'C1', 'fw1', 'one'),
 		('f1f1f1f1f1f1f1f1', 2, now64(), now64(), 7, 'violation', 'critical', 'open', 'C1', 'fw1', 'seven'),
 		('5ca75ca75ca75ca7', 1, now64(), now64(), 1, 'scan', 'medium', 'open', '', 'fw1', '=HYPERLINK("http://evil","click")'),
@@ -157,7 +167,7 @@ func TestQueryAndFindings(t *testing.T) {
 	if got := states(); got != "5ca75c=closed f1f1f1=acknowledged aaaaaa=open aaaaaa=open" {
 		t.Errorf("states: %s", got)
 	}
-	must("query", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, summary)
+	must("query", "--write", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, summary)
 		VALUES ('f1f1f1f1f1f1f1f1', 3, now64() + INTERVAL 1 SECOND, now64(), 8, 'violation', 'critical', 'open', 'eight')`)
 	if got := states(); !strings.HasPrefix(got, "f1f1f1=open 5ca75c=closed") {
 		t.Errorf("after a new revision: %s", got)

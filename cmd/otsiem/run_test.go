@@ -223,6 +223,20 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
 		}
 	}
+	// An analyst acknowledges while run holds the store: through its
+	// interface as the writer, which may insert and nothing more.
+	if code, _, errs := run(t, "query", "--write", "--config", path, `INSERT INTO finding_revisions FORMAT JSONEachRow {"finding_id": "ac1ac1ac1ac1ac1a", "revision": 1, "last_seen": "2026-11-29 10:00:00", "first_seen": "2026-11-29 10:00:00", "count": 1, "type": "scan", "severity": "high", "status": "open", "summary": "probe"}`); code != 0 {
+		t.Fatalf("insert a finding through run as the writer: exit %d: %s", code, errs)
+	}
+	if code, out, errs := run(t, "findings", "ack", "--config", path, "--by", "ana", "--note", "ticket 7", "ac1ac1"); code != 0 || !strings.Contains(out, "acknowledged ac1ac1ac1ac1") {
+		t.Errorf("ack through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT by, note FROM finding_acks WHERE finding_id = 'ac1ac1ac1ac1ac1a'"); code != 0 || out != "by,note\nana,ticket 7\n" {
+		t.Errorf("the acknowledgement through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, _, errs := run(t, "query", "--write", "--config", path, "TRUNCATE TABLE events"); code != 1 || !strings.Contains(errs, "code: ") {
+		t.Errorf("TRUNCATE as the writer through run: exit %d: %s", code, errs)
+	}
 }
 
 // The issue's probes through every stage: an ASA without "logging

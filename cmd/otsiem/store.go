@@ -144,16 +144,16 @@ func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.
 }
 
 // openReader opens the store for a reading command. When another process
-// (otsiem run) holds the embedded data, it reads through that process's
-// ClickHouse HTTP interface as the reader; a fresh embedded data directory
-// gets the schema, a server's schema is left to `otsiem store` and
-// `otsiem migrate`.
-func openReader(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
+// (otsiem run) holds the embedded data, it goes through that process's
+// ClickHouse HTTP interface as the reader (as the writer when write is
+// set); a fresh embedded data directory gets the schema, a server's schema
+// is left to `otsiem store` and `otsiem migrate`.
+func openReader(ctx context.Context, cfg *config.Config, write bool) (*storage.DB, error) {
 	sc, err := cfg.StorageConfig()
 	if err != nil {
 		return nil, err
 	}
-	sc.Embedded.ReadThrough = true
+	sc.Embedded.ReadThrough, sc.Embedded.WriteThrough = true, write
 	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
 }
 
