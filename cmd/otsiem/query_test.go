@@ -129,6 +129,16 @@ func TestQueryAndFindings(t *testing.T) {
 	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--since", "41d"); !strings.Contains(out, "old outage") {
 		t.Errorf("--since 41d:\n%s", out)
 	}
+	// A span in --since counts back from --until.
+	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--until", "39d", "--since", "2d"); !strings.Contains(out, "old outage") {
+		t.Errorf("--until 39d --since 2d:\n%s", out)
+	}
+	if _, errs = must("findings", "--config", cfg, "--type", "diode_down", "--until", "38d"); !strings.Contains(errs, "— use --since 3d") {
+		t.Errorf("--until 38d: %s", errs)
+	}
+	if code, _, errs := run(t, "findings", "--config", cfg, "--since", "2026-11-28", "--until", "2026-11-27"); code != 2 || !strings.Contains(errs, "is not before --until") {
+		t.Errorf("inverted window: exit %d: %s", code, errs)
+	}
 	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--format", "csv"); !strings.HasPrefix(out, "finding_id,last_seen,severity,state,") || strings.Count(out, "\n") != 1 {
 		t.Errorf("empty csv: %q", out)
 	}
