@@ -53,11 +53,7 @@ func runQuery(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "otsiem query: the SQL is one argument: quote it (got %d arguments: %s …)\n", len(sql), strings.Join(sql[:2], " "))
 		return 2
 	}
-	open := withStore
-	if *write {
-		open = withWriter
-	}
-	return open(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+	return withStoreAs(*cfgPath, stderr, *write, func(ctx context.Context, db *storage.DB) error {
 		conn := db.Conn
 		if !*write {
 			var err error
@@ -92,23 +88,18 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // While `otsiem run` holds the embedded store, f reads it through run's
 // HTTP interface as the reader.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	return withStoreAs(path, false, stderr, f)
+	return withStoreAs(path, stderr, false, f)
 }
 
-// withWriter is withStore for the commands that record what a person did
-// (findings ack and close, query --write): while `otsiem run` holds the
-// embedded store, they go through its HTTP interface as the writer, which
-// may INSERT into a table and nothing more.
-func withWriter(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	return withStoreAs(path, true, stderr, f)
-}
-
-func withStoreAs(path string, write bool, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+// withStoreAs is withStore for a command that inserts rows when write is
+// set: while `otsiem run` holds the embedded data, it goes through run's
+// ClickHouse HTTP interface as the writer instead of the reader.
+func withStoreAs(path string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	cfg, ok := loadConfig(path, stderr)
 	if !ok {
 		return 1
 	}
-	return withConfigAs(cfg, path, write, stderr, f)
+	return withConfigAs(cfg, path, stderr, write, f)
 }
 
 // loadConfig reads the configuration file, or gives the defaults when path
@@ -128,10 +119,10 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 // withConfig opens the configuration's store (cfgPath names where it came
 // from in errors) and runs f on it.
 func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	return withConfigAs(cfg, cfgPath, false, stderr, f)
+	return withConfigAs(cfg, cfgPath, stderr, false, f)
 }
 
-func withConfigAs(cfg *config.Config, cfgPath string, write bool, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
 	if embedded {
 		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
@@ -141,7 +132,7 @@ func withConfigAs(cfg *config.Config, cfgPath string, write bool, stderr io.Writ
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openReader(ctx, cfg, write)
+	db, err := openCommand(ctx, cfg, write)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1

@@ -224,6 +224,13 @@ func (f *fields) decode(h *syslog.Header, ev *event.Event) error {
 			}
 		}
 	}
+	if ev.Kind == event.KindDPI && ev.Function == "" && !ev.FunctionCode.OK {
+		// A signature of the protocol alone ("OPC.UA", "Modbus") names
+		// the session's application, not one operation of it: judged as
+		// a connection record, not as a transaction naming nothing
+		// (rules.Flow).
+		ev.Kind = event.KindFlow
+	}
 	if app != "" {
 		ev.SetAttr("app", app)
 	}
