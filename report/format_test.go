@@ -29,3 +29,25 @@ func TestPeriodLength(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSilenceNoDate: a log source that never paused for a minute has
+// no longest silence to date.
+func TestNoSilenceNoDate(t *testing.T) {
+	from := time.Date(2026, 11, 29, 13, 55, 0, 0, time.UTC)
+	r := &Report{Period: Period{From: from, To: from.Add(3 * time.Minute), Days: 1}}
+	r.Evidence.LogSources = []LogSource{
+		{Device: "isa3000-c1", Declared: true, Role: "firewall", Events: 900, LongestSilence: 20, SilenceFrom: from.Add(time.Minute)},
+		{Device: "ids-z2", Declared: true, Role: "sensor", Events: 10, LongestSilence: 150, SilenceFrom: from.Add(10 * time.Second)},
+	}
+	var rows [][]string
+	for _, s := range layout(r).Sections {
+		for _, b := range s.Blocks {
+			if b.Table != nil && len(b.Table.Head) > 5 && b.Table.Head[4] == "Longest silence" {
+				rows = b.Table.Rows
+			}
+		}
+	}
+	if len(rows) != 2 || rows[0][4] != "under 1m" || rows[0][5] != "-" || rows[1][4] != "2m" || rows[1][5] != "2026-11-29 13:55" {
+		t.Errorf("log-source rows: %q", rows)
+	}
+}
