@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview plugin plugin-test
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -34,6 +34,7 @@ vet:
 
 test: fmt-check vet chdb report-tools relay-tools
 	$(GO) test -race -count=1 ./...
+	$(MAKE) plugin-test
 
 # The report tests read PDFs back with poppler's pdftotext and open the HTML
 # report in headless Chromium: Debian's poppler-utils and chromium, installed
