@@ -81,7 +81,8 @@ $(UPLOT_JS):
 
 # The Grafana backend plugin (dashboards/plugin, its own Go module): the
 # directory Grafana loads, dashboards/plugin/dist — plugin.json, module.js,
-# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0).
+# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0,
+# and nochdb: without the embedded engine's purego, which needs ld.so).
 PLUGIN_DIR  := dashboards/plugin
 PLUGIN_DIST := $(PLUGIN_DIR)/dist
 PLUGIN_EXE  := $(PLUGIN_DIST)/gpx_otsiem_linux_amd64
@@ -89,7 +90,7 @@ plugin:
 	rm -rf $(PLUGIN_DIST)
 	mkdir -p $(PLUGIN_DIST)
 	cp -R $(PLUGIN_DIR)/static/. $(PLUGIN_DIR)/README.md $(PLUGIN_DIST)/
-	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/gpx_otsiem_linux_amd64 .
+	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -tags nochdb -o dist/gpx_otsiem_linux_amd64 .
 
 # The plugin module's vet and tests, on the executable make plugin built.
 plugin-test: chdb plugin
