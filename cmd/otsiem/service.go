@@ -185,6 +185,7 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc.Logger = s.log
 	b, err := bus.Open(ctx, bc)
 	if err != nil {
 		return nil, err

@@ -384,3 +384,35 @@ func TestFullDiskThenRoom(t *testing.T) {
 		t.Errorf("%d messages, want both", got)
 	}
 }
+
+// An asynchronous publish whose acknowledgement never comes (JetStream
+// restarted while it was in flight) fails after PublishAckTimeout, so
+// that the stage retries it, instead of waiting for ever: a correlator
+// stalled that way after the full disk of the issue had room again.
+func TestAsyncPublishWithoutAckFails(t *testing.T) {
+	saved := PublishAckTimeout
+	t.Cleanup(func() { PublishAckTimeout = saved })
+	PublishAckTimeout = 300 * time.Millisecond
+	b := openTest(t)
+	// A subscriber that takes the message and never answers: the ack of
+	// a message JetStream lost.
+	sub, err := b.NC.SubscribeSync("lost.ack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	f, err := b.JS.PublishMsgAsync(&nats.Msg{Subject: "lost.ack", Data: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.Ok():
+		t.Fatal("acknowledged")
+	case err := <-f.Err():
+		if RefusalReason(err) != RefusedUnavailable {
+			t.Errorf("%v: reason %s, want %s", err, RefusalReason(err), RefusedUnavailable)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no acknowledgement and no error after 30s")
+	}
+}
