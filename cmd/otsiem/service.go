@@ -91,7 +91,7 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 		return nil, 1
 	}
 	s.model = m
-	if limit := int64(cfg.MemoryLimit); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+	if limit := cfg.GoMemoryLimit(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}
 	s.site = cfg.Site
