@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools dashboards dashboards-preview
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -32,7 +32,7 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet chdb report-tools
+test: fmt-check vet chdb report-tools relay-tools
 	$(GO) test -race -count=1 ./...
 
 # The report tests read PDFs back with poppler's pdftotext and open the HTML
@@ -43,6 +43,14 @@ report-tools:
 	@command -v pdftotext >/dev/null && command -v chromium >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils chromium >/dev/null; } || \
 	  echo "report-tools: could not install poppler-utils and chromium; the report tests that need them will skip"
+
+# The decoders' relay test sends every golden line through a real rsyslog
+# and decodes what it forwards: Debian's rsyslog, installed when missing (as
+# root, as on CI); without it that test skips, or fails under CI=true.
+relay-tools:
+	@command -v rsyslogd >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null; } || \
+	  echo "relay-tools: could not install rsyslog; the relay test will skip"
 
 # Every Go benchmark, then the whole pipeline under load for 60 s: events
 # stored per second sustained, loss, send-to-stored-finding latency, peak RSS.
@@ -70,6 +78,24 @@ $(UPLOT_JS):
 	npm install --prefix $(UPLOT_DIR) --no-save --no-audit --no-fund $(UPLOT_PKG)
 	test -f $@
 
+# The Grafana backend plugin (dashboards/plugin, its own Go module): the
+# directory Grafana loads, dashboards/plugin/dist — plugin.json, module.js,
+# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0).
+PLUGIN_DIR  := dashboards/plugin
+PLUGIN_DIST := $(PLUGIN_DIR)/dist
+PLUGIN_EXE  := $(PLUGIN_DIST)/gpx_otsiem_linux_amd64
+plugin:
+	rm -rf $(PLUGIN_DIST)
+	mkdir -p $(PLUGIN_DIST)
+	cp -R $(PLUGIN_DIR)/static/. $(PLUGIN_DIR)/README.md $(PLUGIN_DIST)/
+	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/gpx_otsiem_linux_amd64 .
+
+# The plugin module's vet and tests, on the executable make plugin built.
+plugin-test: chdb plugin
+	cd $(PLUGIN_DIR) && $(GO) vet ./...
+	cd $(PLUGIN_DIR) && CHDB_LIB_PATH=$(abspath $(CHDB_LIB)) OTSIEM_PLUGIN_EXECUTABLE=$(abspath $(PLUGIN_EXE)) \
+		$(GO) test -race -count=1 ./...
+
 chdb: $(CHDB_LIB)
 
 $(CHDB_LIB):
@@ -78,4 +104,4 @@ $(CHDB_LIB):
 	test -f $@
 
 clean:
-	rm -rf bin
+	rm -rf bin $(PLUGIN_DIST)

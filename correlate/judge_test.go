@@ -2,10 +2,13 @@ package correlate
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/syslog"
 	"github.com/otsiem/otsiem/rules"
 )
 
@@ -215,6 +218,41 @@ func TestConnectionsOrientTeardowns(t *testing.T) {
 		v, _ := ev.Attr(event.AttrInitiator)
 		if (ev.SrcIP == a) != tt.oriented || (v == event.InitiatorOpening) != tt.oriented {
 			t.Errorf("teardown %s from %s: src %s initiator %s, oriented want %v", tt.id, tt.device, ev.SrcIP, v, tt.oriented)
+		}
+	}
+}
+
+// FortiGate application control names either one operation of a protocol
+// (a function signature) or only the protocol (its session's application).
+// Under a read-only rule the protocol alone is a connection record, judged
+// on its service; a function name otsiem cannot map fails closed.
+func TestAppControlProtocolOrFunction(t *testing.T) {
+	m := caseModel(t, "m-fn")
+	p := &decode.Parser{Header: syslog.NewParser(syslog.Config{Location: time.UTC}), Site: m.Site}
+	for _, tt := range []struct {
+		app, src, dst string
+		port          int
+		kind          event.Kind
+		verdict       Verdict
+		reason        rules.Reason
+	}{
+		// PLC-03 to OPC-01 under OPC UA "Z2 -> Z3 (read only)".
+		{"OPC.UA", "10.20.1.12", "10.30.1.51", 4840, event.KindFlow, Allowed, ""},
+		{"OPC.UA_Read.Request", "10.20.1.12", "10.30.1.51", 4840, event.KindDPI, Allowed, ""},
+		{"OPC.UA_Write.Request", "10.20.1.12", "10.30.1.51", 4840, event.KindDPI, PolicyDrift, rules.FunctionNotPermitted},
+		// HIST-01 to PLC-01 under Modbus/TCP "Z3 -> Z2 (read only, FC 3/4 only)".
+		{"Modbus", "10.30.1.50", "10.20.1.10", 502, event.KindFlow, Allowed, ""},
+		{"Modbus_Read.Holding.Registers", "10.30.1.50", "10.20.1.10", 502, event.KindDPI, Allowed, ""},
+		{"Modbus_Keep.Alive.Custom", "10.30.1.50", "10.20.1.10", 502, event.KindDPI, PolicyDrift, rules.FunctionUnverified},
+	} {
+		line := `<189>date=2026-10-02 time=08:00:22 devname="fgt-c1" logid="1059028704" type="utm" subtype="app-ctrl" eventtype="signature" level="information" vd="root" appid=50100 srcip=` +
+			tt.src + ` srcport=51122 srcintf="a" dstip=` + tt.dst + ` dstport=` + strconv.Itoa(tt.port) +
+			` dstintf="b" proto=6 policyid=12 sessionid=703 applist="OT" action="pass" appcat="Industrial" app="` + tt.app + `"`
+		var ev event.Event
+		p.Parse([]byte(line), netip.Addr{}, time.Date(2026, 10, 2, 12, 0, 0, 0, time.UTC), &ev)
+		j := Judge(m, &ev)
+		if ev.Kind != tt.kind || j.Verdict != tt.verdict || j.Reason != tt.reason {
+			t.Errorf("%s: %s %s %s, want %s %s %s", tt.app, ev.Kind, j.Verdict, j.Reason, tt.kind, tt.verdict, tt.reason)
 		}
 	}
 }

@@ -12,7 +12,10 @@ import "net/netip"
 //     catalogue ignoring case and punctuation; a name the catalogue cannot
 //     map is an unknown function.
 //   - else Transaction: the record is one application-layer operation (a
-//     DPI transaction) that names no function: an unknown function.
+//     DPI transaction) that names no function: an unknown function. A
+//     DPI engine's identification of a session's protocol alone
+//     (FortiGate application control's "OPC.UA", a PAN-OS App-ID base) is
+//     no operation: decoders give it kind flow, not dpi.
 //   - else the record names no function at all (a connection or flow
 //     record): there is no function to judge, and the flow is judged on
 //     transport, port and application.

@@ -66,6 +66,13 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // command never creates one (it brings an existing one's schema up to
 // date); a server's schema is left to `otsiem store` and `otsiem migrate`.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withStoreAs(path, stderr, false, f)
+}
+
+// withStoreAs is withStore for a command that inserts rows when write is
+// set: while `otsiem run` holds the embedded data, it goes through run's
+// ClickHouse HTTP interface as the writer instead of the reader.
+func withStoreAs(path string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	cfg := config.Default()
 	if path != "" {
 		var err error
@@ -74,12 +81,16 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 			return 1
 		}
 	}
-	return withConfig(cfg, path, stderr, f)
+	return withConfigAs(cfg, path, stderr, write, f)
 }
 
 // withConfig opens the configuration's store (cfgPath names where it came
 // from in errors) and runs f on it.
 func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withConfigAs(cfg, cfgPath, stderr, false, f)
+}
+
+func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
 	if embedded {
 		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
@@ -89,7 +100,7 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openReader(ctx, cfg)
+	db, err := openCommand(ctx, cfg, write)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1

@@ -155,8 +155,9 @@ func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Con
 	ctx, cancel := signalContext()
 	defer cancel()
 	// A fresh embedded data directory gets the schema; a server's is left
-	// to otsiem store and otsiem migrate.
-	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
+	// to otsiem store and otsiem migrate; while otsiem run holds the
+	// embedded data, the store is read through run's interface.
+	db, err := openCommand(ctx, cfg, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 		return 2

@@ -215,7 +215,7 @@ func (p *Parser) plausibleTime(ev *event.Event, received time.Time) {
 	}
 	var buf [40]byte
 	ev.SetAttr(event.AttrDeviceTime, string(deviceTime(buf[:0], ev.Time)))
-	ev.Time = received.UTC()
+	ev.Time, ev.TimeSource = received.UTC(), event.TimeReceived
 }
 
 // deviceTime writes t in RFC 3339, or as seconds since the epoch when its

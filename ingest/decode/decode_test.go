@@ -240,6 +240,9 @@ func TestImplausibleTime(t *testing.T) {
 		if got := ev.Time.Format(time.RFC3339); got != tc.time || dt != tc.device {
 			t.Errorf("%q: time %s device_time %q, want %s %q", tc.line, got, dt, tc.time, tc.device)
 		}
+		if replaced := ev.TimeSource == event.TimeReceived; replaced != (tc.device != "") {
+			t.Errorf("%q: time_source %q", tc.line, ev.TimeSource)
+		}
 		var back event.Event
 		if err := event.Decode(ev.AppendJSON(nil), &back); err != nil {
 			t.Errorf("%q: %v", tc.line, err)

@@ -199,13 +199,20 @@ func Transport(s string) string {
 // names are returned lowercased.
 func AppProtocol(s string) string {
 	var buf [32]byte
-	key := fold(buf[:0], s)
-	for _, a := range appAliases {
-		if string(key) == a.alias {
-			return a.name
-		}
+	if name, ok := appAlias(fold(buf[:0], s)); ok {
+		return name
 	}
 	return lower(s)
+}
+
+// appAlias returns otsiem's name of a folded protocol name.
+func appAlias(key []byte) (string, bool) {
+	for _, a := range appAliases {
+		if string(key) == a.alias {
+			return a.name, true
+		}
+	}
+	return "", false
 }
 
 var appAliases = [...]struct{ alias, name string }{

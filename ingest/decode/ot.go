@@ -179,45 +179,32 @@ func cutFoldedSuffix(s, suffix string) (string, bool) {
 
 // modbusExceptions names the exception codes of the Modbus Application
 // Protocol Specification V1.1b3, section 7.
-var modbusExceptions = map[string]string{
-	"1": "illegal_function", "2": "illegal_data_address", "3": "illegal_data_value",
-	"4": "server_device_failure", "5": "acknowledge", "6": "server_device_busy",
-	"8": "memory_parity_error", "10": "gateway_path_unavailable", "11": "gateway_target_device_failed_to_respond",
+var modbusExceptions = map[int32]string{
+	1: "illegal_function", 2: "illegal_data_address", 3: "illegal_data_value",
+	4: "server_device_failure", 5: "acknowledge", 6: "server_device_busy",
+	8: "memory_parity_error", 10: "gateway_path_unavailable", 11: "gateway_target_device_failed_to_respond",
 }
 
 // ModbusException returns the name of a Modbus exception code given as a
 // number ("2", "0x02"), or the device's name for it lowercased.
 func ModbusException(s string) string {
 	if c := Code(s); c.OK {
-		if n, ok := modbusExceptions[itoa(c.V)]; ok {
+		if n, ok := modbusExceptions[c.V]; ok {
 			return n
 		}
 	}
 	return lower(s)
 }
 
-func itoa(v int32) string {
-	var b [12]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
-
 // CIP classes whose services 0x4B-0x63 (object-specific, CIP Vol. 1 table
-// ) otsiem names: the Connection Manager, the File object and Logix
-// tags (the Symbol and Template objects).
+// ) otsiem names: the Connection Manager, the File object, the PCCC
+// object and Logix tags (the Symbol and Template objects).
 const (
 	CIPClassConnectionManager = 0x06
 	CIPClassFile              = 0x37
 	CIPClassSymbol            = 0x6b
 	CIPClassTemplate          = 0x6c
+	CIPClassPCCC              = 0x67
 )
 
 // cipClassNames are class names as sensors print them.
@@ -225,6 +212,7 @@ var cipClassNames = map[string]int32{
 	"connectionmanager": CIPClassConnectionManager, "file": CIPClassFile,
 	"symbol": CIPClassSymbol, "symbolobject": CIPClassSymbol, "tag": CIPClassSymbol,
 	"template": CIPClassTemplate, "templateobject": CIPClassTemplate,
+	"pccc": CIPClassPCCC, "pcccclass": CIPClassPCCC, "pcccobject": CIPClassPCCC,
 }
 
 // CIPClass returns the class id of a class given as a number ("0x6b",
@@ -241,53 +229,33 @@ func CIPClass(s string) int32 {
 }
 
 // CIPService names a CIP service by the object class it addresses (-1
-// when unknown): 0x4E is Forward_Close on the Connection Manager but
-// Read-Modify-Write on a Logix tag (a write); 0x52 is Unconnected_Send on
-// the Connection Manager but Read Tag Fragmented on a tag; on the File
-// object 0x4B-0x51 are its upload and download services. Without a class
-// the common reading is given: 0x4E Forward_Close, 0x52 Read Tag
-// Fragmented (the model's catalogue reads the codes the same way).
+// when unknown). The common services (below 0x4B) mean the same on every
+// object; the object-specific ones (0x4B-0x63, CIP Vol. 1 table) do
+// not: 0x4E is Forward_Close on the Connection Manager but
+// Read-Modify-Write on a Logix tag (a write), 0x52 Unconnected_Send or Read
+// Tag Fragmented, and on the File object 0x4B-0x51 are its upload and
+// download services. Without the class an object-specific code names
+// nothing ("").
 func CIPService(code, class int32) string {
-	switch class {
-	case CIPClassConnectionManager:
-		switch code {
-		case 0x4e:
-			return "forward_close"
-		case 0x52:
-			return "unconnected_send"
-		case 0x56:
-			return "get_connection_data"
-		case 0x57:
-			return "search_connection_data"
-		case 0x5a:
-			return "get_connection_owner"
-		}
-	case CIPClassSymbol, CIPClassTemplate:
-		switch code {
-		case 0x4e:
-			return "read_modify_write_tag"
-		case 0x52:
-			return "read_tag_fragmented"
-		}
-	case CIPClassFile:
-		switch code {
-		case 0x4b:
-			return "initiate_upload"
-		case 0x4c:
-			return "initiate_download"
-		case 0x4d:
-			return "initiate_partial_read"
-		case 0x4e:
-			return "initiate_partial_write"
-		case 0x4f:
-			return "upload_transfer"
-		case 0x50:
-			return "download_transfer"
-		case 0x51:
-			return "clear_file"
-		}
+	if code < 0x4b || code > 0x63 {
+		return cipCatalog.byCode[code]
 	}
-	return cipCatalog.byCode[code]
+	return cipByObject[class][code]
+}
+
+// cipByObject names the object-specific services of the classes otsiem
+// knows: the Connection Manager (CIP Vol. 1, 3-5.5), the File object (5-42)
+// and the PCCC object, and Logix tags (Rockwell's Logix 5000 Data Access).
+var cipByObject = map[int32]map[int32]string{
+	CIPClassConnectionManager: {0x4e: "forward_close", 0x52: "unconnected_send", 0x54: "forward_open",
+		0x56: "get_connection_data", 0x57: "search_connection_data", 0x5a: "get_connection_owner",
+		0x5b: "large_forward_open"},
+	CIPClassSymbol: {0x4c: "read_tag", 0x4d: "write_tag", 0x4e: "read_modify_write_tag",
+		0x52: "read_tag_fragmented", 0x53: "write_tag_fragmented", 0x55: "get_instance_attribute_list"},
+	CIPClassTemplate: {0x4c: "read_tag", 0x4e: "read_modify_write_tag", 0x52: "read_tag_fragmented"},
+	CIPClassFile: {0x4b: "initiate_upload", 0x4c: "initiate_download", 0x4d: "initiate_partial_read",
+		0x4e: "initiate_partial_write", 0x4f: "upload_transfer", 0x50: "download_transfer", 0x51: "clear_file"},
+	CIPClassPCCC: {0x4b: "execute_pccc"},
 }
 
 // SetOTApp sets ev's app_protocol, and its function when the rest of the
@@ -349,8 +317,7 @@ func otPrefix(name string) (proto, prefix, rest string, ok bool) {
 			end += next
 		}
 		var buf [32]byte
-		key := string(fold(buf[:0], name[:end]))
-		if p, pre, found := otProtocol(key); found {
+		if p, pre, found := otProtocol(fold(buf[:0], name[:end])); found {
 			proto, prefix, rest, ok = p, pre, strings.TrimLeft(name[end:], "._-/ "), true
 		}
 		end++
@@ -362,8 +329,8 @@ func isNameSep(r rune) bool { return r == '.' || r == '-' || r == '_' || r == ' 
 
 // otProtocol maps a folded protocol word to its protocol and the prefix of
 // its functions' names.
-func otProtocol(key string) (proto, prefix string, ok bool) {
-	switch key {
+func otProtocol(key []byte) (proto, prefix string, ok bool) {
+	switch string(key) {
 	case "umas", "unity", "modbusunity":
 		return "modbus", "umas", true
 	case "104apci":
@@ -371,7 +338,7 @@ func otProtocol(key string) (proto, prefix string, ok bool) {
 	case "104asdu":
 		return "iec104", "asdu", true
 	}
-	p := AppProtocol(key)
+	p, _ := appAlias(key)
 	return p, "", isOT(p)
 }
 

@@ -90,16 +90,17 @@ var cipCatalog = newCatalog(map[int32]string{
 	0x0e: "get_attribute_single", 0x10: "set_attribute_single", 0x11: "find_next_object_instance",
 	0x14: "error_response", 0x15: "restore", 0x16: "save", 0x17: "nop", 0x18: "get_member",
 	0x19: "set_member", 0x1a: "insert_member", 0x1b: "remove_member", 0x1c: "group_sync",
-	0x1d: "get_connection_point_member_list", 0x4b: "execute_pccc", 0x4c: "read_tag", 0x4d: "write_tag",
-	0x4e: "forward_close", 0x52: "read_tag_fragmented", 0x53: "write_tag_fragmented", 0x54: "forward_open",
-	0x55: "get_instance_attribute_list", 0x5b: "large_forward_open",
+	0x1d: "get_connection_point_member_list",
 }, map[string]int32{
-	// Object-specific services whose code means something else on another
-	// class (see CIPService).
-	"read_modify_write_tag": 0x4e, "unconnected_send": 0x52, "get_connection_data": 0x56,
-	"search_connection_data": 0x57, "get_connection_owner": 0x5a, "initiate_upload": 0x4b,
-	"initiate_download": 0x4c, "initiate_partial_read": 0x4d, "initiate_partial_write": 0x4e,
-	"upload_transfer": 0x4f, "download_transfer": 0x50, "clear_file": 0x51,
+	// Object-specific services (0x4B-0x63): a code names one only with the
+	// class it addresses (see CIPService), a name always.
+	"execute_pccc": 0x4b, "read_tag": 0x4c, "write_tag": 0x4d, "forward_close": 0x4e,
+	"read_modify_write_tag": 0x4e, "read_tag_fragmented": 0x52, "unconnected_send": 0x52,
+	"write_tag_fragmented": 0x53, "forward_open": 0x54, "get_instance_attribute_list": 0x55,
+	"get_connection_data": 0x56, "search_connection_data": 0x57, "get_connection_owner": 0x5a,
+	"large_forward_open": 0x5b, "initiate_upload": 0x4b, "initiate_download": 0x4c,
+	"initiate_partial_read": 0x4d, "initiate_partial_write": 0x4e, "upload_transfer": 0x4f,
+	"download_transfer": 0x50, "clear_file": 0x51,
 }, map[string]string{
 	// Suricata's and ICSNPP's names, Check Point's and others'.
 	"get_attributes_single": "get_attribute_single", "set_attributes_single": "set_attribute_single",
@@ -141,7 +142,7 @@ var s7Catalog = newCatalog(map[int32]string{
 	"explore": 0x04bb, "create_object": 0x04ca, "delete_object": 0x04d4, "set_variable": 0x04f2,
 	"get_variable": 0x04fc, "get_link": 0x0524, "set_multi_variables": 0x0542,
 	"get_multi_variables": 0x054c, "begin_sequence": 0x0556, "end_sequence": 0x0560, "invoke": 0x056b,
-	"get_var_sub_streamed": 0x0586,
+	"get_var_sub_streamed": 0x0586, "notification": -1,
 }, map[string]string{
 	"read_variable": "read_var", "write_variable": "write_var", "plc_control": "pi_service",
 	"pi": "pi_service", "setup_comm": "setup_communication", "set_clock_2": "set_clock",

@@ -81,6 +81,14 @@ func (p *Parser) parse3164(h *Header, s string, received time.Time) {
 // the device's own timestamp (with its zone name) and hostname behind the
 // relay's. The device's time, and its hostname when it has one, win.
 func (p *Parser) inner(h *Header, received time.Time) {
+	if h.Body == "" || h.Body[0] == '%' || h.Body[0] == '{' {
+		return // a Cisco message, a JSON object: no header before it
+	}
+	if tok, after, ok := token(h.Body); ok && tok != "" && ciscoAfter(after) && isToken(tok) {
+		// The device's own id before its Cisco message ("fw#1 : %ASA-…").
+		h.Hostname, h.Body = tok, strings.TrimPrefix(trimSpace(after), ": ")
+		return
+	}
 	if !startsLikeTimestamp(h.Body) {
 		return
 	}
@@ -144,8 +152,11 @@ func trimSpace(s string) string {
 // and Kiwi print them, any case, optionally followed by ':') at the start
 // of s; when the line had no PRI it supplies one.
 func (p *Parser) facilitySeverity(h *Header, s string) string {
-	dot := strings.IndexByte(s, '.')
-	if dot < 2 || dot > 8 {
+	if len(s) < 5 || s[0]|0x20 < 'a' || s[0]|0x20 > 'z' {
+		return s // not a name ("%ASA-…", a date, an address)
+	}
+	dot := strings.IndexByte(s[:min(len(s), 9)], '.')
+	if dot < 2 {
 		return s
 	}
 	end := dot + 1
@@ -237,8 +248,14 @@ func isCiscoBody(s string) bool {
 // token returns s up to the first space or end, the remainder starting
 // at that space, and whether a token ending in a space or ": " was found.
 func token(s string) (tok, rest string, ok bool) {
-	i := strings.IndexAny(s, " \t")
-	if i <= 0 {
+	i := strings.IndexByte(s, ' ')
+	if i < 0 {
+		i = len(s)
+	}
+	if j := strings.IndexByte(s[:i], '\t'); j >= 0 {
+		i = j
+	}
+	if i == 0 || i == len(s) {
 		return "", s, false
 	}
 	tok, rest = s[:i], s[i:]
@@ -292,7 +309,10 @@ func parseTag(s string) (tag, pid, body string, ok bool) {
 		}
 	} else if rest[0] == ':' && (len(rest) == 1 || rest[1] == ' ') {
 		rest = rest[1:]
-	} else {
+	} else if rest[0] != ' ' || !strings.HasPrefix(rest, " {") && !isCiscoBody(rest[1:]) {
+		// A tag without its colon is taken only before what cannot be a
+		// tag's message otherwise: JSON (a relay writing "zeek {…}") or a
+		// Cisco message.
 		return "", "", s, false
 	}
 	return tag, pid, strings.TrimPrefix(rest, " "), true

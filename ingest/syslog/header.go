@@ -117,6 +117,7 @@ func (p *Parser) Parse(line string, received time.Time) Header {
 		s = s[n:]
 		h.Format = FormatRFC3164
 		if isVersion(s) && p.parse5424(&h, line) {
+			rejoinTag(&h)
 			p.inner(&h, received)
 			return h
 		}
@@ -197,8 +198,30 @@ func (p *Parser) parse5424(h *Header, line string) bool {
 	if sm.StructuredData != nil {
 		h.StructuredData = *sm.StructuredData
 	}
-	h.Body = strings.TrimPrefix(trimEnd(deref(sm.Message)), bom)
+	h.Body = strings.TrimLeft(strings.TrimPrefix(trimEnd(deref(sm.Message)), bom), " ")
 	return true
+}
+
+// rejoinTag undoes what a relay does to a line it read as RFC 3164 and
+// re-sent as RFC 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format): it takes
+// the message's first word for the APP-NAME ("<164>1 … host %ASA-4-106023
+// - - - Deny tcp …", "… host Mar - - - 03 2026 10:15:28 EST: %ASA-…", "…
+// host date=2026-03-03 - - - time=…"). With no PROCID, MSGID or structured
+// data and an APP-NAME that is a Cisco tag, a month (a device's own
+// timestamp follows) or a key=value pair, the word goes back to the body;
+// before ": %ASA-…" it was the device's id.
+func rejoinTag(h *Header) {
+	a := h.AppName
+	if a == "" || h.ProcID != "" || h.MsgID != "" || len(h.StructuredData) > 0 {
+		return
+	}
+	switch {
+	case isCiscoBody(a) || strings.IndexByte(a, '=') > 0 || monthOf(a) != 0 && startsLikeTimestamp(a+" "+h.Body):
+		h.Body, h.AppName = a+" "+h.Body, ""
+	case strings.HasPrefix(h.Body, ": ") && isCiscoBody(h.Body[2:]):
+		// "… relay fw#1 - - - : %ASA-…": the word was the device's id.
+		h.Hostname, h.AppName, h.Body = a, "", h.Body[2:]
+	}
 }
 
 func deref(s *string) string {

@@ -98,6 +98,24 @@ func TestParse(t *testing.T) {
 			want{FormatRFC3164, 166, "2026-03-03T10:15:22Z", "", "", "", "%ASA-6-302013: Built"}},
 		{`<166>Mar 03 2026 10:15:22 NZDT: %ASA-6-302013: Built`,
 			want{FormatRFC3164, 166, "2026-03-02T21:15:22Z", "", "", "", "%ASA-6-302013: Built"}},
+		// What rsyslog writes when it relays lines it read as RFC 3164: a
+		// tag without its colon before JSON, the device's id after its own
+		// hostname, and in RFC 5424 the message's first word as APP-NAME.
+		{`<134>2026-10-02T08:00:06Z ids-z3 zeek {"_path":"conn"}`,
+			want{FormatRFC3164, 134, "2026-10-02T08:00:06Z", "ids-z3", "zeek", "", `{"_path":"conn"}`}},
+		{`<164>Mar  3 10:15:33 localhost ISA3000#C1/pri/act : %ASA-4-106023: Deny tcp`,
+			want{FormatRFC3164, 164, "2026-03-03T10:15:33Z", "ISA3000#C1/pri/act", "", "", "%ASA-4-106023: Deny tcp"}},
+		{`<164>1 2026-03-03T10:15:23+00:00 localhost %ASA-4-106023 - - -  Deny tcp src`,
+			want{FormatRFC5424, 164, "2026-03-03T10:15:23Z", "localhost", "", "", "%ASA-4-106023 Deny tcp src"}},
+		{`<134>1 2026-03-03T10:15:30+00:00 syslog-relay Mar - - -  03 2026 10:15:28 EST: %ASA-4-106023: Deny`,
+			want{FormatRFC5424, 134, "2026-03-03T15:15:28Z", "syslog-relay", "", "", "%ASA-4-106023: Deny"}},
+		{`<189>1 2026-11-29T10:26:28.735415+00:00 localhost date=2026-03-03 - - -  time=11:15:22 devname="fgr-c2"`,
+			want{FormatRFC5424, 189, "2026-11-29T10:26:28.735415Z", "localhost", "", "", `date=2026-03-03 time=11:15:22 devname="fgr-c2"`}},
+		{`<164>1 2026-03-03T10:15:33+00:00 localhost ISA3000#C1 - - -  : %ASA-4-106023: Deny`,
+			want{FormatRFC5424, 164, "2026-03-03T10:15:33Z", "ISA3000#C1", "", "", "%ASA-4-106023: Deny"}},
+		// An APP-NAME that is one stays.
+		{`<14>1 2026-03-03T10:15:33Z pa-c1 panos - - - 1,2026/03/03 10:15:33,x,TRAFFIC`,
+			want{FormatRFC5424, 14, "2026-03-03T10:15:33Z", "pa-c1", "panos", "", "1,2026/03/03 10:15:33,x,TRAFFIC"}},
 		// PAN-OS's "-" for a nil TAG.
 		{`<14>Mar  3 21:15:22 pa-c3 - 1,2026/03/03 21:15:22,013201000001,TRAFFIC,end`,
 			want{FormatRFC3164, 14, "2026-03-03T21:15:22Z", "pa-c3", "", "", `1,2026/03/03 21:15:22,013201000001,TRAFFIC,end`}},

@@ -432,12 +432,19 @@ func built(text string, ev *event.Event) bool {
 	return true
 }
 
-// connEndpoint reads "IF:A/p (mA/mp)[(user)][ (user)]" of 302013-302016:
+// connEndpoint reads "IF:A/p (mA/mp)[(user[, sgt])][ (user)]" of 302013-302016:
 // the real endpoint, the mapped pair in parentheses (what the other side
 // of a NAT sees; Cisco's "mapped address") and the user.
 func connEndpoint(s string) (endpoint, bool) {
 	s = strings.TrimSpace(s)
 	main := word(s)
+	// An annotation with a space, "(LOCAL\user, 23:Operators)", ends at its
+	// parenthesis, not at the space.
+	if strings.Count(main, "(") > strings.Count(main, ")") {
+		if j := strings.IndexByte(s[len(main):], ')'); j >= 0 {
+			main = s[:len(main)+j+1]
+		}
+	}
 	rest := s[len(main):]
 	e, ok := parseEndpoint(main)
 	// "(mapped/port)" then "(user)", right after each other or as words.
@@ -448,8 +455,8 @@ func connEndpoint(s string) (endpoint, bool) {
 		}
 		if a, p, isAddr := addrPort(part); isAddr && !e.mapped.IsValid() {
 			e.mapped, e.mappedPort = a, p
-		} else if strings.Contains(part, `\`) || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ") && !isNamePort(part)) {
-			e.user = part
+		} else if strings.Contains(part, `\`) || strings.Contains(part, ",") || (!decode.Addr(strings.SplitN(part, "/", 2)[0]).IsValid() && !strings.Contains(part, " ") && !isNamePort(part)) {
+			e.annotate(part) // "(user)", "(LOCAL\user, 23:Operators)", "(FQDN)"
 		}
 		if strings.Contains(part, " ") { // "duration ..." etc. ends the endpoint
 			break

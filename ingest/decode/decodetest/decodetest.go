@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,4 +238,27 @@ func Bench(b *testing.B, d decode.Decoder, path string) {
 		n++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+}
+
+// FunctionCase is a vendor's name of an industrial function and what otsiem
+// makes of it: {name, app protocol, otsiem's function name, code on the
+// wire ("" for none)}.
+type FunctionCase [4]string
+
+// Functions decodes, with d alone, the line line(name) for each case and
+// checks the event's app_protocol, function and function_code.
+func Functions(t *testing.T, d decode.Decoder, line func(name string) string, cases []FunctionCase) {
+	t.Helper()
+	p := &decode.Parser{Decoder: d, Site: Site}
+	var ev event.Event
+	for _, c := range cases {
+		p.Parse([]byte(line(c[0])), netip.Addr{}, Received, &ev)
+		code := ""
+		if ev.FunctionCode.OK {
+			code = strconv.Itoa(int(ev.FunctionCode.V))
+		}
+		if ev.AppProtocol != c[1] || ev.Function != c[2] || code != c[3] {
+			t.Errorf("%q: %s %q (%s), want %s %q (%s) %s", c[0], ev.AppProtocol, ev.Function, code, c[1], c[2], c[3], ev.ParseError)
+		}
+	}
 }

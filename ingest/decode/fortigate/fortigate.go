@@ -2,7 +2,8 @@
 // (FortiOS 5.x to 7.x, and as FortiAnalyzer forwards them): type=traffic
 // (forward, local, multicast), type=utm (ips, app-ctrl, anomaly, virus,
 // webfilter, ...) and type=event, in the default format (space-separated),
-// the CSV format (set format csv: comma-separated key=value pairs) and
+// the CSV format (set format csv: comma-separated key=value pairs), the
+// JSON format (set format json: one object of the same fields), bare or
 // behind an RFC 3164 or RFC 5424 header.
 //
 // The event time is eventtime (seconds, milliseconds, microseconds or
@@ -35,9 +36,13 @@ type Decoder struct{}
 func (Decoder) Name() string { return "fortigate" }
 
 // Detect claims key=value bodies with a logid and a type and a FortiOS
-// field first or a devname.
+// field first or a devname, and JSON objects (set format json) with a
+// logid, a type and a devname.
 func (Decoder) Detect(h *syslog.Header) bool {
 	b := h.Body
+	if strings.HasPrefix(b, "{") {
+		return strings.Contains(b, `"logid"`) && strings.Contains(b, `"type"`) && strings.Contains(b, `"devname"`)
+	}
 	return (strings.HasPrefix(b, "date=") || strings.HasPrefix(b, "logver=") || strings.HasPrefix(b, "eventtime=") ||
 		strings.HasPrefix(b, "timestamp=") || strings.Contains(b, "devname=")) &&
 		strings.Contains(b, "logid=") && strings.Contains(b, "type=")
@@ -55,89 +60,120 @@ var levels = map[string]uint8{"emergency": 0, "alert": 1, "critical": 2, "error"
 // Decode decodes one FortiGate log line.
 func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	ev.Vendor, ev.Product = "fortinet", "fortigate"
-	var typ, subtype, date, clock, tz, eventtime, stamp, policyname, policyid, action, app, service, attack, status string
-	var sb, rb, sp, rp event.Opt[uint64]
-	for k, v := range decode.KV(h.Body) {
-		switch k {
-		case "date":
-			date = v
-		case "time":
-			clock = v
-		case "tz":
-			tz = v
-		case "eventtime":
-			eventtime = v
-		case "timestamp":
-			stamp = v
-			ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
-		case "logid":
-			ev.MessageID = v
-		case "type":
-			typ = v
-		case "subtype":
-			subtype = v
-		case "level":
-			if s, ok := levels[v]; ok && !ev.Severity.OK {
-				ev.Severity = event.Some(s)
-			}
-		case "devname":
-			ev.Device = v
-		case "srcip":
-			ev.SrcIP = decode.Addr(v)
-		case "dstip":
-			ev.DstIP = decode.Addr(v)
-		case "srcport":
-			ev.SrcPort = decode.Port(v)
-		case "dstport":
-			ev.DstPort = decode.Port(v)
-		case "srcintf":
-			ev.SrcInterface = v
-		case "dstintf":
-			ev.DstInterface = v
-		case "proto":
-			ev.Transport = decode.Transport(v)
-		case "policyname":
-			policyname = v
-		case "policyid":
-			policyid = v
-		case "action":
-			action = v
-		case "app":
-			app = v
-		case "service":
-			service = v
-		case "attack":
-			attack = v
-		case "attackid":
-			ev.SignatureID = v
-		case "status":
-			status = v
-		case "user", "srcuser":
-			ev.SrcUser = v
-		case "sentbyte":
-			sb = decode.Uint(v)
-		case "rcvdbyte":
-			rb = decode.Uint(v)
-		case "sentpkt":
-			sp = decode.Uint(v)
-		case "rcvdpkt":
-			rp = decode.Uint(v)
-		default:
-			ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
+	var f fields
+	if strings.HasPrefix(h.Body, "{") {
+		if err := f.readJSON(h.Body, ev); err != nil {
+			return err
+		}
+	} else {
+		for k, v := range decode.KV(h.Body) {
+			f.set(k, v, ev)
 		}
 	}
+	return f.decode(h, ev)
+}
+
+// fields holds what the event is made of only once every field is read:
+// the time from several fields, the kind from type and subtype.
+type fields struct {
+	typ, subtype, date, clock, tz, eventtime, stamp, policyname, policyid, action, app, service, attack, status string
+	sb, rb, sp, rp                                                                                              event.Opt[uint64]
+}
+
+// readJSON reads the members of a log in the JSON format, values as text.
+func (f *fields) readJSON(body string, ev *event.Event) error {
+	return decode.EachMember(body, func(k string, v decode.JSONValue) error {
+		f.set(k, v.Str(), ev)
+		return nil
+	})
+}
+
+// set reads one field into f or ev.
+func (f *fields) set(k, v string, ev *event.Event) {
+	switch k {
+	case "date":
+		f.date = v
+	case "time":
+		f.clock = v
+	case "tz":
+		f.tz = v
+	case "eventtime":
+		f.eventtime = v
+	case "timestamp":
+		f.stamp = v
+		ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
+	case "logid":
+		ev.MessageID = v
+	case "type":
+		f.typ = v
+	case "subtype":
+		f.subtype = v
+	case "level":
+		if s, ok := levels[v]; ok && !ev.Severity.OK {
+			ev.Severity = event.Some(s)
+		}
+	case "devname":
+		ev.Device = v
+	case "srcip":
+		ev.SrcIP = decode.Addr(v)
+	case "dstip":
+		ev.DstIP = decode.Addr(v)
+	case "srcport":
+		ev.SrcPort = decode.Port(v)
+	case "dstport":
+		ev.DstPort = decode.Port(v)
+	case "srcintf":
+		ev.SrcInterface = v
+	case "dstintf":
+		ev.DstInterface = v
+	case "proto":
+		ev.Transport = decode.Transport(v)
+	case "policyname":
+		f.policyname = v
+	case "policyid":
+		f.policyid = v
+	case "action":
+		f.action = v
+	case "app":
+		f.app = v
+	case "service":
+		f.service = v
+	case "attack":
+		f.attack = v
+	case "attackid":
+		ev.SignatureID = v
+	case "status":
+		f.status = v
+	case "user", "srcuser":
+		ev.SrcUser = v
+	case "sentbyte":
+		f.sb = decode.Uint(v)
+	case "rcvdbyte":
+		f.rb = decode.Uint(v)
+	case "sentpkt":
+		f.sp = decode.Uint(v)
+	case "rcvdpkt":
+		f.rp = decode.Uint(v)
+	default:
+		ev.Attrs = append(ev.Attrs, event.Attr{Key: k, Value: v})
+	}
+}
+
+// decode makes the event of the fields read.
+func (f *fields) decode(h *syslog.Header, ev *event.Event) error {
+	typ, subtype, action, app, service, attack, status := f.typ, f.subtype, f.action, f.app, f.service, f.attack, f.status
 	if typ == "" {
 		return errNoType
 	}
 	ev.SetAttr("subtype", subtype)
-	if t := logTime(date, clock, tz, eventtime, stamp, h.Location); !t.IsZero() {
+	if t := logTime(f.date, f.clock, f.tz, f.eventtime, f.stamp, h.Location); !t.IsZero() {
 		ev.Time = t
 	}
-	ev.Rule = policyname
+	ev.Rule = f.policyname
 	if ev.Rule == "" {
-		ev.Rule = policyid
+		ev.Rule = f.policyid
 	}
-	ev.Bytes, ev.Packets = decode.Sum(sb, rb), decode.Sum(sp, rp)
+	ev.Bytes, ev.Packets = decode.Sum(f.sb, f.rb), decode.Sum(f.sp, f.rp)
 	nat(ev)
 	switch typ {
 	case "traffic":
@@ -187,6 +223,13 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 				break
 			}
 		}
+	}
+	if ev.Kind == event.KindDPI && ev.Function == "" && !ev.FunctionCode.OK {
+		// A signature of the protocol alone ("OPC.UA", "Modbus") names
+		// the session's application, not one operation of it: judged as
+		// a connection record, not as a transaction naming nothing
+		// (rules.Flow).
+		ev.Kind = event.KindFlow
 	}
 	if app != "" {
 		ev.SetAttr("app", app)

@@ -17,7 +17,9 @@
 // dest_ip are the packet's. The alert's flow object (Suricata 7: src_ip,
 // dest_ip, src_port, dest_port) names the initiator; without it,
 // "direction":"to_client" says the packet came from the server, and the
-// endpoints are swapped. A Modbus exception response is the request's
+// endpoints are swapped; an alert of Suricata 6 says neither, and a packet
+// from a service port to an ephemeral one is taken for the server's
+// (decode.ReverseIfResponder). A Modbus exception response is the request's
 // function with the exception in its own attr; a CIP service is named by
 // the object class it addresses (see decode.CIPService). IPv6 addresses
 // are normalized, a vlan list is kept as "10,20", ICMP has no ports.
@@ -199,7 +201,7 @@ func vlans(ev *event.Event, v decode.JSONValue) {
 
 // initiator makes the alert's source the connection's initiator: the
 // alert's flow object names it, else a packet to the client came from the
-// server.
+// server, else the ports tell.
 func initiator(ev *event.Event, e *eve) error {
 	var src, dst netip.Addr
 	var sp, dp event.Opt[uint16]
@@ -234,6 +236,10 @@ func initiator(ev *event.Event, e *eve) error {
 		ev.SrcIP, ev.DstIP = ev.DstIP, ev.SrcIP
 		ev.SrcPort, ev.DstPort = ev.DstPort, ev.SrcPort
 		ev.SetAttr("packet_direction", "to_client")
+	case e.direction == "":
+		// Suricata before 7 says neither: a packet from a service port to
+		// an ephemeral one came from the server (attr initiator=ports).
+		decode.ReverseIfResponder(ev)
 	}
 	return nil
 }
@@ -510,9 +516,14 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 	if service != "" {
 		ev.SetAttr("cip_service", service)
 		code, ok := cipService(service)
+		// The class addressed decides; else Suricata's name, which for a code
+		// it has no name for ("unknown-N") is none.
 		name := service
+		if strings.HasPrefix(name, "unknown-") {
+			name = ""
+		}
 		if ok {
-			if n := decode.CIPService(code, class); n != "" && (class >= 0 || strings.HasPrefix(service, "unknown-")) {
+			if n := decode.CIPService(code, class); n != "" && (class >= 0 || name == "") {
 				name = n
 			}
 		}

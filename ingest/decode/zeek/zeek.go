@@ -476,7 +476,11 @@ func s7(ev *event.Event, r *rec) {
 		code = event.Opt[int32]{}
 	case r.path == "s7comm_plus":
 		if name == "" && !code.OK {
-			name = "" // a notification or a response without a function
+			// A notification (the PLC pushing values it was asked to
+			// watch) names no function of its own.
+			if n, _ := ev.Attr("opcode_name"); strings.EqualFold(n, "Notification") {
+				name = "notification"
+			}
 		}
 	case strings.HasPrefix(name, "Request: "), strings.HasPrefix(name, "Response: "), strings.HasPrefix(name, "Push: "):
 		// User data: the function code is a type and group; the
