@@ -452,11 +452,32 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
 		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath, Listen: c.EmbeddedListen(),
 			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile(),
-			TLS: s.Embedded.TLS},
+			TLS: s.Embedded.TLS, MaxMemory: c.EngineMemoryLimit()},
 	}
 	var err error
 	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)
 	return out, err
+}
+
+// GoMemoryLimit is the Go runtime's share of memory_limit (GOMEMLIMIT):
+// all of it with a ClickHouse server, half of it beside the embedded
+// engine (which gets a quarter, EngineMemoryLimit; its code and what
+// neither counts take the rest). 0 without a memory_limit.
+func (c *Config) GoMemoryLimit() int64 {
+	if len(c.Storage.ClickHouse.Addresses) > 0 {
+		return int64(c.MemoryLimit)
+	}
+	return int64(c.MemoryLimit) / 2
+}
+
+// EngineMemoryLimit is the embedded engine's share of memory_limit
+// (ClickHouse's max_server_memory_usage): a quarter; 0 without a
+// memory_limit or with a ClickHouse server.
+func (c *Config) EngineMemoryLimit() int64 {
+	if len(c.Storage.ClickHouse.Addresses) > 0 {
+		return 0
+	}
+	return int64(c.MemoryLimit) / 4
 }
 
 // EmbeddedListen is where the embedded engine's HTTP interface is served,
@@ -478,10 +499,10 @@ func (c *Config) StoreService() storage.ServiceConfig {
 	b := c.Storage.Batch
 	sc := storage.ServiceConfig{BatchRows: b.Rows, FlushInterval: b.FlushInterval, AckWait: b.AckWait, MaxAckPending: b.MaxAckPending,
 		MaxHeldBytes: int(b.MaxHeldBytes)}
-	if sc.MaxHeldBytes == 0 && c.MemoryLimit > 0 {
+	if limit := c.GoMemoryLimit(); sc.MaxHeldBytes == 0 && limit > 0 {
 		// Three streams, each holding about three times this in the heap:
-		// a tenth of the budget each.
-		sc.MaxHeldBytes = int(min(c.MemoryLimit/30, 64<<20))
+		// a tenth of the Go runtime's share each.
+		sc.MaxHeldBytes = int(min(limit/30, 64<<20))
 	}
 	return sc
 }

@@ -217,3 +217,30 @@ func TestReportsSection(t *testing.T) {
 		}
 	}
 }
+
+// memory_limit is split between the Go runtime and the embedded engine,
+// and bounds what the writer holds; with a ClickHouse server the Go
+// runtime has all of it.
+func TestMemoryBudget(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("memory_limit: 1GiB\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GoMemoryLimit() != 512<<20 || sc.Embedded.MaxMemory != 256<<20 || cfg.StoreService().MaxHeldBytes != (512<<20)/30 {
+		t.Errorf("embedded: Go %d, engine %d, held %d", cfg.GoMemoryLimit(), sc.Embedded.MaxMemory, cfg.StoreService().MaxHeldBytes)
+	}
+	cfg, err = Parse("c.yaml", []byte("memory_limit: 1GiB\nstorage:\n  clickhouse:\n    addresses: [ch:9000]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := cfg.StorageConfig(); cfg.GoMemoryLimit() != 1<<30 || sc.Embedded.MaxMemory != 0 {
+		t.Errorf("server: Go %d, engine %d", cfg.GoMemoryLimit(), sc.Embedded.MaxMemory)
+	}
+	if cfg, _ := Parse("c.yaml", []byte("site: x\n")); cfg.GoMemoryLimit() != 0 || cfg.EngineMemoryLimit() != 0 || cfg.StoreService().MaxHeldBytes != 0 {
+		t.Errorf("no limit: Go %d, engine %d, held %d", cfg.GoMemoryLimit(), cfg.EngineMemoryLimit(), cfg.StoreService().MaxHeldBytes)
+	}
+}

@@ -17,6 +17,7 @@ type metrics struct {
 	latency     prometheus.Histogram
 	undecodable prometheus.Counter
 	leader      prometheus.Gauge
+	restarts    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,9 +36,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Event records that did not decode and were skipped."}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{Name: "otsiem_correlate_findings_leader",
 			Help: "1 while this process runs the findings stage."}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "otsiem_correlate_stage_restarts_total",
+			Help: "Times a stage (verdicts, findings) failed and was started again."}, []string{"stage"}),
+	}
+	for _, stage := range []string{"verdicts", "findings"} {
+		m.restarts.WithLabelValues(stage)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.verdicts, m.findings, m.state, m.lag, m.latency, m.undecodable, m.leader} {
+		for _, c := range []prometheus.Collector{m.verdicts, m.findings, m.state, m.lag, m.latency, m.undecodable, m.leader, m.restarts} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("correlate metrics: %w", err)
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +80,11 @@ type Service struct {
 	m       *metrics
 	log     *slog.Logger
 	refused *bus.Refusals
+
+	failMu     sync.Mutex
+	fails      map[string]error // by stage: failed, no progress since
+	failing    atomic.Int32     // len(fails)
+	failLogged time.Time
 }
 
 // Bucket names.
@@ -143,9 +149,87 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	return s, nil
 }
 
-// Err reports why JetStream refuses the correlator's writes, or nil while
-// it accepts them: for /healthz.
-func (s *Service) Err() error { return s.refused.Err() }
+// Err reports why JetStream refuses the correlator's writes, or why a
+// stage failed and has not made progress since its restart; nil while
+// both stages work: for /healthz.
+func (s *Service) Err() error {
+	if err := s.refused.Err(); err != nil {
+		return err
+	}
+	if s.failing.Load() == 0 {
+		return nil
+	}
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	var errs []error
+	for _, stage := range []string{"verdicts", "findings"} {
+		if err := s.fails[stage]; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// restartMax bounds the wait before a failed stage is started again.
+var restartMax = 30 * time.Second
+
+// supervise runs a stage until ctx ends, starting it again after a
+// failure (JetStream away or restarted, its disk full, a state that cannot
+// be saved): the correlator never stops for good while the process runs.
+// A failure is counted (otsiem_correlate_stage_restarts_total), logged at
+// most once a minute, and reported by Err until the stage makes progress
+// again; the restart waits 1 s, doubling up to restartMax while it keeps
+// failing. Unacknowledged input is redelivered, and a findings stage
+// resumes from its saved state, so a restart loses and doubles nothing.
+func (s *Service) supervise(ctx context.Context, stage string, run func(context.Context) error) error {
+	wait := time.Second
+	for {
+		started := time.Now()
+		err := run(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		if time.Since(started) > restartMax {
+			wait = time.Second
+		}
+		s.m.restarts.WithLabelValues(stage).Inc()
+		s.failMu.Lock()
+		if s.fails == nil {
+			s.fails = map[string]error{}
+		}
+		if s.fails[stage] == nil {
+			s.failing.Add(1)
+		}
+		s.fails[stage] = fmt.Errorf("correlate: %s stage failed at %s, restarting: %w", stage, time.Now().UTC().Format(time.RFC3339), err)
+		if time.Since(s.failLogged) >= time.Minute {
+			s.log.Error("correlate stage failed; starting it again", "stage", stage, "retry_in", wait.String(), "err", err)
+			s.failLogged = time.Now()
+		}
+		s.failMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, restartMax)
+	}
+}
+
+// progressed records that a stage did its work: its failure is over.
+func (s *Service) progressed(stage string) {
+	if s.failing.Load() == 0 {
+		return
+	}
+	s.failMu.Lock()
+	if s.fails[stage] != nil {
+		delete(s.fails, stage)
+		s.failing.Add(-1)
+	}
+	s.failMu.Unlock()
+}
 
 // SetModel swaps the model atomically; both stages use it from their next
 // message on, and the findings state is kept.
@@ -156,8 +240,8 @@ func (s *Service) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
-	go func() { errc <- s.runVerdicts(ctx) }()
-	go func() { errc <- s.runFindings(ctx) }()
+	go func() { errc <- s.supervise(ctx, "verdicts", s.runVerdicts) }()
+	go func() { errc <- s.supervise(ctx, "findings", s.runFindings) }()
 	err := <-errc
 	cancel()
 	if err2 := <-errc; err == nil {
@@ -253,6 +337,7 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 				s.log.Warn("correlate: ack", "err", err)
 			}
 		}
+		s.progressed("verdicts")
 		if info, err := cons.Info(ctx); err == nil {
 			s.m.lag.WithLabelValues("verdicts").Set(float64(info.NumPending))
 		}
@@ -384,7 +469,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	if err != nil {
 		return fmt.Errorf("correlate: findings consumer: %w", err)
 	}
-	trim := bus.Trimmer{JS: s.js, Stream: bus.StreamEvents}
+	trim := bus.Trimmer{JS: s.js, Stream: bus.StreamEvents, Logger: s.log}
 	save := func(ctx context.Context) error {
 		if err := s.awaitAll(ctx, futures); err != nil {
 			return err
@@ -407,9 +492,8 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 		}
 		// The events before the saved position are judged and in the
 		// state: drop them once the verdict stage acknowledged them too.
-		if _, err := trim.Trim(ctx, st.Seq+1); err != nil && ctx.Err() == nil {
-			s.log.Warn("correlate: trim events", "err", err)
-		}
+		_, _ = trim.Trim(ctx, st.Seq+1) // a failure is logged, and tried again when due
+		s.progressed("findings")
 		stats := eng.Stats()
 		s.m.state.WithLabelValues("folds").Set(float64(stats.Folds))
 		s.m.state.WithLabelValues("scan_sources").Set(float64(stats.ScanSources))

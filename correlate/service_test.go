@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -317,4 +318,95 @@ func TestServiceRestartAndSilentDiode(t *testing.T) {
 		t.Errorf("diode_down found %s after the last heartbeat, want within %s", took, limit)
 	}
 	t.Logf("diode_down published %s after the last heartbeat (timeout %s, tick %s, slack %s)", took, timeout, tick, slack)
+}
+
+// A stage that fails is started again, not lost: with the findings state
+// bucket gone (as when JetStream refuses the save), the findings stage
+// fails, is counted and reported by Err, and once the bucket is back it
+// resumes from its saved state and findings flow again; the verdict stage
+// judges throughout.
+func TestServiceRestartsAFailedStage(t *testing.T) {
+	saved := restartMax
+	restartMax = 200 * time.Millisecond
+	t.Cleanup(func() { restartMax = saved })
+	ctx := context.Background()
+	b, pub := testBus(t)
+	reg := prometheus.NewRegistry()
+	s, err := New(ctx, ServiceConfig{Bus: b, Model: refinery(t), Engine: Config{Learn: -1}, Instance: "a",
+		LeaseTTL: 300 * time.Millisecond, Tick: -1, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(rctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	evs := parseLines(t, readScenario(t, "testdata/refinery.log"))
+	publish := func(evs []event.Event) {
+		for _, ev := range evs {
+			if err := pub.Publish(ctx, "otsiem.events.refinery.flow", ev.ID.String(), append(ev.AppendJSON(nil), '\n')); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := pub.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(stream string) uint64 {
+		st, err := b.JS.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.State.Msgs
+	}
+	until := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after 30s", what)
+			}
+		}
+	}
+	half := len(evs) / 2
+	publish(evs[:half])
+	until("findings", func() bool { return count(bus.StreamFindings) > 0 })
+
+	if err := b.JS.DeleteObjectStore(ctx, StateBucket); err != nil {
+		t.Fatal(err)
+	}
+	restarts := func() float64 {
+		fams, _ := reg.Gather()
+		for _, f := range fams {
+			if f.GetName() == "otsiem_correlate_stage_restarts_total" {
+				for _, m := range f.GetMetric() {
+					if m.GetLabel()[0].GetValue() == "findings" {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	until("restart of the failed findings stage", func() bool { return restarts() >= 1 })
+	if err := s.Err(); err == nil || !strings.Contains(err.Error(), "findings stage failed") {
+		t.Errorf("Err while the findings stage fails: %v", err)
+	}
+	before := count(bus.StreamFindings)
+	publish(evs[half:])
+	until("verdicts for every event", func() bool { return count(bus.StreamEnriched) >= uint64(len(evs)) })
+
+	if _, err := b.JS.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: StateBucket}); err != nil {
+		t.Fatal(err)
+	}
+	until("recovery", func() bool { return s.Err() == nil })
+	until("findings from the second half", func() bool { return count(bus.StreamFindings) > before })
 }

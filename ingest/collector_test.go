@@ -244,6 +244,49 @@ func TestCollectorEndToEnd(t *testing.T) {
 	}
 }
 
+// What held in the probes, kept: a TLS listener requiring client
+// certificates refuses a client without one, one signed by another CA,
+// TLS 1.1 and plain text, counts each refusal, and lets none of their
+// lines through.
+func TestCollectorTLSRefusals(t *testing.T) {
+	pki, foreign := newTestPKI(t), newTestPKI(t)
+	rec := &recorder{}
+	c, stop := startCollector(t, []ListenerConfig{
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+	}, rec, Options{Registerer: prometheus.NewRegistry()})
+	defer stop()
+	addr := c.Addrs()["tls"].String()
+	attempts := map[string]*tls.Config{
+		"no client certificate":   {RootCAs: pki.pool},
+		"foreign CA's client":     {RootCAs: pki.pool, Certificates: []tls.Certificate{foreign.client}},
+		"TLS 1.1 with a good one": {RootCAs: pki.pool, Certificates: []tls.Certificate{pki.client}, MaxVersion: tls.VersionTLS11},
+	}
+	for name, cfg := range attempts {
+		conn, err := tls.Dial("tcp", addr, cfg)
+		if err == nil {
+			_, _ = conn.Write([]byte("<13>" + name + "\n"))
+			_, err = conn.Read(make([]byte, 1)) // a TLS 1.3 server's refusal arrives here
+			conn.Close()
+		}
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	plain, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = plain.Write([]byte("<13>plain text\n"))
+	_, _ = plain.Read(make([]byte, 1))
+	plain.Close()
+	waitFor(t, "four refused handshakes", func() bool {
+		return testutil.ToFloat64(c.m.rejected.WithLabelValues("tls", "tls_handshake")) == 4
+	})
+	if got := rec.byListener("tls"); len(got) != 0 {
+		t.Errorf("refused connections delivered %q", got)
+	}
+}
+
 func TestCollectorLimits(t *testing.T) {
 	rec := &recorder{}
 	c, _ := startCollector(t, []ListenerConfig{

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -46,6 +47,10 @@ type EmbeddedConfig struct {
 	Listen    string
 	Users     embedded.Users
 	UsersFile string
+	// MaxMemory bounds what the engine allocates, in bytes
+	// (ClickHouse's max_server_memory_usage: a query that would pass it
+	// fails, an insert is retried); 0: ClickHouse's default, 90% of RAM.
+	MaxMemory int64
 	// TLS, when enabled, serves the interface over HTTPS; otsiem's own
 	// commands then pin its certificate.
 	TLS embedded.TLS
@@ -98,7 +103,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			}
 			return openShared(ctx, cfg, db)
 		}
-		e, err := chdb.Open(chdb.Options{Path: cfg.Embedded.Path, LibPath: cfg.Embedded.LibPath})
+		var args []string
+		if cfg.Embedded.MaxMemory > 0 {
+			args = append(args, "--max_server_memory_usage="+strconv.FormatInt(cfg.Embedded.MaxMemory, 10))
+		}
+		e, err := chdb.Open(chdb.Options{Path: cfg.Embedded.Path, LibPath: cfg.Embedded.LibPath, Args: args})
 		if err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}

@@ -120,9 +120,65 @@ func (c *ServiceConfig) defaults() {
 // stored are inserted. Rows reach the tables, and thus the rollups fed by
 // materialized views, exactly once.
 type Service struct {
-	cfg   ServiceConfig
-	pipes []*pipe
-	m     *metrics
+	cfg    ServiceConfig
+	pipes  []*pipe
+	m      *metrics
+	outage outage
+}
+
+// Err reports that ClickHouse has been failing the writer's inserts (they
+// are retried: JetStream holds the backlog), or nil while they succeed:
+// for /healthz.
+func (s *Service) Err() error { return s.outage.Err() }
+
+// outage tracks failing inserts: the first failure, then at most one a
+// minute while they go on, is logged with how many there were, and so is
+// the first success after them.
+type outage struct {
+	mu     sync.Mutex
+	since  time.Time // first failure of the current outage; zero while inserts succeed
+	err    error
+	n      int       // failures not yet in a log line
+	logged time.Time // last failure logged, over every outage
+	told   bool      // the current outage was logged
+}
+
+func (o *outage) failed(log *slog.Logger, table string, backoff time.Duration, err error) {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		o.since = now
+	}
+	o.err = err
+	o.n++
+	if o.logged.IsZero() || now.Sub(o.logged) >= time.Minute {
+		log.Warn("clickhouse write failed, retrying", "table", table, "failures", o.n,
+			"since", o.since.UTC().Format(time.RFC3339), "backoff", backoff, "err", err)
+		o.logged, o.n, o.told = now, 0, true
+	}
+}
+
+func (o *outage) succeeded(log *slog.Logger) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		return
+	}
+	if o.told {
+		log.Info("clickhouse takes writes again", "failed_for", time.Since(o.since).Round(time.Millisecond).String())
+	}
+	o.since, o.err, o.n, o.told = time.Time{}, nil, 0, false
+}
+
+// Err describes the outage in progress, or nil.
+func (o *outage) Err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		return nil
+	}
+	return fmt.Errorf("clickhouse fails inserts since %s (retrying): %w", o.since.UTC().Format(time.RFC3339), o.err)
 }
 
 // NewService declares the durable consumers and returns the stage; start
@@ -399,7 +455,7 @@ func (p *pipe) keepAlive(ctx context.Context) {
 // trim removes from the stream, when due, what every consumer has
 // acknowledged (see bus.Trimmer): ClickHouse holds it now.
 func (p *pipe) trim(ctx context.Context) {
-	tr := bus.Trimmer{JS: p.s.cfg.JS, Stream: p.k.stream}
+	tr := bus.Trimmer{JS: p.s.cfg.JS, Stream: p.k.stream, Logger: p.s.cfg.Logger}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -408,9 +464,7 @@ func (p *pipe) trim(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := tr.Trim(ctx, 0); err != nil && ctx.Err() == nil {
-			p.s.cfg.Logger.Warn("trim", "stream", p.k.stream, "err", err)
-		}
+		_, _ = tr.Trim(ctx, 0) // a failure is logged, and tried again when due
 	}
 }
 
@@ -706,13 +760,14 @@ func (p *pipe) retry(ctx context.Context, table string, f func() error) error {
 		err := f()
 		var r *retryable
 		if err == nil || (IsDataError(err) && !errors.As(err, &r)) {
+			p.s.outage.succeeded(p.s.cfg.Logger)
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		p.s.m.retries.WithLabelValues(table).Inc()
-		p.s.cfg.Logger.Warn("clickhouse write failed, retrying", "table", table, "backoff", backoff, "err", err)
+		p.s.outage.failed(p.s.cfg.Logger, table, backoff, err)
 		if !sleepCtx(ctx, backoff) {
 			return ctx.Err()
 		}

@@ -1,11 +1,14 @@
 package storage_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -220,8 +223,10 @@ func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	fl.down.Store(true) // ClickHouse unreachable from the start
 	fl.lose.Store(3)    // then three inserts commit but their success is never heard
-	startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 500, FlushInterval: 20 * time.Millisecond,
-		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Registerer: reg})
+	var logs syncBuffer
+	svc := startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 500, FlushInterval: 20 * time.Millisecond,
+		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Registerer: reg,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	const n = 5000
 	publishEvents(t, b, sampleEvents(n, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)), 100)
 	deadline := time.Now().Add(30 * time.Second)
@@ -231,9 +236,22 @@ func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Reported for /healthz, logged once (not once per retry).
+	if err := svc.Err(); err == nil || !strings.Contains(err.Error(), "clickhouse fails inserts") {
+		t.Errorf("Err during the outage: %v", err)
+	}
+	if got := strings.Count(logs.String(), "clickhouse write failed"); got != 1 {
+		t.Errorf("the outage logged %d times, want once in its first minute:\n%s", got, logs.String())
+	}
 	fl.down.Store(false)
 	waitFor(t, plain, "SELECT uniqExact(event_id) FROM events", n)
 	waitFor(t, plain, "SELECT sum(events) FROM flows_hourly", n) // rollups complete too
+	if err := svc.Err(); err != nil {
+		t.Errorf("Err after the outage: %v", err)
+	}
+	if !strings.Contains(logs.String(), "clickhouse takes writes again") {
+		t.Errorf("the end of the outage not logged:\n%s", logs.String())
+	}
 	if got := counts(t, plain); got != [4]uint64{n, n, n, n} {
 		t.Errorf("counts (raw, distinct, flows, compliance) = %v, want all %d", got, n)
 	}
@@ -416,7 +434,32 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	if got := testutil.ToFloat64(mustVec(t, reg, "otsiem_store_dead_letters_total", "rejected")); got != 3 {
 		t.Errorf("rejected rows counted %v, want 3", got)
 	}
-	if got := testutil.ToFloat64(mustVec(t, reg, "otsiem_store_rows_written_total", "events")); got != 997 {
+	// The counter moves once the insert returns, a moment after its rows
+	// are visible.
+	written := func() float64 {
+		return testutil.ToFloat64(mustVec(t, reg, "otsiem_store_rows_written_total", "events"))
+	}
+	for deadline := time.Now().Add(30 * time.Second); written() < 997 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	if got := written(); got != 997 {
 		t.Errorf("rows written %v, want 997", got)
 	}
+}
+
+// syncBuffer is a log sink safe for the writer's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

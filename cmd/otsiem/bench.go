@@ -68,6 +68,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
+	// The bench measures the pipeline and serves nothing: no port of a
+	// running otsiem (or of another bench) is in its way.
+	s.cfg.Storage.Embedded.Listen = "off"
 	ctx := context.Background()
 	var away atomic.Bool
 	s.storeConn = func(c driver.Conn) driver.Conn { return &outageConn{Conn: c, away: &away} }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -291,8 +293,18 @@ func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
 // The issue's probes through every stage: an ASA without "logging
 // timestamp" is judged and stored at its receive time, marked as such; a
 // line holding invalid UTF-8 is stored with its exact bytes recoverable.
+//
+// It runs with a memory budget too: the embedded engine gets its quarter.
 func TestRunTimestampLessAndRawBytes(t *testing.T) {
-	s, p, _ := startRun(t, "")
+	t.Cleanup(func() { debug.SetMemoryLimit(math.MaxInt64) })
+	s, p, _ := startRun(t, "memory_limit: 8GiB\n")
+	var engineLimit string
+	if err := p.store.db.Conn.QueryRow(context.Background(), "SELECT value FROM system.server_settings WHERE name = 'max_server_memory_usage'").Scan(&engineLimit); err != nil || engineLimit != "2147483648" {
+		t.Errorf("the engine's max_server_memory_usage with memory_limit 8GiB: %q %v, want 2147483648", engineLimit, err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 4<<30 && os.Getenv("GOMEMLIMIT") == "" {
+		t.Errorf("GOMEMLIMIT with memory_limit 8GiB: %d, want 4GiB", got)
+	}
 	noTime := `<164>%ASA-4-106023: Deny tcp src zone-ops:10.30.1.50/51234 dst zone-bpcs:10.20.1.10/502 by access-group "OPS-to-BPCS" [0x8ed66b60, 0xf8852875]`
 	badBytes := "<166>Nov 23 2026 10:00:00 isa3000-c1 : %ASA-6-302013: Built inbound TCP connection 1 for zone-ops:10.30.1.50/51235 (10.30.1.50/51235) to zone-bpcs:10.20.1.10/502 (10.20.1.10/502) user \xff\xfe\x1b[2J"
 	conn, err := net.Dial("tcp", p.tcpAddr())

@@ -130,7 +130,7 @@ func freePorts(t *testing.T, n int) []int {
 // every finding revision once.
 //
 // OTSIEM_SCALEOUT_LINES sets how many lines are sent (default 3,000, a
-// few seconds of a refinery; the README gives a run with 200,000).
+// few seconds of a refinery; the README gives a run with 20,000).
 func TestScaleOut(t *testing.T) {
 	lines := 3000
 	if v := os.Getenv("OTSIEM_SCALEOUT_LINES"); v != "" {

@@ -87,7 +87,7 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 		return nil, 1
 	}
 	s.model = m
-	if limit := int64(cfg.MemoryLimit); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+	if limit := cfg.GoMemoryLimit(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}
 	s.site = cfg.Site
@@ -181,6 +181,7 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 	if err != nil {
 		return nil, err
 	}
+	bc.Logger = s.log
 	b, err := bus.Open(ctx, bc)
 	if err != nil {
 		return nil, err

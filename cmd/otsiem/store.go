@@ -31,6 +31,7 @@ func runStore(args []string, _, stderr io.Writer) int {
 // storeStage is the running writer.
 type storeStage struct {
 	db     *storage.DB
+	svc    *storage.Service
 	cancel context.CancelFunc
 	done   chan error
 	served chan error    // the HTTP interface's end; nil when not served
@@ -64,7 +65,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	st := &storeStage{db: db, cancel: cancel, done: make(chan error, 1)}
+	st := &storeStage{db: db, svc: svc, cancel: cancel, done: make(chan error, 1)}
 	if addr := s.cfg.EmbeddedListen(); db.Engine != nil && addr != "" {
 		e := s.cfg.Storage.Embedded
 		users, err := embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
@@ -104,8 +105,13 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	return st, nil
 }
 
-// healthy reports ClickHouse unreachable.
-func (st *storeStage) healthy() error { return st.db.Conn.Ping(context.Background()) }
+// healthy reports ClickHouse unreachable, or failing the writer's inserts.
+func (st *storeStage) healthy() error {
+	if err := st.db.Conn.Ping(context.Background()); err != nil {
+		return err
+	}
+	return st.svc.Err()
+}
 
 // writeModel records a load of m in the model tables.
 func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model) error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -29,10 +28,17 @@ type Batcher struct {
 	maxBytes   int
 	linger     time.Duration
 
-	mu      sync.Mutex
+	// lock guards batches. It is a channel, not a mutex, so that a
+	// reader waiting for it gives up when its context ends: the linger
+	// timer may hold it for as long as JetStream refuses a batch.
+	lock    chan struct{}
 	batches map[string]*batch
 	stop    chan struct{}
 	stopped chan struct{}
+	// lingerCtx is what the linger timer publishes with; Close ends it
+	// when its own context ends first.
+	lingerCtx    context.Context
+	lingerCancel context.CancelFunc
 }
 
 type batch struct {
@@ -61,17 +67,35 @@ func NewBatcher(p *Publisher, cfg BatcherConfig) *Batcher {
 		cfg.Linger = 20 * time.Millisecond
 	}
 	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: cfg.MaxBytes, linger: cfg.Linger,
-		batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+		lock: make(chan struct{}, 1), batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	b.lingerCtx, b.lingerCancel = context.WithCancel(context.Background())
 	go b.lingerLoop()
 	return b
 }
 
+// acquire takes the lock, or gives up when ctx ends.
+func (b *Batcher) acquire(ctx context.Context) error {
+	select {
+	case b.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *Batcher) unlock() { <-b.lock }
+
 // Add appends a record (one line, without its newline) with its id to the
 // subject's batch, publishing the batch when full. It blocks while the
-// publisher is at its pending limit.
+// publisher is at its pending limit; when ctx ends first, the record (and
+// a batch it could not publish) is counted as lost and ctx's error
+// returned.
 func (b *Batcher) Add(ctx context.Context, subject, id string, record []byte) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if err := b.acquire(ctx); err != nil {
+		b.p.lose(0, 1)
+		return err
+	}
+	defer b.unlock()
 	bt := b.batches[subject]
 	if bt == nil {
 		bt = &batch{}
@@ -79,6 +103,7 @@ func (b *Batcher) Add(ctx context.Context, subject, id string, record []byte) er
 	}
 	if bt.n > 0 && bt.buf.Len()+len(record)+1 > b.maxBytes {
 		if err := b.publishLocked(ctx, subject, bt); err != nil {
+			b.p.lose(0, 1) // the batch is counted; this record too
 			return err
 		}
 	}
@@ -112,15 +137,33 @@ func (b *Batcher) publishLocked(ctx context.Context, subject string, bt *batch) 
 }
 
 // Flush publishes every open batch.
+// Every batch is tried: one that cannot be published (ctx ended) is
+// counted as lost, and the first error returned.
 func (b *Batcher) Flush(ctx context.Context) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if err := b.acquire(ctx); err != nil {
+		b.loseAll()
+		return err
+	}
+	defer b.unlock()
+	var first error
 	for subject, bt := range b.batches {
-		if err := b.publishLocked(ctx, subject, bt); err != nil {
-			return err
+		if err := b.publishLocked(ctx, subject, bt); err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
+}
+
+// loseAll counts every open batch as lost; the lock is held by a
+// publish that will not return (see Close), so nothing else touches them.
+func (b *Batcher) loseAll() {
+	for _, bt := range b.batches {
+		if bt.n > 0 {
+			b.p.lose(1, bt.n)
+			bt.buf.Reset()
+			bt.n = 0
+		}
+	}
 }
 
 func (b *Batcher) lingerLoop() {
@@ -132,22 +175,34 @@ func (b *Batcher) lingerLoop() {
 		case <-b.stop:
 			return
 		case now := <-t.C:
-			b.mu.Lock()
+			if b.acquire(b.lingerCtx) != nil {
+				return
+			}
 			for subject, bt := range b.batches {
 				if bt.n > 0 && now.Sub(bt.opened) >= b.linger {
-					_ = b.publishLocked(context.Background(), subject, bt)
+					// A batch not handed over (Close gave up) is counted
+					// as lost by the publisher.
+					_ = b.publishLocked(b.lingerCtx, subject, bt)
 				}
 			}
-			b.mu.Unlock()
+			b.unlock()
 		}
 	}
 }
 
-// Close publishes what is left and stops the linger timer. It does not
-// close the publisher.
+// Close stops the linger timer and publishes what is left, waiting for
+// room while JetStream refuses writes; when ctx ends first, what could
+// not be handed to the publisher is counted as lost (in records) and
+// ctx's error returned. It does not close the publisher.
 func (b *Batcher) Close(ctx context.Context) error {
 	close(b.stop)
-	<-b.stopped
+	select {
+	case <-b.stopped:
+	case <-ctx.Done():
+		b.lingerCancel()
+		<-b.stopped
+	}
+	defer b.lingerCancel()
 	return b.Flush(ctx)
 }
 

@@ -137,7 +137,11 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		return nil, fmt.Errorf("connect to nats %s: %w", redact(url), err)
 	}
 	b.NC = nc
-	if b.JS, err = jetstream.New(nc); err != nil {
+	// An asynchronous publish whose acknowledgement never comes (JetStream
+	// restarted, a cluster's stream leader changed while it was in flight)
+	// fails after PublishAckTimeout instead of waiting for ever, so that
+	// its publisher retries it (with the same message id: stored once).
+	if b.JS, err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(PublishAckTimeout)); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
@@ -386,6 +390,10 @@ func (b *Bus) watchJetStream() {
 		b.log.Info("JetStream restarted: the disk of its store has room again", "dir", b.jsCfg.StoreDir, "free_bytes", free)
 	}
 }
+
+// PublishAckTimeout is how long an asynchronous publish waits for
+// JetStream's acknowledgement before it fails (and is retried).
+var PublishAckTimeout = 30 * time.Second
 
 // jetStreamCheck is how often the embedded server's disk is checked.
 var jetStreamCheck = 2 * time.Second

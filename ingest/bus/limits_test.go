@@ -2,9 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -382,5 +384,106 @@ func TestFullDiskThenRoom(t *testing.T) {
 	}
 	if got := streamMsgs(t, b, StreamEvents); got != 2 {
 		t.Errorf("%d messages, want both", got)
+	}
+}
+
+// An asynchronous publish whose acknowledgement never comes (JetStream
+// restarted while it was in flight) fails after PublishAckTimeout, so
+// that the stage retries it, instead of waiting for ever: a correlator
+// stalled that way after the full disk of the issue had room again.
+func TestAsyncPublishWithoutAckFails(t *testing.T) {
+	saved := PublishAckTimeout
+	t.Cleanup(func() { PublishAckTimeout = saved })
+	PublishAckTimeout = 300 * time.Millisecond
+	b := openTest(t)
+	// A subscriber that takes the message and never answers: the ack of
+	// a message JetStream lost.
+	sub, err := b.NC.SubscribeSync("lost.ack")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	f, err := b.JS.PublishMsgAsync(&nats.Msg{Subject: "lost.ack", Data: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-f.Ok():
+		t.Fatal("acknowledged")
+	case err := <-f.Err():
+		if RefusalReason(err) != RefusedUnavailable {
+			t.Errorf("%v: reason %s, want %s", err, RefusalReason(err), RefusedUnavailable)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no acknowledgement and no error after 30s")
+	}
+}
+
+// A batcher whose publisher JetStream refuses never hangs a reader or a
+// stop: an Add gives up when its context ends, Close gives up at its
+// deadline (the linger timer's publish too), and every record is either
+// stored or counted as lost (before, a record whose Add gave up while
+// publishing the batch before it was not counted).
+func TestBatcherStopsWhileRefused(t *testing.T) {
+	b := openSized(t, 5<<20) // the events stream holds 2 MiB
+	ctx := context.Background()
+	p, err := b.NewPublisher(PublisherConfig{MaxPending: 2, MaxPendingBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := NewBatcher(p, BatcherConfig{MaxRecords: 1000, Linger: 5 * time.Millisecond})
+	rec := []byte(strings.Repeat("z", 100<<10)) // five to a 512 KiB batch
+	var added atomic.Int64
+	gaveUp := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := bt.Add(actx, SubjectEvents+".s.flow", fmt.Sprint("r", i), rec)
+			cancel()
+			if err != nil {
+				gaveUp <- err
+				return
+			}
+			added.Add(1)
+		}
+	}()
+	select {
+	case err := <-gaveUp:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Add gave up with %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Add neither stored nor gave up")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = bt.Close(cctx)
+	_ = p.Close(cctx)
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("stopping took %s", d)
+	}
+	// Every record attempted (the one that gave up too) is stored or lost.
+	st, err := b.JS.Stream(ctx, StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := st.Info(ctx)
+	cons, err := b.JS.OrderedConsumer(ctx, StreamEvents, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for range info.State.Msgs {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.Atoi(m.Headers().Get(HeaderCount))
+		stored += n
+	}
+	lost := int(testutil.ToFloat64(p.lostRecs))
+	if attempted := int(added.Load()) + 1; stored+lost != attempted || lost == 0 {
+		t.Errorf("%d records attempted: %d stored + %d counted lost", attempted, stored, lost)
 	}
 }

@@ -90,7 +90,7 @@ func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	}
 	// A separate JetStream context: its async-publish window is this
 	// publisher's alone.
-	js, err := jetstream.New(b.NC, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending), jetstream.WithPublishAsyncTimeout(30*time.Second))
+	js, err := jetstream.New(b.NC, jetstream.WithPublishAsyncMaxPending(cfg.MaxPending), jetstream.WithPublishAsyncTimeout(PublishAckTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}

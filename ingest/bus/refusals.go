@@ -127,6 +127,7 @@ func RefusalReason(err error) string {
 		strings.Contains(msg, "insufficient"), strings.Contains(msg, "no space left"):
 		return RefusedFull
 	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, nats.ErrAsyncPublishTimeout),
 		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled),
 		errors.Is(err, context.DeadlineExceeded):
 		return RefusedUnavailable

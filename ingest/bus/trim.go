@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,12 +58,16 @@ func Trim(ctx context.Context, js jetstream.JetStream, stream string, keep uint6
 // Trimmer trims one stream when it is due: every Every, and at once when
 // the stream holds half of what it may. Listing a stream's consumers is
 // one of JetStream's costlier requests on a cluster, so a stage calls Due
-// often and trims seldom while there is room.
+// often and trims seldom while there is room. A failed trim (JetStream
+// away, its disk full) is logged to Logger at most once a minute.
 type Trimmer struct {
 	JS     jetstream.JetStream
 	Stream string
 	Every  time.Duration // default 10s
+	Logger *slog.Logger  // nil: failures are not logged
 	last   time.Time
+	warned time.Time // last failure logged
+	failed int       // failures since then
 }
 
 // Due reports whether the stream should be trimmed now.
@@ -88,5 +93,13 @@ func (t *Trimmer) Trim(ctx context.Context, keep uint64) (uint64, error) {
 		return 0, nil
 	}
 	t.last = time.Now()
-	return Trim(ctx, t.JS, t.Stream, keep)
+	n, err := Trim(ctx, t.JS, t.Stream, keep)
+	if err != nil && ctx.Err() == nil && t.Logger != nil {
+		t.failed++
+		if time.Since(t.warned) >= logEvery {
+			t.Logger.Warn("trim", "stream", t.Stream, "failures", t.failed, "err", err)
+			t.warned, t.failed = time.Now(), 0
+		}
+	}
+	return n, err
 }
