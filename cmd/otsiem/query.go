@@ -80,16 +80,9 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 // withConfig opens the configuration's store (cfgPath names where it came
 // from in errors) and runs f on it.
 func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
-	if embedded {
-		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
-			fmt.Fprintf(stderr, "otsiem: %v\n", err)
-			return 1
-		}
-	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openReader(ctx, cfg)
+	db, err := openExisting(ctx, cfg, cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1
@@ -100,6 +93,18 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 		return 1
 	}
 	return 0
+}
+
+// openExisting opens the store for a reading command: an embedded store
+// must exist (see embeddedStoreExists), and while otsiem run holds it the
+// command reads through run's ClickHouse HTTP interface (openReader).
+func openExisting(ctx context.Context, cfg *config.Config, cfgPath string) (*storage.DB, error) {
+	if len(cfg.Storage.ClickHouse.Addresses) == 0 {
+		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
+			return nil, err
+		}
+	}
+	return openReader(ctx, cfg)
 }
 
 // embeddedStoreExists reports, as an error saying where it looked and how

@@ -145,8 +145,10 @@ func usageError(fs *flag.FlagSet, name string, err error, stderr io.Writer) int 
 	return 2
 }
 
-// withPlant loads the configuration and the model, opens the store and
-// runs f; anything failing before f is exit status 2.
+// withPlant loads the configuration and the model, opens the store as
+// every reading command does (openExisting: never creating one, reading
+// through otsiem run while it holds the data) and runs f; anything failing
+// before f is exit status 2.
 func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Context, *config.Config, *review.Plant, *storage.DB) int) int {
 	cfg, p, ok := loadPlant(cfgPath, model, stderr)
 	if !ok {
@@ -154,9 +156,7 @@ func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	// A fresh embedded data directory gets the schema; a server's is left
-	// to otsiem store and otsiem migrate.
-	db, err := openStore(ctx, cfg, len(cfg.Storage.ClickHouse.Addresses) == 0)
+	db, err := openExisting(ctx, cfg, cfgPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 		return 2
