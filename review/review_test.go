@@ -232,6 +232,16 @@ func TestRecentWindowBeyondSince(t *testing.T) {
 	}
 }
 
+// --since means whole UTC days to both commands.
+func TestPeriodStart(t *testing.T) {
+	at := time.Date(2026, 11, 29, 13, 31, 6, 0, time.FixedZone("CET", 3600))
+	for since, want := range map[time.Duration]string{72 * time.Hour: "2026-11-26", time.Hour: "2026-11-29", 14 * time.Hour: "2026-11-28"} {
+		if got := review.PeriodStart(at, since); !got.Equal(day(want)) {
+			t.Errorf("PeriodStart(%v, %v) = %v, want %s 00:00 UTC", at, since, got, want)
+		}
+	}
+}
+
 // Silent days run together as ranges with their count, in every format.
 func TestSilentDaysAsRanges(t *testing.T) {
 	conn := migrated(t)

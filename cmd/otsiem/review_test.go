@@ -97,8 +97,10 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 		}
 	}
 	storeEvents(t, dir, evs)
-	if code, _, errs := run(t, "propose", "--config", cfg, "--since", "1h"); code != 0 || errs != "" {
-		t.Errorf("propose --since 1h: exit %d, %s", code, errs) // today's traffic: the whole UTC day
+	// --since is whole UTC days for propose as for review: from 00:00 UTC.
+	if code, out, errs := run(t, "propose", "--config", cfg, "--since", "2d", "--format", "json"); code != 0 ||
+		!strings.Contains(out, `"from": "`+today.AddDate(0, 0, -2).Format(time.RFC3339)+`"`) {
+		t.Errorf("propose --since 2d: exit %d, %s\n%.300s", code, errs, out)
 	}
 
 	code, out, errs := run(t, "review", "--config", cfg, "--since", "14d")
