@@ -78,6 +78,24 @@ $(UPLOT_JS):
 	npm install --prefix $(UPLOT_DIR) --no-save --no-audit --no-fund $(UPLOT_PKG)
 	test -f $@
 
+# The Grafana backend plugin (dashboards/plugin, its own Go module): the
+# directory Grafana loads, dashboards/plugin/dist — plugin.json, module.js,
+# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0).
+PLUGIN_DIR  := dashboards/plugin
+PLUGIN_DIST := $(PLUGIN_DIR)/dist
+PLUGIN_EXE  := $(PLUGIN_DIST)/gpx_otsiem_linux_amd64
+plugin:
+	rm -rf $(PLUGIN_DIST)
+	mkdir -p $(PLUGIN_DIST)
+	cp -R $(PLUGIN_DIR)/static/. $(PLUGIN_DIR)/README.md $(PLUGIN_DIST)/
+	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/gpx_otsiem_linux_amd64 .
+
+# The plugin module's vet and tests, on the executable make plugin built.
+plugin-test: chdb plugin
+	cd $(PLUGIN_DIR) && $(GO) vet ./...
+	cd $(PLUGIN_DIR) && CHDB_LIB_PATH=$(abspath $(CHDB_LIB)) OTSIEM_PLUGIN_EXECUTABLE=$(abspath $(PLUGIN_EXE)) \
+		$(GO) test -race -count=1 ./...
+
 chdb: $(CHDB_LIB)
 
 $(CHDB_LIB):
@@ -86,4 +104,4 @@ $(CHDB_LIB):
 	test -f $@
 
 clean:
-	rm -rf bin
+	rm -rf bin $(PLUGIN_DIST)

@@ -140,6 +140,9 @@ type EmbeddedStorage struct {
 	// at the first start into <data_dir>/clickhouse-users.yaml (mode 0600).
 	Reader embedded.Credentials `yaml:"reader"`
 	Writer embedded.Credentials `yaml:"writer"`
+	// TLS serves the interface over HTTPS with this certificate (for a
+	// Grafana on another host); otsiem's reading commands pin it.
+	TLS embedded.TLS `yaml:"tls"`
 }
 
 // ClickHouse is a ClickHouse server or cluster.
@@ -344,6 +347,9 @@ func (c *Config) Check(name string) error {
 			errs = append(errs, fmt.Sprintf("ingest.listeners[%d]: framing %q: want auto, octet-counting or non-transparent", i, l.Framing))
 		}
 	}
+	if t := c.Storage.Embedded.TLS; t.Enabled() && (t.CertFile == "" || t.KeyFile == "") {
+		errs = append(errs, "storage.embedded.tls needs tls.cert_file and tls.key_file")
+	}
 	switch c.Storage.ClickHouse.Protocol {
 	case "", "native", "http":
 	default:
@@ -445,7 +451,8 @@ func (c *Config) StorageConfig() (storage.Config, error) {
 		Addrs: s.ClickHouse.Addresses, Protocol: s.ClickHouse.Protocol, Database: s.ClickHouse.Database,
 		Username: s.ClickHouse.User, Password: s.ClickHouse.Password, Compression: s.ClickHouse.Compression,
 		Embedded: storage.EmbeddedConfig{Path: path, LibPath: s.Embedded.LibPath, Listen: c.EmbeddedListen(),
-			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile()},
+			Users: embedded.Users{Reader: s.Embedded.Reader, Writer: s.Embedded.Writer}, UsersFile: c.EmbeddedUsersFile(),
+			TLS: s.Embedded.TLS},
 	}
 	var err error
 	out.TLS, err = s.ClickHouse.TLS.load("storage.clickhouse.tls", s.ClickHouse.TLSEnabled)

@@ -74,6 +74,8 @@ func TestParseErrors(t *testing.T) {
 		{"nats:\n  password: ${OTSIEM_UNSET_VAR_X}\n", "c.yaml:2:13: environment variable OTSIEM_UNSET_VAR_X is not set"},
 		{"ingest:\n  listeners:\n    - protocol: sctp\n", `c.yaml: ingest.listeners[0]: protocol "sctp": want udp, tcp or tls`},
 		{"ingest:\n  listeners:\n    - protocol: tls\n", "c.yaml: ingest.listeners[0]: tls needs tls.cert_file and tls.key_file"},
+		{"storage:\n  embedded:\n    tls: {cert_file: c.pem}\n", "c.yaml: storage.embedded.tls needs tls.cert_file and tls.key_file"},
+		{"storage:\n  embedded:\n    tls: {certfile: c.pem}\n", `c.yaml:3:11: unknown key "certfile" (known: cert_file, key_file)`},
 		{"site: [\n", "c.yaml:1:1: did not find expected node content"},
 		{"memory_limit: lots\n", `c.yaml:1:15: cannot read "lots" as a size`},
 		{"nats:\n  max_bytes: 2 GiBs\n", `c.yaml:2:14: cannot read "2 GiBs" as a size`},

@@ -26,6 +26,7 @@ var All = []Spec{
 	{"review.json", "otsiem-review", review},
 	{"diodes.json", "otsiem-diodes", diodes},
 	{"compliance.json", "otsiem-compliance", compliance},
+	{"topology.json", "otsiem-topology", topology},
 }
 
 // Generate builds a dashboard.

@@ -17,6 +17,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/otsiem/otsiem/dashboards"
+	"github.com/otsiem/otsiem/dashboards/zones"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
 
@@ -25,6 +26,7 @@ var update = flag.Bool("update", false, "rewrite json/ from the generator (as go
 func TestMain(m *testing.M) {
 	plugins.RegisterDefaultPlugins()
 	cog.NewRuntime().RegisterDataqueryVariant(dashboards.QueryVariant())
+	cog.NewRuntime().RegisterDataqueryVariant(dashboards.ZonesQueryVariant())
 	chdbtest.Main(m)
 }
 
@@ -143,10 +145,15 @@ func TestDashboardsParseStrictlyAndReferToWhatExists(t *testing.T) {
 			if p.Type == "text" {
 				continue
 			}
-			if p.Datasource == nil || *p.Datasource.Uid != dashboards.DatasourceUID || len(p.Targets) == 0 {
+			if p.Datasource == nil || len(p.Targets) == 0 ||
+				*p.Datasource.Uid != dashboards.DatasourceUID && *p.Datasource.Uid != dashboards.ZonesDatasourceUID {
 				t.Errorf("%s: panel %q: data source %v, %d targets", s.File, title, p.Datasource, len(p.Targets))
 			}
 			for _, tg := range p.Targets {
+				if zq, ok := tg.(dashboards.ZonesQuery); ok {
+					checkZonesQuery(t, s.File, title, p, zq, defined)
+					continue
+				}
 				q, ok := tg.(dashboards.Query)
 				if !ok {
 					t.Errorf("%s: panel %q: target %T is not a ClickHouse query", s.File, title, tg)
@@ -165,6 +172,29 @@ func TestDashboardsParseStrictlyAndReferToWhatExists(t *testing.T) {
 					t.Errorf("%s: panel %q keeps a query parameter:\n%s", s.File, title, q.RawSql)
 				}
 			}
+		}
+	}
+}
+
+// checkZonesQuery checks a target of otsiem's plugin: on the panel's data
+// source, its variables defined, and read by the plugin's own parser as
+// a query it accepts (the strict parse validated it already).
+func checkZonesQuery(t *testing.T, file, title string, p *dashboard.Panel, q dashboards.ZonesQuery, defined map[string]bool) {
+	t.Helper()
+	if *p.Datasource.Uid != dashboards.ZonesDatasourceUID || q.Datasource == nil || *q.Datasource.Uid != dashboards.ZonesDatasourceUID ||
+		*q.Datasource.Type != zones.PluginID {
+		t.Errorf("%s: panel %q: plugin target on data source %v, panel on %v", file, title, q.Datasource, p.Datasource)
+	}
+	raw, err := json.Marshal(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zones.ParseTemplate(raw); err != nil {
+		t.Errorf("%s: panel %q: the plugin refuses %s: %v", file, title, raw, err)
+	}
+	for _, m := range variableRef.FindAllStringSubmatch(string(raw), -1) {
+		if name := m[1] + m[2]; !defined[name] {
+			t.Errorf("%s: panel %q uses $%s, which the dashboard does not define", file, title, name)
 		}
 	}
 }

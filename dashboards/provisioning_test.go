@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otsiem/otsiem/dashboards"
+	"github.com/otsiem/otsiem/dashboards/zones"
 )
 
 func readYAML(t *testing.T, path string, v any) {
@@ -37,13 +38,20 @@ func TestProvisioning(t *testing.T) {
 		}
 	}
 	readYAML(t, "provisioning/datasources/otsiem.yaml", &ds)
-	if ds.APIVersion != 1 || len(ds.Datasources) != 1 {
+	if ds.APIVersion != 1 || len(ds.Datasources) != 2 {
 		t.Fatalf("datasources: %+v", ds)
 	}
 	d := ds.Datasources[0]
 	if d.UID != dashboards.DatasourceUID || d.Type != dashboards.DatasourceType || d.JSONData["protocol"] != "http" ||
 		d.JSONData["defaultDatabase"] != "otsiem" || !strings.HasPrefix(d.SecureJSONData["password"], "${") {
 		t.Errorf("datasource: %+v", d)
+	}
+	// otsiem's plugin: the same read-only user, secrets from the environment only.
+	z := ds.Datasources[1]
+	if z.UID != dashboards.ZonesDatasourceUID || z.Type != zones.PluginID || z.JSONData["clickhouseDatabase"] != "otsiem" ||
+		z.JSONData["clickhouseUser"] != d.JSONData["username"] || !strings.HasPrefix(z.SecureJSONData["clickhousePassword"], "${") ||
+		!strings.HasPrefix(z.SecureJSONData["natsPassword"], "${") || z.JSONData["natsPassword"] != nil {
+		t.Errorf("plugin datasource: %+v", z)
 	}
 	var dp struct {
 		Providers []struct {
@@ -85,7 +93,11 @@ func TestComposeGrafana(t *testing.T) {
 	if !strings.Contains(g.Environment["GF_SECURITY_ADMIN_PASSWORD"], ":?") {
 		t.Errorf("admin password %q: want it from the environment, required", g.Environment["GF_SECURITY_ADMIN_PASSWORD"])
 	}
-	for _, want := range []string{"./dashboards/provisioning:/etc/grafana/provisioning:ro", "./dashboards/json:/var/lib/grafana/dashboards/otsiem:ro"} {
+	if g.Environment["GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS"] != zones.PluginID {
+		t.Errorf("unsigned plugins %q: want otsiem's plugin allowed, and only it", g.Environment["GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS"])
+	}
+	for _, want := range []string{"./dashboards/provisioning:/etc/grafana/provisioning:ro", "./dashboards/json:/var/lib/grafana/dashboards/otsiem:ro",
+		"./dashboards/plugin/dist:/var/lib/grafana/plugins/" + zones.PluginID + ":ro"} {
 		found := false
 		for _, v := range g.Volumes {
 			found = found || v == want

@@ -61,6 +61,11 @@ func soc(b *board) *dashboard.DashboardBuilder {
 			DisplayMode(common.BarGaugeDisplayModeBasic).Orientation(common.VizOrientationHorizontal).
 			DisplayName("${__data.fields.source} (${__data.fields.zone})").ColorScheme(fixedColor(colorMedium)).Min(0).
 			Height(8).Span(8)).
+		WithPanel(liveFindings(b, "Findings as they happen",
+			"Live from the correlator (otsiem's Grafana plugin over NATS): each new or changed finding of the selected "+
+				"severities, zones and conduits appears the moment it is published, newest first; analyst states as of the last refresh.",
+			[]string{"$severity"}).
+			Height(8).Span(24)).
 		WithPanel(table.NewPanelBuilder().Id(b.id()).Title("Latest open findings").
 			Description("Open findings last seen in the range, most severe first. Click a finding to list the events behind it.").
 			Datasource(Datasource()).

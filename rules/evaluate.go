@@ -40,9 +40,9 @@ type Flow struct {
 	// or response, so it performs a function even when it names none.
 	Transaction bool
 	// Reporter is the device that reported the flow, nil when unknown. Of
-	// several conduits between two zones, the one it enforces is named
-	// when no rule decides; a sensor watching one zone is where link-local
-	// traffic with no other zone was seen.
+	// several conduits between two zones, the one it enforces is named,
+	// with its own rules' reason, when no rule allows the flow; a sensor
+	// watching one zone taps the segment where link-local traffic was seen.
 	Reporter *Device
 }
 
@@ -159,8 +159,11 @@ func (m *Model) evaluate(f *Flow) Decision {
 		return d
 	}
 	// The reporter's own conduits first: of two conduits between the same
-	// zones, the one whose firewall saw the flow is the one it crossed.
-	var c candidates
+	// zones, the one whose firewall saw the flow is the one it crossed. A
+	// rule of any conduit between the zones allows the flow; when none
+	// does, the reporter's conduits alone say why (the firewall that passed
+	// it is on the path, whatever another conduit's rules say).
+	var c, own candidates
 	for pass := 0; pass < 2; pass++ {
 		for _, cd := range conduits {
 			if (f.Reporter != nil && f.Reporter.OnConduit(cd)) != (pass == 0) {
@@ -176,6 +179,12 @@ func (m *Model) evaluate(f *Flow) Decision {
 				}
 			}
 		}
+		if pass == 0 {
+			own = c
+		}
+	}
+	if own.conduit != nil {
+		c = own
 	}
 	d.Conduit = c.conduit
 	switch {

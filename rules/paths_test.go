@@ -126,7 +126,8 @@ func TestDiodeBypass(t *testing.T) {
 }
 
 // With several conduits between two zones, the verdict names the conduit
-// whose rule matches, else the one the reporting firewall enforces.
+// whose rule matches, else the one the reporting firewall enforces, judged
+// by its own rules.
 func TestRightConduit(t *testing.T) {
 	src := `
 zones:
@@ -163,11 +164,26 @@ devices:
 		{"modbus matches C1-A's rule", hist, plc, 502, "fw-b", "C1-A", "", true},
 		{"ssh through fw-b: C1-B", hist, plc, 22, "fw-b", "C1-B", NotPermitted, false},
 		{"ssh through fw-a: C1-A", hist, plc, 22, "fw-a", "C1-A", NotPermitted, false},
-		{"opc ua the wrong way through fw-a", hist, plc, 4840, "fw-a", "C1-B", WrongDirection, false},
+		// fw-a passed it: its conduit has no OPC UA rule (C1-B's rule
+		// runs the other way, but fw-a is not on C1-B).
+		{"opc ua the wrong way through fw-a", hist, plc, 4840, "fw-a", "C1-A", NotPermitted, false},
+		{"opc ua the wrong way through fw-b", hist, plc, 4840, "fw-b", "C1-B", WrongDirection, false},
+		{"ssh seen by a sensor: the first conduit", hist, plc, 22, "", "C1-A", NotPermitted, false},
 	} {
 		d := m.Evaluate(Flow{Src: tt.src, Dst: tt.dst, Transport: "tcp", Port: tt.port, FunctionCode: -1, Reporter: m.Device(tt.reporter)})
 		if d.Conduit == nil || d.Conduit.ID != tt.conduit || d.Reason != tt.reason || d.Allowed != tt.allowedOK {
 			t.Errorf("%s: conduit %v reason %q allowed %v", tt.name, d.Conduit, d.Reason, d.Allowed)
+		}
+	}
+	// A Modbus write (FC 16): C1-A allows reads only, C1-B no Modbus.
+	for _, tt := range []struct {
+		reporter, conduit string
+		reason            Reason
+	}{{"fw-b", "C1-B", NotPermitted}, {"fw-a", "C1-A", FunctionNotPermitted}, {"", "C1-A", FunctionNotPermitted}} {
+		d := m.Evaluate(Flow{Src: hist, Dst: plc, Transport: "tcp", Port: 502, App: "modbus", FunctionCode: 16, Transaction: true,
+			Reporter: m.Device(tt.reporter)})
+		if d.Conduit == nil || d.Conduit.ID != tt.conduit || d.Reason != tt.reason || d.Allowed {
+			t.Errorf("modbus write reported by %q: conduit %v reason %q allowed %v", tt.reporter, d.Conduit, d.Reason, d.Allowed)
 		}
 	}
 }

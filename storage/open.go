@@ -46,10 +46,17 @@ type EmbeddedConfig struct {
 	Listen    string
 	Users     embedded.Users
 	UsersFile string
+	// TLS, when enabled, serves the interface over HTTPS; otsiem's own
+	// commands then pin its certificate.
+	TLS embedded.TLS
 	// ReadThrough lets a reading command share the data: when another
 	// process (otsiem run) holds Path, Open connects to that process's
 	// HTTP interface at Listen as Users.Reader instead of failing.
 	ReadThrough bool
+	// WriteThrough is ReadThrough as Users.Writer, for a command that
+	// inserts rows (otsiem findings ack): the writer may insert into
+	// otsiem's tables and read, nothing else (see embedded.RoleWriter).
+	WriteThrough bool
 }
 
 // DB is an open connection to the configured ClickHouse.
@@ -64,7 +71,8 @@ type DB struct {
 	// with every right: serve it to the network only behind embedded.Guard.
 	Handler http.Handler
 	// Shared is set when the embedded data is held by another process and
-	// Conn reads it through that process's HTTP interface as the reader.
+	// Conn reaches it through that process's HTTP interface (as the
+	// reader, or the writer with WriteThrough).
 	Shared bool
 }
 
@@ -84,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
 		if inUse {
-			if !cfg.Embedded.ReadThrough {
+			if !cfg.Embedded.ReadThrough && !cfg.Embedded.WriteThrough {
 				return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process (otsiem run?)", cfg.Embedded.Path)
 			}
 			return openShared(ctx, cfg, db)
@@ -139,7 +147,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 }
 
 // openShared connects to the HTTP interface of the process that holds the
-// embedded data, as its reader.
+// embedded data, as its reader (its writer with WriteThrough).
 func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	e := cfg.Embedded
 	if e.Listen == "" {
@@ -150,11 +158,21 @@ func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process: %w", e.Path, err)
 	}
-	conn, err := clickhouse.Open(&clickhouse.Options{
+	as := users.Reader
+	if e.WriteThrough {
+		as = users.Writer
+	}
+	opts := &clickhouse.Options{
 		Protocol: clickhouse.HTTP,
 		Addr:     []string{e.Listen},
-		Auth:     clickhouse.Auth{Database: db.Database, Username: users.Reader.User, Password: users.Reader.Password},
-	})
+		Auth:     clickhouse.Auth{Database: db.Database, Username: as.User, Password: as.Password},
+	}
+	if e.TLS.Enabled() {
+		if opts.TLS, err = e.TLS.PinnedClient(); err != nil {
+			return nil, fmt.Errorf("storage: storage.embedded.%w", err)
+		}
+	}
+	conn, err := clickhouse.Open(opts)
 	if err == nil {
 		if err = conn.Ping(ctx); err != nil {
 			_ = conn.Close()

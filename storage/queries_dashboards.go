@@ -26,6 +26,13 @@ func In(param string, cols ...string) string {
 // {sites}, {zones} (source or destination) and {conduits}.
 var flowFilters = In("sites", "site") + " AND " + In("zones", "src_zone", "dst_zone") + " AND " + In("conduits", "conduit")
 
+// openFindings is the dashboards' definition of an open finding, as a
+// predicate on the findings table: its latest revision is not closed by
+// the correlator and it was last seen in the window; filtered by {sites},
+// {zones} (source or destination), {conduits} and {severities}.
+var openFindings = "status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')} AND " +
+	flowFilters + " AND " + In("severities", "severity")
+
 // AddrText is SQL rendering an address column (IPv6) for people: IPv4
 // without its IPv6 mapping, an empty string for none ('::').
 func AddrText(col string) string {
@@ -84,8 +91,7 @@ var (
 SELECT countIf(severity = 'critical') AS critical, countIf(severity = 'high') AS high,
        countIf(severity = 'medium') AS medium, countIf(severity IN ('low', 'info')) AS low
 FROM findings
-WHERE status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
-  AND ` + flowFilters + ` AND ` + In("severities", "severity")}
+WHERE ` + openFindings}
 
 	// QueryOpenFindings lists findings open at the end of the window and
 	// last seen in it, most severe and most recent first, at most
@@ -97,8 +103,7 @@ SELECT severity, type, summary, conduit, if(src_asset != '', src_asset, ` + Addr
        src_zone, if(dst_asset != '', dst_asset, ` + AddrText("dst_ip") + `) AS destination, dst_zone,
        count, first_seen, last_seen, finding_id
 FROM findings
-WHERE status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')}
-  AND ` + flowFilters + ` AND ` + In("severities", "severity") + `
+WHERE ` + openFindings + `
 ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), last_seen DESC, finding_id
 LIMIT {limit:UInt32}`}
 

@@ -36,7 +36,8 @@ func dashboardWindow(filters ...any) []any {
 // refinery model, heartbeats of its diode (the tx side every 10 s from
 // 10:00 to 10:05 with a sequence gap of 3 and its last one degraded, the
 // rx side silent), an unmanaged address, and a finding with its events.
-func seedDashboards(t *testing.T) func(filters ...any) map[string]string {
+// It returns the connection and a function running every dashboard query.
+func seedDashboards(t *testing.T) (driver.Conn, func(filters ...any) map[string]string) {
 	t.Helper()
 	conn, _ := migrated(t)
 	seed(t, conn)
@@ -79,7 +80,7 @@ func seedDashboards(t *testing.T) func(filters ...any) map[string]string {
 	if err := storage.Insert(ctx, conn, fb.Batch); err != nil {
 		t.Fatal(err)
 	}
-	return func(filters ...any) map[string]string {
+	return conn, func(filters ...any) map[string]string {
 		out := map[string]string{}
 		for _, q := range storage.DashboardQueries {
 			tb, err := storage.RunQuery(ctx, conn, q, dashboardWindow(filters...)...)
@@ -93,7 +94,7 @@ func seedDashboards(t *testing.T) func(filters ...any) map[string]string {
 }
 
 func TestDashboardQueriesOnSeededData(t *testing.T) {
-	render := seedDashboards(t)
+	_, render := seedDashboards(t)
 	got := render()
 	for name, want := range map[string][]string{
 		// a is critical and open, b closed, c high and open

@@ -29,8 +29,8 @@ const findingsFilters = `(empty({severities:Array(String)}) OR f.severity IN {se
   AND (empty({types:Array(String)}) OR f.type IN {types:Array(String)})
   AND (empty({states:Array(String)}) OR ` + FindingState + ` IN {states:Array(String)})
   AND ({status:String} = '' OR f.status = {status:String})
-  AND ({conduit:String} = '' OR f.conduit = {conduit:String})
-  AND ({zone:String} = '' OR f.src_zone = {zone:String} OR f.dst_zone = {zone:String})`
+  AND (empty({conduits:Array(String)}) OR f.conduit IN {conduits:Array(String)})
+  AND (empty({zones:Array(String)}) OR f.src_zone IN {zones:Array(String)} OR f.dst_zone IN {zones:Array(String)})`
 
 // The findings queries.
 var (
@@ -40,7 +40,8 @@ var (
 	// Filters, each ignored when empty: {severities:Array(String)},
 	// {types:Array(String)}, {states:Array(String)} (open, acknowledged,
 	// closed, absorbed), {status:String} (the correlator's open or closed),
-	// {conduit:String}, {zone:String} (source or destination); at most
+	// {conduits:Array(String)}, {zones:Array(String)} (source or
+	// destination); at most
 	// {limit:UInt32} rows.
 	QueryFindings = Query{"findings", `
 SELECT f.finding_id AS finding_id, f.last_seen AS last_seen, f.severity AS severity, ` + FindingState + ` AS state,
@@ -112,9 +113,9 @@ type FindingsFilter struct {
 	Types      []string
 	States     []string // analyst states: open, acknowledged, closed
 	Status     string   // the correlator's status: open or closed
-	Conduit    string
-	Zone       string
-	Limit      uint32 // default 100
+	Conduits   []string
+	Zones      []string // source or destination zone
+	Limit      uint32   // default 100
 }
 
 // Args returns the filter as the query's parameters.
@@ -126,7 +127,7 @@ func (f FindingsFilter) Args() []any {
 	return []any{clickhouse.Named("from", f.From.UTC()), clickhouse.Named("to", f.To.UTC()),
 		clickhouse.Named("severities", nonNil(f.Severities)), clickhouse.Named("types", nonNil(f.Types)),
 		clickhouse.Named("states", nonNil(f.States)), clickhouse.Named("status", f.Status),
-		clickhouse.Named("conduit", f.Conduit), clickhouse.Named("zone", f.Zone), clickhouse.Named("limit", limit)}
+		clickhouse.Named("conduits", nonNil(f.Conduits)), clickhouse.Named("zones", nonNil(f.Zones)), clickhouse.Named("limit", limit)}
 }
 
 func nonNil(s []string) []string {

@@ -48,7 +48,7 @@ func window() []any {
 	return append(storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(24 * time.Hour)}.Args(),
 		clickhouse.Named("bucket", uint32(3600)), clickhouse.Named("firewalls", []string{"fw1"}), clickhouse.Named("step", uint32(86400)),
 		clickhouse.Named("diodes", []string{"DD-1", "DD-2"}), clickhouse.Named("device", "FW1"),
-		clickhouse.Named("ids", []string{"a", "b"}))
+		clickhouse.Named("ids", []string{"a", "b"}), clickhouse.Named("conduit", ""))
 }
 
 // render runs every named query and prints its rows, one query per block.
@@ -121,7 +121,7 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 	if n := strings.Count(got["findings"], "\n"); n != 2 {
 		t.Errorf("findings: %d rows, want 2:\n%s", n, got["findings"])
 	}
-	f := storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(time.Hour), Severities: []string{"critical"}, Zone: "Z2-BPCS", Limit: 10}
+	f := storage.FindingsFilter{From: q0.Add(-time.Hour), To: q0.Add(time.Hour), Severities: []string{"critical"}, Zones: []string{"Z2-BPCS"}, Limit: 10}
 	tb, err := storage.RunQuery(t.Context(), conn, storage.QueryFindings, f.Args()...)
 	if err != nil || len(tb.Rows) != 1 || tb.Rows[0][0] != "a" {
 		t.Errorf("filtered findings: %v, %v", tb, err)

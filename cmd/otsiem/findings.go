@@ -61,8 +61,8 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 	typ := fs.String("type", "", "only these types, comma-separated: "+strings.Join(event.FindingTypes, ", "))
 	state := fs.String("state", strings.Join(defaultStates, ","), "only these states, comma-separated: "+strings.Join(event.States, ", ")+
 		" (absorbed: folded into a scan)")
-	conduit := fs.String("conduit", "", "only this conduit")
-	zone := fs.String("zone", "", "only findings from or to this zone")
+	conduit := fs.String("conduit", "", "only these conduits, comma-separated")
+	zone := fs.String("zone", "", "only findings from or to these zones, comma-separated")
 	limit := fs.Uint("limit", 100, "at most this many findings")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -77,7 +77,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		to, err2 = parseWhen(*until, now)
 	}
 	f := storage.FindingsFilter{From: from, To: to, Severities: list(*severity), Types: list(*typ), States: list(*state),
-		Conduit: *conduit, Zone: *zone, Limit: uint32(min(*limit, 1<<31))}
+		Conduits: list(*conduit), Zones: list(*zone), Limit: uint32(min(*limit, 1<<31))}
 	errs := []error{err1, err2,
 		oneOf("severity", f.Severities, severityNames()),
 		oneOf("type", f.Types, event.FindingTypes),
@@ -166,16 +166,10 @@ func describeFilter(f storage.FindingsFilter) string {
 	if slices.Equal(states, defaultStates) {
 		states = nil
 	}
-	for _, l := range [][]string{states, f.Severities, f.Types} {
+	for _, l := range [][]string{states, f.Severities, f.Types, f.Conduits, f.Zones} {
 		if len(l) > 0 {
 			parts = append(parts, strings.Join(l, "/"))
 		}
-	}
-	if f.Conduit != "" {
-		parts = append(parts, f.Conduit)
-	}
-	if f.Zone != "" {
-		parts = append(parts, f.Zone)
 	}
 	if len(parts) == 0 {
 		return ""
@@ -219,7 +213,7 @@ func runAck(action string, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	state := map[string]string{"ack": event.StateAcknowledged, "close": event.StateClosed}[action]
-	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+	return withStoreAs(*cfgPath, stderr, true, func(ctx context.Context, db *storage.DB) error {
 		t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindingsByID, clickhouse.Named("ids", ids))
 		if err != nil {
 			return err

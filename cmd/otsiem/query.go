@@ -66,6 +66,13 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // command never creates one (it brings an existing one's schema up to
 // date); a server's schema is left to `otsiem store` and `otsiem migrate`.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withStoreAs(path, stderr, false, f)
+}
+
+// withStoreAs is withStore for a command that inserts rows when write is
+// set: while `otsiem run` holds the embedded data, it goes through run's
+// ClickHouse HTTP interface as the writer instead of the reader.
+func withStoreAs(path string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	cfg := config.Default()
 	if path != "" {
 		var err error
@@ -74,15 +81,19 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 			return 1
 		}
 	}
-	return withConfig(cfg, path, stderr, f)
+	return withConfigAs(cfg, path, stderr, write, f)
 }
 
 // withConfig opens the configuration's store (cfgPath names where it came
 // from in errors) and runs f on it.
 func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
+	return withConfigAs(cfg, cfgPath, stderr, false, f)
+}
+
+func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openExisting(ctx, cfg, cfgPath)
+	db, err := openExisting(ctx, cfg, cfgPath, write)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1
@@ -95,16 +106,17 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 	return 0
 }
 
-// openExisting opens the store for a reading command: an embedded store
-// must exist (see embeddedStoreExists), and while otsiem run holds it the
-// command reads through run's ClickHouse HTTP interface (openReader).
-func openExisting(ctx context.Context, cfg *config.Config, cfgPath string) (*storage.DB, error) {
+// openExisting opens the store for a command that reads it (or, with
+// write, inserts rows) but never creates it: an embedded store must exist
+// (see embeddedStoreExists), and while otsiem run holds it the command goes
+// through run's ClickHouse HTTP interface (openCommand).
+func openExisting(ctx context.Context, cfg *config.Config, cfgPath string, write bool) (*storage.DB, error) {
 	if len(cfg.Storage.ClickHouse.Addresses) == 0 {
 		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
 			return nil, err
 		}
 	}
-	return openReader(ctx, cfg)
+	return openCommand(ctx, cfg, write)
 }
 
 // embeddedStoreExists reports, as an error saying where it looked and how

@@ -156,7 +156,7 @@ func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openExisting(ctx, cfg, cfgPath)
+	db, err := openExisting(ctx, cfg, cfgPath, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 		return 2

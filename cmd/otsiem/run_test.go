@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
 	"github.com/otsiem/otsiem/simulate"
+	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
 )
 
 // startRun starts every stage in process on a temporary data directory,
@@ -193,21 +195,30 @@ func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
 	return n
 }
 
-// While `otsiem run` holds the embedded data, the reading commands go
-// through its ClickHouse HTTP interface as the reader, and cannot write.
-func TestReadingCommandsGoThroughRun(t *testing.T) {
+// startRunServing is startRun serving the ClickHouse HTTP interface on
+// a free loopback port (embedded is appended to storage.embedded), and
+// stopped when the test ends.
+func startRunServing(t *testing.T, embedded string) (*service, *pipeline, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n")
-	defer func() {
+	s, p, path := startRun(t, "storage:\n  embedded:\n    listen: "+addr+"\n"+embedded)
+	t.Cleanup(func() {
 		if err := p.close(s); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return s, p, path
+}
+
+// While `otsiem run` holds the embedded data, the reading commands go
+// through its ClickHouse HTTP interface as the reader, and cannot write.
+func TestReadingCommandsGoThroughRun(t *testing.T) {
+	s, p, path := startRunServing(t, "")
 	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
@@ -230,6 +241,39 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 	for _, sql := range []string{"TRUNCATE TABLE events", "SELECT file('/etc/hostname')", "INSERT INTO model_zones (zone) VALUES ('x')"} {
 		if code, out, errs := run(t, "query", "--config", path, sql); code != 1 || !strings.Contains(errs, "code: ") {
 			t.Errorf("%s through run: exit %d, %q %s", sql, code, out, errs)
+		}
+	}
+
+	// An analyst acknowledges a finding while run holds the data: the
+	// ack goes through run's interface as the writer.
+	if err := p.store.db.Conn.Exec(context.Background(), `INSERT INTO finding_revisions
+		(finding_id, revision, last_seen, first_seen, count, type, severity, status, summary)
+		VALUES ('d1d1d1d1d1d1d1d1', 1, now64(), now64(), 3, 'diode_down', 'critical', 'open', 'rx side silent')`); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, "findings", "ack", "--config", path, "d1d1d1", "--by", "ana", "--note", "called the site"); code != 0 ||
+		!strings.HasPrefix(out, "acknowledged d1d1d1d1d1d1 (was open, revision 1) by ana") {
+		t.Errorf("ack through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv",
+		"SELECT finding_id, action, by, note FROM finding_acks"); code != 0 || out != "finding_id,action,by,note\nd1d1d1d1d1d1d1d1,acknowledged,ana,called the site\n" {
+		t.Errorf("finding_acks through run: exit %d, %q %s", code, out, errs)
+	}
+}
+
+// With storage.embedded.tls, run serves its ClickHouse interface over
+// HTTPS, and the reading commands pin the configured certificate.
+func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
+	c := embeddedtest.SelfSigned(t, t.TempDir(), "otsiem")
+	s, _, path := startRunServing(t, fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n", c.CertFile, c.KeyFile))
+	addr := s.cfg.EmbeddedListen()
+	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones FROM model_zones"); code != 0 || out != "zones\n5\n" {
+		t.Errorf("query through run over TLS: exit %d, %q %s", code, out, errs)
+	}
+	if res, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader("SELECT 1")); err == nil {
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered")
 		}
 	}
 }

@@ -70,7 +70,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		users, err := embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
 		var ln net.Listener
 		if err == nil {
-			ln, err = net.Listen("tcp", addr)
+			ln, err = embedded.Listen(addr, e.TLS)
 		}
 		if err != nil {
 			cancel()
@@ -79,7 +79,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		}
 		st.served = make(chan error, 1)
 		go func() { st.served <- embedded.Serve(cctx, ln, embedded.Guard(db.Handler, users)) }()
-		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(),
+		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(), "tls", e.TLS.Enabled(),
 			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", s.cfg.EmbeddedUsersFile())
 	}
 	go func() { st.done <- svc.Run(cctx) }()
@@ -143,17 +143,17 @@ func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.
 	return openWith(ctx, cfg, sc, migrate)
 }
 
-// openReader opens the store for a reading command. When another process
-// (otsiem run) holds the embedded data, it reads through that process's
-// ClickHouse HTTP interface as the reader; a fresh embedded data directory
-// gets the schema, a server's schema is left to `otsiem store` and
-// `otsiem migrate`.
-func openReader(ctx context.Context, cfg *config.Config) (*storage.DB, error) {
+// openCommand opens the store for a command. When another process (otsiem
+// run) holds the embedded data, it goes through that process's ClickHouse
+// HTTP interface as the reader, or as the writer when the command writes;
+// a fresh embedded data directory gets the schema, a server's schema is
+// left to `otsiem store` and `otsiem migrate`.
+func openCommand(ctx context.Context, cfg *config.Config, write bool) (*storage.DB, error) {
 	sc, err := cfg.StorageConfig()
 	if err != nil {
 		return nil, err
 	}
-	sc.Embedded.ReadThrough = true
+	sc.Embedded.ReadThrough, sc.Embedded.WriteThrough = !write, write
 	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/otsiem/otsiem/dashboards/grafana"
+	"github.com/otsiem/otsiem/dashboards/zones"
 	"github.com/otsiem/otsiem/storage"
 )
 
@@ -47,6 +48,7 @@ type dashboardJSON struct {
 type panelJSON struct {
 	Type, Title, Description string
 	GridPos                  struct{ X, Y, W, H int }
+	Datasource               struct{ Type string }
 	Targets                  []struct {
 		RawSql string
 		Format int
@@ -360,8 +362,14 @@ func render(ctx context.Context, conn driver.Conn, d *dashboardJSON, now time.Ti
 		h := p.GridPos.H*(rowHeight+gap) - gap
 		// Grafana's interval: the range over the panel's width in points.
 		r := grafana.Range{From: from, To: now, Interval: niceInterval(now.Sub(from) / time.Duration(max(w-80, 100)))}
+		// otsiem's plugin computes its panels itself (dashboards/plugin,
+		// whose tests pin its frames); the preview runs SQL only.
+		plugin := p.Datasource.Type == zones.PluginID
 		var tables []*table
 		for _, tg := range p.Targets {
+			if plugin {
+				break
+			}
 			sql, err := grafana.Expand(tg.RawSql, r, vars)
 			if err != nil {
 				return "", 0, fmt.Errorf("%s: %w", p.Title, err)
@@ -382,24 +390,26 @@ func render(ctx context.Context, conn driver.Conn, d *dashboardJSON, now time.Ti
 		}
 		// The preview clicks the first finding of a table listing them, so
 		// that the panel of the events behind it shows them.
-		if v, ok := vars["finding"]; ok && len(v.Selected) == 1 && v.Selected[0] == "" {
+		if v, ok := vars["finding"]; ok && len(v.Selected) == 1 && v.Selected[0] == "" && len(tables) > 0 {
 			if i := tables[0].col("finding_id"); i >= 0 && len(tables[0].rows) > 0 {
 				vars["finding"] = grafana.Variable{Selected: []string{fmt.Sprint(tables[0].rows[0][i])}}
 			}
 		}
 		body, script := "", ""
-		switch p.Type {
-		case "stat":
+		switch {
+		case plugin:
+			body = `<div class="text">Drawn by otsiem's Grafana plugin (` + zones.PluginID + `): not previewed here.</div>`
+		case p.Type == "stat":
 			body = renderStat(p, tables[0])
-		case "table":
+		case p.Type == "table":
 			body = renderTable(p, applyTransforms(p, tables[0]), h-40)
-		case "timeseries":
+		case p.Type == "timeseries":
 			body, script = renderSeries(p, tables[0], i, w-16, h-70, from, now)
-		case "state-timeline":
+		case p.Type == "state-timeline":
 			body = renderTimeline(p, tables[0], from, now)
-		case "bargauge":
+		case p.Type == "bargauge":
 			body = renderBars(p, tables[0])
-		case "text":
+		case p.Type == "text":
 			body = `<div class="text">` + markdown(fmt.Sprint(p.Options["content"])) + `</div>`
 		default:
 			body = "panel type " + html.EscapeString(p.Type) + " not previewed"

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
 )
 
 // BenchmarkBatchInsert measures clickhouse-go batch inserts through the
@@ -74,12 +77,31 @@ func BenchmarkGuardedRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer reader.Close()
-	b.Run("guarded-reader", func(b *testing.B) {
-		for b.Loop() {
-			var n uint64
-			if err := reader.QueryRow(b.Context(), "SELECT count() FROM t").Scan(&n); err != nil {
-				b.Fatal(err)
+	read := func(reader driver.Conn) func(*testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				var n uint64
+				if err := reader.QueryRow(b.Context(), "SELECT count() FROM t").Scan(&n); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
-	})
+	}
+	b.Run("guarded-reader", read(reader))
+
+	// The same over HTTPS (storage.embedded.tls), connections kept alive.
+	cert := embeddedtest.SelfSigned(b, b.TempDir(), "otsiem")
+	base, db = guardedTLS(b, cert)
+	tc, err := cert.PinnedClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tlsReader, err := clickhouse.Open(&clickhouse.Options{Protocol: clickhouse.HTTP, TLS: tc,
+		Addr: []string{strings.TrimSuffix(strings.TrimPrefix(base, "https://"), "/")},
+		Auth: clickhouse.Auth{Database: db, Username: testUsers.Reader.User, Password: testUsers.Reader.Password}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tlsReader.Close()
+	b.Run("guarded-reader-tls", read(tlsReader))
 }

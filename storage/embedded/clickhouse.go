@@ -51,10 +51,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 // ListenAndServe listens on addr (DefaultAddr when empty) and serves h
 // there until ctx is done.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler) error {
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := Listen(addr, TLS{})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,6 +27,12 @@ var testUsers = embedded.Users{
 // a loopback port, and returns its base URL and the database.
 func guarded(t testing.TB) (string, string) {
 	t.Helper()
+	return guardedTLS(t, embedded.TLS{})
+}
+
+// guardedTLS is guarded served with c (https:// when c is enabled).
+func guardedTLS(t testing.TB, c embedded.TLS) (string, string) {
+	t.Helper()
 	conn, db := open(t)
 	if err := conn.Exec(t.Context(), "CREATE TABLE t (s String) ENGINE = MergeTree ORDER BY s"); err != nil {
 		t.Fatal(err)
@@ -35,7 +40,7 @@ func guarded(t testing.TB) (string, string) {
 	if err := conn.Exec(t.Context(), "INSERT INTO t VALUES ('a'), ('b'), ('c')"); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := embedded.Listen("127.0.0.1:0", c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +55,11 @@ func guarded(t testing.TB) (string, string) {
 			t.Error(err)
 		}
 	})
-	return "http://" + ln.Addr().String() + "/", db
+	scheme := "http://"
+	if c.Enabled() {
+		scheme = "https://"
+	}
+	return scheme + ln.Addr().String() + "/", db
 }
 
 type probe struct {
