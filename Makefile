@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview
+.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview plugin plugin-test
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -34,6 +34,7 @@ vet:
 
 test: fmt-check vet chdb report-tools relay-tools
 	$(GO) test -race -count=1 ./...
+	$(MAKE) plugin-test
 
 # The report tests read PDFs back with poppler's pdftotext and open the HTML
 # report in headless Chromium: Debian's poppler-utils and chromium, installed
@@ -80,7 +81,8 @@ $(UPLOT_JS):
 
 # The Grafana backend plugin (dashboards/plugin, its own Go module): the
 # directory Grafana loads, dashboards/plugin/dist — plugin.json, module.js,
-# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0).
+# the logo and the executable gpx_otsiem_linux_amd64, static (CGO_ENABLED=0,
+# and nochdb: without the embedded engine's purego, which needs ld.so).
 PLUGIN_DIR  := dashboards/plugin
 PLUGIN_DIST := $(PLUGIN_DIR)/dist
 PLUGIN_EXE  := $(PLUGIN_DIST)/gpx_otsiem_linux_amd64
@@ -88,7 +90,7 @@ plugin:
 	rm -rf $(PLUGIN_DIST)
 	mkdir -p $(PLUGIN_DIST)
 	cp -R $(PLUGIN_DIR)/static/. $(PLUGIN_DIR)/README.md $(PLUGIN_DIST)/
-	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -o dist/gpx_otsiem_linux_amd64 .
+	cd $(PLUGIN_DIR) && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -tags nochdb -o dist/gpx_otsiem_linux_amd64 .
 
 # The plugin module's vet and tests, on the executable make plugin built.
 plugin-test: chdb plugin

@@ -106,12 +106,20 @@ func scanSummary(f *event.Finding) string {
 	if f.DstZone != "" {
 		into = f.DstZone
 	}
-	s := "Scan from " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + ": " + p + " distinct ports and " + h +
-		" distinct hosts in " + into + " within " + w
+	s := "Scan from " + endpoint(f.SrcAsset, f.SrcIP, f.SrcZone) + ": " + counted(p, "distinct port") + " and " +
+		counted(h, "distinct host") + " in " + into + " within " + w
 	if probes := scanProbes(f); probes != "" {
 		s += " (probes: " + probes + ")"
 	}
 	return s + "; find out who runs it."
+}
+
+// counted is a count and its noun, singular for one: "1 distinct port".
+func counted(n, noun string) string {
+	if n == "1" {
+		return n + " " + noun
+	}
+	return n + " " + noun + "s"
 }
 
 func diodeSummary(f *event.Finding, hb time.Duration) string {

@@ -64,7 +64,7 @@ func layout(r *Report) *document {
 		{Key: "Facility", Value: r.Facility},
 		{Key: "Implementation Date", Value: r.ImplementationDate},
 		{Key: "Standard", Value: r.Standard},
-		{Key: "Period", Value: fmt.Sprintf("%s to %s UTC (%s)", stamp(r.Period.From), stamp(r.Period.To), plural(r.Period.Days, "day"))},
+		{Key: "Period", Value: fmt.Sprintf("%s to %s UTC (%s)", stamp(r.Period.From), stamp(r.Period.To), periodLength(r.Period))},
 		{Key: "Model version", Value: r.Model.Short + " (sha256 " + r.Model.Hash + ")"},
 		{Key: "Generated", Value: stamp(r.GeneratedAt) + " UTC by otsiem " + r.Version},
 	}}
@@ -254,12 +254,15 @@ func evidenceSections(r *Report) []section {
 				skew += " (outside)"
 			}
 		}
-		silence := duration(x.LongestSilence)
+		silence, from := duration(x.LongestSilence), stamp(x.SilenceFrom)
+		if x.LongestSilence < 60 { // no gap of a minute: nothing to date
+			silence, from = "under 1m", "-"
+		}
 		if x.Silent {
 			silence += " (too long)"
 		}
 		ls.Rows = append(ls.Rows, []string{deviceName(x.Device), x.Role, num(x.Events),
-			fmt.Sprintf("%d of %d", x.DaysWithLogs, r.Period.Days), silence, stamp(x.SilenceFrom), skew})
+			fmt.Sprintf("%d of %d", x.DaysWithLogs, r.Period.Days), silence, from, skew})
 	}
 	out = append(out, section{Title: "Log-source coverage and clock skew", Blocks: []block{
 		{Chart: chartLogSource}, {Table: ls},

@@ -43,6 +43,22 @@ func duration(s int64) string {
 	return fmt.Sprintf("%dm", m)
 }
 
+// periodLength says how long a period is and, when its ends are not UTC
+// midnights, how many UTC calendar days it touches — the days that "logs on N
+// of M days" and the diodes' silent days count: "7 days", "7 days over 8 UTC
+// calendar days", "1d 2h 0m over 2 UTC calendar days".
+func periodLength(p Period) string {
+	l := p.To.Sub(p.From)
+	s := duration(int64(l.Seconds()))
+	if l%(24*time.Hour) == 0 {
+		s = plural(int(l/(24*time.Hour)), "day")
+		if p.Days == int(l/(24*time.Hour)) {
+			return s
+		}
+	}
+	return fmt.Sprintf("%s over %s", s, plural(p.Days, "UTC calendar day"))
+}
+
 // stamp is a time to the minute in UTC.
 func stamp(t time.Time) string {
 	if t.IsZero() {

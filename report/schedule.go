@@ -194,7 +194,7 @@ func (s *Scheduler) write(ctx context.Context, sc Schedule, from, to, now time.T
 func WriteFile(name string, r *Report, format string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("report: write %s: %w", name, errors.Unwrap(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := Write(tmp, r, format); err != nil {

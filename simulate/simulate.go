@@ -48,6 +48,7 @@ type Generator struct {
 	scenIdx   int
 	nextBeat  time.Time
 	muteUntil time.Time // diode heartbeats stop until then
+	newPairs  int       // new-pair scenarios so far: each takes the next HMI
 	seq       uint64
 	connID    int
 	at        time.Time // event time of the lines being emitted
@@ -68,7 +69,7 @@ var Scenarios = map[string]string{
 	"sis-breach":      "Modbus from the MES server to a safety controller, seen by Zeek: violation, air_gap",
 	"no-conduit":      "HTTPS from operations straight to the enterprise, seen by Zeek: violation, no_conduit",
 	"unknown-zone":    "an unmanaged address talking to the historian, seen by Zeek: unknown_zone",
-	"new-pair":        "an HMI reaching the historian over OPC UA for the first time: allowed, new_pair",
+	"new-pair":        "an HMI reaching the historian over OPC UA for the first time (the next of the six HMIs each time): allowed, new_pair",
 	"diode-outage":    "the diode's heartbeats stop for 45 s, then resume: diode_down, then recovery",
 	"diode-bypass":    "the C2 firewall lets the historian run PI-to-PI straight to the DMZ historian, around the diode: policy_drift, diode_bypass",
 	"ips-block":       "the C2 firewall's IPS resets an exploit inside an allowed patch download: blocked, threat, and an alert finding",
@@ -273,7 +274,10 @@ func (g *Generator) inject(name string, t time.Time) {
 		f := flow{src: "192.168.99.5", sport: g.port(), dst: historian, dport: 443, proto: "tcp", bytes: 700, packets: 8}
 		g.emit(name, "ids-z3", zeekConn(t, "ids-z3", uid(g, "C"), f, "ssl", "SF"))
 	case "new-pair":
-		f := flow{src: hmi(5), sport: g.port(), dst: historian, dport: 4840, proto: "tcp", rule: "BPCS-to-OPS", srcZone: "zone-bpcs", dstZone: "zone-ops"}
+		// The next HMI each time, so pairs stay new after a learning
+		// period that saw the first ones (six HMIs, then all are known).
+		f := flow{src: hmi(5 + g.newPairs), sport: g.port(), dst: historian, dport: 4840, proto: "tcp", rule: "BPCS-to-OPS", srcZone: "zone-bpcs", dstZone: "zone-ops"}
+		g.newPairs++
 		g.emit(name, "isa3000-c1", asaPermit(t, "isa3000-c1", f))
 	case "diode-bypass":
 		f := flow{src: historian, sport: g.port(), dst: dmzHist, dport: 5450, proto: "tcp", bytes: 1 << 20, packets: 900, srcZone: "ops", dstZone: "dmz", rule: "any-to-dmz", app: "PI-to-PI"}

@@ -208,3 +208,29 @@ func TestMonitorModeScenarios(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPairTakesTheNextHMI: each new-pair scenario comes from another
+// HMI, so pairs are still new after a learning period saw the first ones.
+func TestNewPairTakesTheNextHMI(t *testing.T) {
+	all := lines(t, Config{Start: start, Rate: 100, Seed: 1, Scenarios: []string{"new-pair"}, ScenarioEvery: time.Second}, 1000)
+	var srcs []string
+	for _, l := range all {
+		if l.Scenario == "new-pair" {
+			i := strings.Index(l.Text, "10.20.2.")
+			if i < 0 {
+				t.Fatalf("no HMI in %s", l.Text)
+			}
+			srcs = append(srcs, l.Text[i:i+10])
+		}
+	}
+	if len(srcs) < 6 {
+		t.Fatalf("%d new-pair lines", len(srcs))
+	}
+	seen := map[string]bool{}
+	for _, s := range srcs[:6] {
+		seen[s] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("the first six new pairs come from %d HMIs: %v", len(seen), srcs[:6])
+	}
+}

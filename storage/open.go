@@ -73,7 +73,8 @@ type DB struct {
 	// Shared is set when the embedded data is held by another process and
 	// Conn reaches it through that process's HTTP interface (as the
 	// reader, or the writer with WriteThrough).
-	Shared bool
+	Shared       bool
+	sharedWriter bool
 }
 
 // Open connects to the configured ClickHouse, starting the embedded engine
@@ -182,8 +183,68 @@ func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process, and its ClickHouse HTTP interface "+
 			"at %s does not answer: %w", e.Path, e.Listen, err)
 	}
-	db.Conn, db.Shared = conn, true
+	db.Conn, db.Shared, db.sharedWriter = conn, true, e.WriteThrough
 	return db, nil
+}
+
+// Reader returns a connection with a reader's rights, for statements a
+// person types: one read statement, no DDL, no INSERT, no table function
+// reaching the host's files or the network. In process that is the
+// embedded interface's [embedded.RoleReader]; a Shared store is read as
+// the reader already; a server gets readonly = 2 on every query, on top
+// of whatever the configured user may do. Close the connection after use
+// (it leaves db open).
+func (db *DB) Reader() (driver.Conn, error) {
+	switch {
+	case db.Handler != nil:
+		conn, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.AsRole(db.Handler, embedded.RoleReader), db.Database))
+		if err != nil {
+			return nil, fmt.Errorf("storage: %w", err)
+		}
+		return conn, nil
+	case db.Shared && db.sharedWriter:
+		return nil, errors.New("storage: opened as the writer (WriteThrough): open it again without to read as the reader")
+	case db.Shared:
+		return noClose{db.Conn}, nil
+	}
+	return readOnly{noClose{db.Conn}}, nil
+}
+
+// noClose is a connection that db closes, not its borrower.
+type noClose struct{ driver.Conn }
+
+func (noClose) Close() error { return nil }
+
+// readOnly runs every query of a server connection with readonly = 2:
+// reads and SET only (ClickHouse's readonly setting).
+type readOnly struct{ noClose }
+
+func readOnlyContext(ctx context.Context) context.Context {
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"readonly": 2}))
+}
+
+func (c readOnly) Query(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+	return c.Conn.Query(readOnlyContext(ctx), query, args...)
+}
+
+func (c readOnly) QueryRow(ctx context.Context, query string, args ...any) driver.Row {
+	return c.Conn.QueryRow(readOnlyContext(ctx), query, args...)
+}
+
+func (c readOnly) Select(ctx context.Context, dest any, query string, args ...any) error {
+	return c.Conn.Select(readOnlyContext(ctx), dest, query, args...)
+}
+
+func (c readOnly) Exec(ctx context.Context, query string, args ...any) error {
+	return c.Conn.Exec(readOnlyContext(ctx), query, args...)
+}
+
+func (readOnly) PrepareBatch(context.Context, string, ...driver.PrepareBatchOption) (driver.Batch, error) {
+	return nil, errors.New("storage: a reader cannot insert")
+}
+
+func (readOnly) AsyncInsert(context.Context, string, bool, ...any) error {
+	return errors.New("storage: a reader cannot insert")
 }
 
 // Close closes the connection and stops the embedded engine.

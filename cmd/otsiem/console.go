@@ -262,7 +262,11 @@ func topN(m map[string]float64, n int, unit string) string {
 	sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v || l[i].v == l[j].v && l[i].k < l[j].k })
 	var parts []string
 	for i := 0; i < len(l) && i < n; i++ {
-		parts = append(parts, fmt.Sprintf("%s %.0f%s", escape.Terminal(l[i].k), l[i].v, unit))
+		u := unit
+		if l[i].v == 1 {
+			u = strings.TrimSuffix(unit, "s") // "1 flow"
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%s", escape.Terminal(l[i].k), l[i].v, u))
 	}
 	if len(parts) == 0 {
 		return "none"

@@ -55,8 +55,8 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		"shortened to a unique prefix of 6 or more characters.")
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
-	since := fs.String("since", "24h", "findings last seen after this: a span ago (24h, 30d, 2w), an RFC 3339 time or a date")
-	until := fs.String("until", "", "and before this (default: now)")
+	since := fs.String("since", "24h", "findings last seen after this: a span before --until (24h, 30d, 2w), an RFC 3339 time or a date")
+	until := fs.String("until", "", "and before this: a span ago, an RFC 3339 time or a date (default: now)")
 	severity := fs.String("severity", "", "only these severities, comma-separated: "+strings.Join(severityNames(), ", "))
 	typ := fs.String("type", "", "only these types, comma-separated: "+strings.Join(event.FindingTypes, ", "))
 	state := fs.String("state", strings.Join(defaultStates, ","), "only these states, comma-separated: "+strings.Join(event.States, ", ")+
@@ -70,11 +70,18 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	// A span in --since counts back from --until: --until 2026-11-28
+	// alone is the day before it.
 	now := time.Now().UTC()
-	from, err1 := parseWhen(*since, now)
 	to, err2 := now.Add(time.Second), error(nil)
+	ref := now
 	if *until != "" {
 		to, err2 = parseWhen(*until, now)
+		ref = to
+	}
+	from, err1 := parseWhen(*since, ref)
+	if err1 == nil && err2 == nil && !from.Before(to) {
+		err1 = fmt.Errorf("--since %s (%s UTC) is not before --until %s (%s UTC)", *since, from.Format(time.DateTime), *until, to.Format(time.DateTime))
 	}
 	f := storage.FindingsFilter{From: from, To: to, Severities: list(*severity), Types: list(*typ), States: list(*state),
 		Conduits: list(*conduit), Zones: list(*zone), Limit: uint32(min(*limit, 1<<31))}
@@ -113,7 +120,7 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		if len(t.Rows) > 0 {
 			return nil
 		}
-		why, err := noFindings(ctx, db, f, *since, *until != "", now)
+		why, err := noFindings(ctx, db, f, *since, *until != "", ref)
 		if err != nil {
 			return err
 		}
@@ -125,7 +132,8 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 // noFindings says why no finding matched: none stored, none matching the
 // filters at all, or some outside the window (and which --since or
 // --until would show them).
-func noFindings(ctx context.Context, db *storage.DB, f storage.FindingsFilter, since string, untilSet bool, now time.Time) (string, error) {
+// ref is the time a span in --since counts back from.
+func noFindings(ctx context.Context, db *storage.DB, f storage.FindingsFilter, since string, untilSet bool, ref time.Time) (string, error) {
 	t, err := storage.RunQuery(ctx, db.Conn, storage.QueryFindingsOutside, f.Args()...)
 	if err != nil {
 		return "", err
@@ -147,7 +155,7 @@ func noFindings(ctx context.Context, db *storage.DB, f storage.FindingsFilter, s
 	var hints []string
 	if older > 0 {
 		hints = append(hints, fmt.Sprintf("%d older (the newest last seen %s UTC) — use --since %s", older,
-			newestOlder.UTC().Format(time.DateTime), spanText(now.Sub(newestOlder))))
+			newestOlder.UTC().Format(time.DateTime), spanText(ref.Sub(newestOlder))))
 	}
 	if newer > 0 {
 		hints = append(hints, fmt.Sprintf("%d newer — use a later --until", newer))

@@ -104,4 +104,17 @@ func TestDispatch(t *testing.T) {
 	if code, _, _ := run(t, "help"); code != 0 {
 		t.Errorf("help: exit %d", code)
 	}
+	// -h is help, never an error, for every command.
+	for name := range commands {
+		if code, _, errs := run(t, name, "-h"); code != 0 || !strings.Contains(errs, "usage") && !strings.Contains(errs, "Usage") {
+			t.Errorf("%s -h: exit %d: %.200s", name, code, errs)
+		}
+	}
+	// Flags after the path.
+	if code, _, _ := run(t, "validate", "../../examples/refinery", "--strict"); code != 1 {
+		t.Errorf("validate PATH --strict: exit %d, want 1 (the refinery has warnings)", code)
+	}
+	if code, _, errs := run(t, "validate", "--format", "xml", "../../examples/refinery"); code != 2 || !strings.Contains(errs, `unknown format "xml"`) {
+		t.Errorf("validate --format xml: exit %d: %s", code, errs)
+	}
 }

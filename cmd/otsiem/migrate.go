@@ -2,67 +2,75 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"time"
 
+	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/storage"
 )
 
 func init() {
 	register(command{
 		name:    "migrate",
-		summary: "create or upgrade the ClickHouse schema (embedded engine unless --addr)",
+		summary: "create or upgrade the ClickHouse schema of the configured store",
 		run:     runMigrate,
 	})
 }
 
+// runMigrate is `otsiem migrate [--config FILE]`: the schema of the store
+// the configuration names (its servers, TLS, credentials and retention, or
+// the embedded engine under its data_dir), as `otsiem run` and `otsiem
+// store` apply it at start.
 func runMigrate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addrs := fs.String("addr", "", "ClickHouse servers, host:port[,host:port]; empty runs the embedded engine")
-	protocol := fs.String("protocol", "native", "ClickHouse protocol: native or http")
-	database := fs.String("database", "otsiem", "database, created when missing")
-	user := fs.String("user", "default", "ClickHouse user (password from $CLICKHOUSE_PASSWORD)")
-	data := fs.String("data", "data/clickhouse", "embedded engine data directory")
-	lib := fs.String("chdb-lib", "", "libchdb.so for the embedded engine (default: $CHDB_LIB_PATH, then the project cache)")
-	retention := fs.Int("retention-days", 0, "keep events and dead letters this many days (0: forever)")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("migrate", stderr, "usage: otsiem migrate [--config FILE]",
+		"Creates or upgrades the ClickHouse schema of the configured store: its ClickHouse servers",
+		"(with the configuration's TLS, credentials and storage.retention), or the embedded engine",
+		"under data_dir. otsiem run and otsiem store do the same at start.")
+	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	cfg := storage.Config{
-		Protocol: *protocol,
-		Database: *database,
-		Username: *user,
-		Password: os.Getenv("CLICKHOUSE_PASSWORD"),
-		Embedded: storage.EmbeddedConfig{Path: *data, LibPath: *lib},
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "otsiem migrate: unexpected argument %q\n", rest[0])
+		fs.Usage()
+		return 2
 	}
-	if *addrs != "" {
-		cfg.Addrs = strings.Split(*addrs, ",")
-	} else if err := os.MkdirAll(*data, 0o755); err != nil {
-		fmt.Fprintf(stderr, "otsiem migrate: %v\n", err)
+	cfg, ok := loadConfig(*cfgPath, stderr)
+	if !ok {
 		return 1
 	}
-	ctx := context.Background()
-	db, err := storage.Open(ctx, cfg)
+	ctx, cancel := signalContext()
+	defer cancel()
+	sc, err := cfg.StorageConfig()
+	if err == nil {
+		var db *storage.DB
+		if db, err = openWith(ctx, cfg, sc, false); err == nil {
+			defer db.Close()
+			err = migrate(ctx, db, cfg, stdout)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem migrate: %v\n", err)
 		return 1
 	}
-	defer db.Close()
-	done, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{Retention: time.Duration(*retention) * 24 * time.Hour})
+	return 0
+}
+
+// migrate applies the schema and the configured retention, saying what it
+// did.
+func migrate(ctx context.Context, db *storage.DB, cfg *config.Config, stdout io.Writer) error {
+	done, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{Retention: cfg.Storage.Retention})
 	for _, m := range done {
 		fmt.Fprintf(stdout, "applied %04d_%s\n", m.Version, m.Name)
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem migrate: %v\n", err)
-		return 1
-	}
-	if len(done) == 0 {
+	if err == nil && len(done) == 0 {
 		fmt.Fprintf(stdout, "schema of %s up to date\n", db.Database)
 	}
-	return 0
+	return err
 }

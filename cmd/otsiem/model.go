@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,17 +16,20 @@ func init() {
 }
 
 func runModel(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("model", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: otsiem model PATH") }
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("model", stderr, "usage: otsiem model PATH",
+		"Prints a model's zones, conduit matrix, rules, devices and diodes.")
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(paths) != 1 {
 		fs.Usage()
 		return 2
 	}
-	m, ok := loadModel(fs.Arg(0), stderr)
+	m, ok := loadModel(paths[0], stderr)
 	if !ok {
 		return 1
 	}

@@ -26,27 +26,47 @@ func init() {
 }
 
 func runQuery(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("query", stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] [--write] SQL",
+		"Runs one SQL statement against the configured or embedded store (also after otsiem run stopped,",
+		"and through its HTTP interface while it runs). The statement runs with a reader's rights: one read",
+		"statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN), no table function reaching files or the",
+		"network. --write allows statements that change the store; while otsiem run holds the embedded",
+		"store, that is INSERT into a table and nothing more.")
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] SQL")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	write := fs.Bool("write", false, "allow statements that change the store (INSERT, ALTER, DROP …)")
+	sql, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() != 1 || !validFormat(*format) {
+	switch {
+	case !validFormat(*format):
+		fmt.Fprintf(stderr, "otsiem query: unknown format %q; valid: table, json, csv\n", *format)
+		return 2
+	case len(sql) == 0:
 		fs.Usage()
 		return 2
+	case len(sql) > 1:
+		fmt.Fprintf(stderr, "otsiem query: the SQL is one argument: quote it (got %d arguments: %s …)\n", len(sql), strings.Join(sql[:2], " "))
+		return 2
 	}
-	return withStore(*cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
-		t, err := storage.RunSQL(ctx, db.Conn, fs.Arg(0))
+	return withStoreAs(*cfgPath, stderr, *write, func(ctx context.Context, db *storage.DB) error {
+		conn := db.Conn
+		if !*write {
+			var err error
+			if conn, err = db.Reader(); err != nil {
+				return err
+			}
+			defer conn.Close()
+		}
+		t, err := storage.RunSQL(ctx, conn, sql[0])
 		if err != nil {
+			if !*write && (strings.Contains(err.Error(), "READONLY") || strings.Contains(err.Error(), "ACCESS_DENIED")) {
+				err = fmt.Errorf("%w\n(otsiem query reads; --write runs statements that change the store)", err)
+			}
 			return err
 		}
 		if err := printTable(stdout, t, *format); err != nil {
@@ -65,6 +85,8 @@ func validFormat(f string) bool { return f == "table" || f == "json" || f == "cs
 // the store and runs f on it. An embedded store must exist: a reading
 // command never creates one (it brings an existing one's schema up to
 // date); a server's schema is left to `otsiem store` and `otsiem migrate`.
+// While `otsiem run` holds the embedded store, f reads it through run's
+// HTTP interface as the reader.
 func withStore(path string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
 	return withStoreAs(path, stderr, false, f)
 }
@@ -73,15 +95,25 @@ func withStore(path string, stderr io.Writer, f func(context.Context, *storage.D
 // set: while `otsiem run` holds the embedded data, it goes through run's
 // ClickHouse HTTP interface as the writer instead of the reader.
 func withStoreAs(path string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
-	cfg := config.Default()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	cfg, ok := loadConfig(path, stderr)
+	if !ok {
+		return 1
 	}
 	return withConfigAs(cfg, path, stderr, write, f)
+}
+
+// loadConfig reads the configuration file, or gives the defaults when path
+// is empty; a bad file is reported on stderr (with file:line:col).
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	if path == "" {
+		return config.Default(), true
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, false
+	}
+	return cfg, true
 }
 
 // withConfig opens the configuration's store (cfgPath names where it came

@@ -21,7 +21,7 @@ func TestQueryAndFindings(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nstorage: {retention: 720h}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	must := func(args ...string) (string, string) {
@@ -44,12 +44,31 @@ func TestQueryAndFindings(t *testing.T) {
 	if _, err := os.Stat(store); !os.IsNotExist(err) {
 		t.Fatalf("a reading command created %s", store)
 	}
-	must("migrate", "--data", store)
+	// migrate takes the store and its retention from the configuration.
+	if out, _ := must("migrate", "--config", cfg); !strings.Contains(out, "applied 0001_") {
+		t.Errorf("migrate: %s", out)
+	}
+	if out, _ := must("query", "--config", cfg, "--format", "csv", "SELECT count() FROM system.tables WHERE database = 'otsiem' AND name IN ('events', 'deadletter') AND engine_full LIKE '%toIntervalDay(30)%'"); out != "count()\n2\n" {
+		t.Errorf("migrate did not set the configured 30-day retention: %q", out)
+	}
+	if out, _ := must("migrate", "--config", cfg); !strings.Contains(out, "up to date") {
+		t.Errorf("migrate again: %s", out)
+	}
+	// query reads unless told to write: a DROP is refused, the table stays.
+	if code, _, errs := run(t, "query", "--config", cfg, "DROP TABLE events"); code != 1 || !strings.Contains(errs, "--write") {
+		t.Errorf("DROP without --write: exit %d: %s", code, errs)
+	}
+	if code, _, errs := run(t, "query", "--config", cfg, "SELECT", "1"); code != 2 || !strings.Contains(errs, "quote it") {
+		t.Errorf("unquoted SQL: exit %d: %s", code, errs)
+	}
+	if out, _ := must("query", "--config", cfg, "EXISTS TABLE events", "--format", "csv"); !strings.HasSuffix(out, "\n1\n") {
+		t.Errorf("events table after a refused DROP: %q", out)
+	}
 
 	// f1 (two revisions), a scan, an old diode_down, two findings sharing
 	// an id prefix, and text a syslog sender controls: a device name with
 	// terminal escapes, a summary that is a spreadsheet formula.
-	must("query", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, conduit, device, summary) VALUES
+	must("query", "--write", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, conduit, device, summary) VALUES
 		('f1f1f1f1f1f1f1f1', 1, now64(), now64(), 1, 'violation', 'high', 'open', 'C1', 'fw1', 'one'),
 		('f1f1f1f1f1f1f1f1', 2, now64(), now64(), 7, 'violation', 'critical', 'open', 'C1', 'fw1', 'seven'),
 		('5ca75ca75ca75ca7', 1, now64(), now64(), 1, 'scan', 'medium', 'open', '', 'fw1', '=HYPERLINK("http://evil","click")'),
@@ -110,6 +129,16 @@ func TestQueryAndFindings(t *testing.T) {
 	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--since", "41d"); !strings.Contains(out, "old outage") {
 		t.Errorf("--since 41d:\n%s", out)
 	}
+	// A span in --since counts back from --until.
+	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--until", "39d", "--since", "2d"); !strings.Contains(out, "old outage") {
+		t.Errorf("--until 39d --since 2d:\n%s", out)
+	}
+	if _, errs = must("findings", "--config", cfg, "--type", "diode_down", "--until", "38d"); !strings.Contains(errs, "— use --since 3d") {
+		t.Errorf("--until 38d: %s", errs)
+	}
+	if code, _, errs := run(t, "findings", "--config", cfg, "--since", "2026-11-28", "--until", "2026-11-27"); code != 2 || !strings.Contains(errs, "is not before --until") {
+		t.Errorf("inverted window: exit %d: %s", code, errs)
+	}
 	if out, _ = must("findings", "--config", cfg, "--type", "diode_down", "--format", "csv"); !strings.HasPrefix(out, "finding_id,last_seen,severity,state,") || strings.Count(out, "\n") != 1 {
 		t.Errorf("empty csv: %q", out)
 	}
@@ -148,7 +177,7 @@ func TestQueryAndFindings(t *testing.T) {
 	if got := states(); got != "5ca75c=closed f1f1f1=acknowledged aaaaaa=open aaaaaa=open" {
 		t.Errorf("states: %s", got)
 	}
-	must("query", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, summary)
+	must("query", "--write", "--config", cfg, `INSERT INTO finding_revisions (finding_id, revision, last_seen, first_seen, count, type, severity, status, summary)
 		VALUES ('f1f1f1f1f1f1f1f1', 3, now64() + INTERVAL 1 SECOND, now64(), 8, 'violation', 'critical', 'open', 'eight')`)
 	if got := states(); !strings.HasPrefix(got, "f1f1f1=open 5ca75c=closed") {
 		t.Errorf("after a new revision: %s", got)

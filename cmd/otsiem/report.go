@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -56,12 +55,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "otsiem report: a PDF goes to a file: add --out FILE (or redirect standard output)")
 		return 2
 	}
-	cfg := config.Default()
-	if *cfgPath != "" {
-		if cfg, err = config.Load(*cfgPath); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	cfg, ok := loadConfig(*cfgPath, stderr)
+	if !ok {
+		return 1
 	}
 	if *modelPath != "" {
 		cfg.Model = *modelPath

@@ -177,13 +177,9 @@ func write(stdout io.Writer, f func(io.Writer) error) error {
 // loadPlant reads the configuration (the defaults without a path) and the
 // model it names, or the one given.
 func loadPlant(cfgPath, model string, stderr io.Writer) (*config.Config, *review.Plant, bool) {
-	cfg := config.Default()
-	if cfgPath != "" {
-		var err error
-		if cfg, err = config.Load(cfgPath); err != nil {
-			fmt.Fprintln(stderr, err)
-			return nil, nil, false
-		}
+	cfg, ok := loadConfig(cfgPath, stderr)
+	if !ok {
+		return nil, nil, false
 	}
 	if model == "" {
 		model = cfg.Model

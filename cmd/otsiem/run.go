@@ -42,7 +42,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.seed, "seed", 1, "simulator seed")
 	fs.DurationVar(&o.every, "scenario-every", 5*time.Second, "time between the scenarios the simulator injects")
 	fs.DurationVar(&o.console, "console", 5*time.Second, "print a live summary this often (0: never)")
-	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: run until interrupted)")
+	fs.DurationVar(&o.duration, "duration", 0, "stop after this long, counted once started (0: run until interrupted)")
 	fs.DurationVar(&o.learn, "learn", 0, "new_pair's baseline: communication pairs seen this long from the first event are normal, later ones are findings (e.g. 10m; negative: no new_pair; default correlate.learn, 24h)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: otsiem run [--config FILE] [--simulate RATE] [flags]")
@@ -69,15 +69,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	})
 	ctx, cancel := signalContext()
 	defer cancel()
-	if o.duration > 0 {
-		var c context.CancelFunc
-		ctx, c = context.WithTimeout(ctx, o.duration)
-		defer c()
-	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	p, err := s.startPipeline(ctx)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		return 1
+	}
+	if o.duration > 0 {
+		// --duration counts from here: start-up (the engines, migrations)
+		// takes what it takes.
+		defer time.AfterFunc(o.duration, stop).Stop()
 	}
 	clean := s.markRunning()
 	stopHTTP, err := s.serveHTTP(p.healthy)

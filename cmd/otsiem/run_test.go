@@ -259,6 +259,13 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 		"SELECT finding_id, action, by, note FROM finding_acks"); code != 0 || out != "finding_id,action,by,note\nd1d1d1d1d1d1d1d1,acknowledged,ana,called the site\n" {
 		t.Errorf("finding_acks through run: exit %d, %q %s", code, out, errs)
 	}
+	// query --write goes through as the writer too: rows in, no DDL.
+	if code, _, errs := run(t, "query", "--write", "--config", path, `INSERT INTO finding_revisions FORMAT JSONEachRow {"finding_id": "ac1ac1ac1ac1ac1a", "revision": 1, "last_seen": "2026-11-29 10:00:00", "first_seen": "2026-11-29 10:00:00", "count": 1, "type": "scan", "severity": "high", "status": "open", "summary": "probe"}`); code != 0 {
+		t.Errorf("query --write INSERT through run: exit %d: %s", code, errs)
+	}
+	if code, _, errs := run(t, "query", "--write", "--config", path, "TRUNCATE TABLE events"); code != 1 || !strings.Contains(errs, "code: ") {
+		t.Errorf("query --write TRUNCATE through run: exit %d: %s", code, errs)
+	}
 }
 
 // With storage.embedded.tls, run serves its ClickHouse interface over

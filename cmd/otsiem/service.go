@@ -73,13 +73,9 @@ func newService(name string, args []string, stderr io.Writer) (*service, int) {
 // newServiceFrom loads the configuration file (the defaults when path is
 // empty) and the model, and sets up logging and metrics.
 func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
-	cfg := config.Default()
-	if path != "" {
-		var err error
-		if cfg, err = config.Load(path); err != nil {
-			fmt.Fprintln(stderr, err)
-			return nil, 1
-		}
+	cfg, ok := loadConfig(path, stderr)
+	if !ok {
+		return nil, 1
 	}
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))

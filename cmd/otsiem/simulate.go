@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/otsiem/otsiem/simulate"
@@ -46,9 +47,11 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *list {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		for _, n := range simulate.ScenarioNames() {
-			fmt.Fprintf(stdout, "%-16s %s\n", n, simulate.Scenarios[n])
+			fmt.Fprintf(tw, "%s\t%s\n", n, simulate.Scenarios[n])
 		}
+		tw.Flush()
 		return 0
 	}
 	cfg := simulate.Config{Rate: *rate, Seed: *seed, ScenarioEvery: *every}

@@ -15,22 +15,27 @@ func init() {
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("validate", stderr, "usage: otsiem validate [--format text|json] [--strict] PATH",
+		"Checks a zone/conduit model (a directory or a file): errors and warnings with file:line:col.",
+		"Exits 0 when valid, 1 when not (with --strict, also on warnings), 2 on a usage error.")
 	format := fs.String("format", "text", "output format: text or json")
 	strict := fs.Bool("strict", false, "treat warnings as errors")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem validate [--format text|json] [--strict] PATH")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
-	if fs.NArg() != 1 || (*format != "text" && *format != "json") {
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "otsiem validate: unknown format %q; valid: text, json\n", *format)
+		return 2
+	}
+	if len(paths) != 1 {
 		fs.Usage()
 		return 2
 	}
-	path := fs.Arg(0)
+	path := paths[0]
 	m, err := rules.Load(path)
 	diags := rules.Diagnostics(err)
 	if err != nil && diags == nil {

@@ -1,4 +1,4 @@
-//go:build !(linux && (amd64 || arm64))
+//go:build !(linux && (amd64 || arm64)) || nochdb
 
 package chdb
 
@@ -8,7 +8,10 @@ import (
 	"io"
 )
 
-var errUnsupported = errors.New("chdb: the embedded engine runs on linux/amd64 and linux/arm64 only")
+// errUnsupported: the engine is loaded with purego on linux/amd64 and
+// linux/arm64; builds with the tag nochdb leave it (and purego, which
+// makes an executable depend on the system's dynamic loader) out.
+var errUnsupported = errors.New("chdb: the embedded engine is not in this build (linux/amd64 or linux/arm64, without the nochdb tag)")
 
 // Options configure [Open].
 type Options struct {

@@ -2,6 +2,7 @@ package source_test
 
 import (
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -21,7 +22,7 @@ import (
 
 // EnvExecutable names a built plugin executable to test (make plugin
 // builds dist/gpx_otsiem_linux_amd64 and sets it); without it the test
-// builds one with CGO_ENABLED=0, as make plugin does.
+// builds one with CGO_ENABLED=0 and the tag nochdb, as make plugin does.
 const EnvExecutable = "OTSIEM_PLUGIN_EXECUTABLE"
 
 // syncBuffer is a log written by one goroutine and read by another.
@@ -49,7 +50,7 @@ func executable(t *testing.T) string {
 		return abs
 	}
 	exe := filepath.Join(t.TempDir(), "gpx_otsiem_linux_amd64")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", exe, "..")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-tags", "nochdb", "-o", exe, "..")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -63,6 +64,18 @@ func executable(t *testing.T) string {
 // and a topology query, and stopping when killed.
 func testExecutable(t *testing.T, p *plant) {
 	exe := executable(t)
+	// Static: Grafana's images (Alpine's musl among them) have no glibc
+	// loader for it to ask for.
+	if f, err := elf.Open(exe); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Errorf("%s asks for a dynamic loader: build it with CGO_ENABLED=0 -tags nochdb (make plugin)", exe)
+			}
+		}
+		f.Close()
+	}
 	cmd := exec.Command(exe)
 	var logs syncBuffer // written by go-plugin's goroutine copying the plugin's stderr
 	client := plugin.NewClient(&plugin.ClientConfig{
