@@ -253,7 +253,8 @@ func Propose(ctx context.Context, conn driver.Conn, p *Plant, o ProposeOptions) 
 // transport, port and protocol.
 func (p *Plant) Propose(baseline []storage.BaselineFlow, o ProposeOptions) *Proposal {
 	rec := o.Recurrence.orDefault()
-	out := &Proposal{From: o.From, To: o.To, Recurrence: rec, BaselineFlows: len(baseline), outcomes: make([]outcome, len(baseline))}
+	out := &Proposal{From: o.From, To: o.To, Recurrence: rec, BaselineFlows: len(baseline), outcomes: make([]outcome, len(baseline)),
+		Rules: []*Rule{}, Conduits: []*Conduit{}, Refused: []*Refused{}, Rare: []*Flow{}}
 	type flowKey struct {
 		src, dst  netip.Addr
 		transport string

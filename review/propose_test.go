@@ -310,5 +310,9 @@ func TestProposeEmptyPeriod(t *testing.T) {
 		if f != "json" && f != "diff" && !strings.Contains(b.String(), "no traffic stored in this period") {
 			t.Errorf("%s does not say the period is empty:\n%s", f, b.String())
 		}
+		// Lists are lists, empty or not: [] for tools, never null.
+		if f == "json" && (strings.Contains(b.String(), "null") || !strings.Contains(b.String(), `"rules": []`)) {
+			t.Errorf("json of an empty proposal:\n%s", b.String())
+		}
 	}
 }

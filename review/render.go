@@ -75,7 +75,7 @@ func (d *DeviceReview) text(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "  %d full %s, %d with logs", d.FullDays, plural(d.FullDays, "day", "days"), d.DaysWithLogs)
 		if len(d.Silent) > 0 {
-			fmt.Fprintf(w, "; no logs on %s", dates(d.Silent))
+			fmt.Fprintf(w, "; no logs on %s", countDates(d.Silent))
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "  %s\n", d.strip())
@@ -281,7 +281,7 @@ func (d *DeviceReview) markdown(w io.Writer) {
 	}
 	fmt.Fprintf(w, " %d full days, %d with logs", d.FullDays, d.DaysWithLogs)
 	if len(d.Silent) > 0 {
-		fmt.Fprintf(w, "; **no logs on %s**", dates(d.Silent))
+		fmt.Fprintf(w, "; **no logs on %s**", countDates(d.Silent))
 	}
 	fmt.Fprintf(w, ".\n\n### Would break when enforcing (would_false_block)\n\nAllowed by the model, denied by %s's rules.\n\n", md(d.Device))
 	mdGroups(w, d.Break, false)

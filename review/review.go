@@ -52,9 +52,11 @@ func (t Thresholds) orDefault() Thresholds {
 // Options configure Run.
 type Options struct {
 	Now time.Time
-	// Since reviews the days since Now-Since (whole UTC days); 0 reviews
-	// from the device's since date, or the last MinObservedDays days when
-	// the model gives none.
+	// Since reviews the whole UTC days since Now-Since (PeriodStart); 0
+	// reviews from the device's since date, or the last MinObservedDays
+	// days when the model gives none. It limits the period listed, never
+	// the recent-days checks, which always look at the last
+	// Thresholds.RecentDays full days.
 	Since      time.Duration
 	Thresholds Thresholds
 	Recurrence Recurrence // what makes a would-block flow a missing-rule candidate
@@ -206,9 +208,25 @@ func (p *Plant) monitorNames() string {
 	return strings.Join(names, ", ")
 }
 
+// PeriodStart is the start of a period reaching back since from now, in
+// whole UTC days: 3d at 2026-11-29 13:30 UTC starts 2026-11-26 00:00 UTC.
+// It is what --since means to both otsiem review and otsiem propose.
+func PeriodStart(now time.Time, since time.Duration) time.Time {
+	return now.UTC().Add(-since).Truncate(24 * time.Hour)
+}
+
+// recentFrom is the first day of the recent window: the last RecentDays
+// full UTC days before the day of to.
+func (t Thresholds) recentFrom(to time.Time) time.Time {
+	return to.UTC().Truncate(24*time.Hour).AddDate(0, 0, -t.RecentDays)
+}
+
 // Run reviews each device: its log coverage (storage.QueryDeviceDays),
 // what enforcing would break (storage.QueryWouldFalseBlock) and stop
-// (storage.QueryDeviceWouldBlock), judged against the thresholds.
+// (storage.QueryDeviceWouldBlock), judged against the thresholds. Log
+// coverage and would_false_block are read over the period and the recent
+// window (Thresholds.RecentDays) together, so a short period never hides
+// a silent day or a would-false-block flow of the recent window.
 func Run(ctx context.Context, conn driver.Conn, p *Plant, devices []*rules.Device, o Options) (*Result, error) {
 	o.Thresholds = o.Thresholds.orDefault()
 	o.Recurrence = o.Recurrence.orDefault()
@@ -217,12 +235,17 @@ func Run(ctx context.Context, conn driver.Conn, p *Plant, devices []*rules.Devic
 		r := p.period(d, o)
 		var days []storage.DeviceDay
 		var wfb, wb []storage.DeviceFlow
-		args := storage.DeviceWindow(d.Hostname, r.From, r.To)
+		checked := storage.DeviceWindow(d.Hostname, minTime(r.From, o.Thresholds.recentFrom(r.To)), r.To)
 		for _, q := range []struct {
 			q    storage.Query
 			dest any
-		}{{storage.QueryDeviceDays, &days}, {storage.QueryWouldFalseBlock, &wfb}, {storage.QueryDeviceWouldBlock, &wb}} {
-			if err := storage.Select(ctx, conn, q.q, q.dest, args...); err != nil {
+			args []any
+		}{
+			{storage.QueryDeviceDays, &days, checked},
+			{storage.QueryWouldFalseBlock, &wfb, checked},
+			{storage.QueryDeviceWouldBlock, &wb, storage.DeviceWindow(d.Hostname, r.From, r.To)},
+		} {
+			if err := storage.Select(ctx, conn, q.q, q.dest, q.args...); err != nil {
 				return nil, err
 			}
 		}
@@ -241,7 +264,7 @@ func (p *Plant) period(d *rules.Device, o Options) *DeviceReview {
 	today := r.To.Truncate(24 * time.Hour)
 	switch {
 	case o.Since > 0:
-		r.From = r.To.Add(-o.Since).Truncate(24 * time.Hour)
+		r.From = PeriodStart(r.To, o.Since)
 		r.Basis = "--since " + days(o.Since)
 		if !d.Since.IsZero() && r.From.Before(d.Since) {
 			r.From = d.Since.UTC()
@@ -268,13 +291,23 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-// judge fills a review from the device's rows and decides readiness.
+// judge fills a review from the device's rows and decides readiness:
+// days and wfb cover the period and the recent window, wb the period.
 func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []storage.DeviceFlow, o Options) {
 	t := o.Thresholds
 	today := r.To.Truncate(24 * time.Hour)
+	recentFrom := t.recentFrom(r.To)
 	var total uint64
+	recentSilent := []time.Time{}
+	r.Days, r.Silent = []Day{}, []time.Time{}
 	for _, d := range days {
 		day := Day{Day: d.Day.UTC(), Events: d.Events, Partial: !d.Day.Before(today)}
+		if !day.Partial && d.Events == 0 && !day.Day.Before(recentFrom) {
+			recentSilent = append(recentSilent, day.Day)
+		}
+		if day.Day.Before(r.From.Truncate(24 * time.Hour)) {
+			continue // before the period: the recent window's only
+		}
 		total += d.Events
 		r.Days = append(r.Days, day)
 		if day.Partial {
@@ -288,13 +321,7 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 		}
 	}
 	r.NoData = total == 0
-	recentFrom := today.Add(-time.Duration(t.RecentDays) * 24 * time.Hour)
-	var recentSilent []time.Time
-	for _, d := range r.Silent {
-		if !d.Before(recentFrom) {
-			recentSilent = append(recentSilent, d)
-		}
-	}
+	recent := fmt.Sprintf("the last %d days (%s .. %s)", t.RecentDays, recentFrom.Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly))
 
 	r.Break = p.group(wfb, false)
 	r.Violations, r.MissingRules, r.NowAllowed = p.splitWouldBlock(wb, o.Recurrence)
@@ -313,15 +340,16 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 		c := Check{Name: "logs every day", OK: len(recentSilent) <= t.MaxSilentDays}
 		switch {
 		case len(recentSilent) == 0:
-			c.Detail = fmt.Sprintf("no day without logs in the last %d", t.RecentDays)
+			c.Detail = "no day without logs in " + recent
 		default:
-			c.Detail = fmt.Sprintf("no logs on %s (in the last %d days; %d allowed): the review has not seen those days", dates(recentSilent), t.RecentDays, t.MaxSilentDays)
+			c.Detail = fmt.Sprintf("no logs on %s in %s; %d allowed: the review has not seen %s", countDates(recentSilent), recent, t.MaxSilentDays,
+				plural(len(recentSilent), "that day", "those days"))
 		}
 		r.Checks = append(r.Checks, c)
 	}
 	var recentBreak, olderBreak []*Group
 	for _, g := range r.Break {
-		if !g.LastSeen.Before(r.To.Add(-time.Duration(t.RecentDays) * 24 * time.Hour)) {
+		if !g.LastSeen.Before(recentFrom) {
 			recentBreak = append(recentBreak, g)
 		} else {
 			olderBreak = append(olderBreak, g)
@@ -330,13 +358,13 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 	if t.MaxWouldFalseBlock >= 0 {
 		c := Check{Name: "nothing legitimate would break", OK: len(recentBreak) <= t.MaxWouldFalseBlock}
 		switch {
-		case r.NoData:
+		case r.NoData && len(recentBreak) == 0:
 			c.OK, c.Detail = false, "unknown: nothing was observed"
 		case len(recentBreak) == 0:
-			c.Detail = fmt.Sprintf("no would_false_block in the last %d days", t.RecentDays)
+			c.Detail = "no would_false_block in " + recent + " and today"
 		default:
-			c.Detail = fmt.Sprintf("%d would_false_block %s in the last %d days (%d allowed): %s", len(recentBreak), plural(len(recentBreak), "flow", "flows"),
-				t.RecentDays, t.MaxWouldFalseBlock, describe(recentBreak))
+			c.Detail = fmt.Sprintf("%d would_false_block %s in %s and today (%d allowed): %s", len(recentBreak), plural(len(recentBreak), "flow", "flows"),
+				recent, t.MaxWouldFalseBlock, describe(recentBreak))
 		}
 		r.Checks = append(r.Checks, c)
 	}
@@ -423,7 +451,7 @@ func (p *Plant) groupWhy(rows []storage.DeviceFlow, why []string, withReason boo
 		port                                       uint16
 	}
 	byKey := map[key]*Group{}
-	var out []*Group
+	out := []*Group{}
 	for i, r := range rows {
 		fn := ""
 		if r.FunctionCode >= 0 || r.Function != "" {
@@ -494,12 +522,28 @@ func describe(gs []*Group) string {
 	return strings.Join(parts, "; ")
 }
 
+// dates writes sorted UTC days, consecutive ones as a range:
+// "2026-10-01..2026-11-25, 2026-11-27".
 func dates(ts []time.Time) string {
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = t.Format(time.DateOnly)
+	var parts []string
+	for i := 0; i < len(ts); {
+		j := i
+		for j+1 < len(ts) && ts[j+1].Equal(ts[j].AddDate(0, 0, 1)) {
+			j++
+		}
+		s := ts[i].Format(time.DateOnly)
+		if j > i {
+			s += ".." + ts[j].Format(time.DateOnly)
+		}
+		parts = append(parts, s)
+		i = j + 1
 	}
 	return strings.Join(parts, ", ")
+}
+
+// countDates writes days with their count: "56 days (2026-10-01..2026-11-25)".
+func countDates(ts []time.Time) string {
+	return fmt.Sprintf("%d %s (%s)", len(ts), plural(len(ts), "day", "days"), dates(ts))
 }
 
 func plural(n int, one, many string) string {

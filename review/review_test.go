@@ -192,7 +192,7 @@ func TestNotReadyAfterADayWithoutLogs(t *testing.T) {
 	monitorTraffic(t, day("2026-10-01"), day("2026-11-20"), day("2026-11-18")).store(t, conn)
 	r := runReview(t, conn, review.Options{})
 	c := check(t, r, "logs every day")
-	if r.Ready || c.OK || !strings.Contains(c.Detail, "no logs on 2026-11-18") {
+	if r.Ready || c.OK || !strings.Contains(c.Detail, "no logs on 1 day (2026-11-18) in the last 7 days (2026-11-13 .. 2026-11-19)") {
 		t.Errorf("a silent day: ready %v, %+v", r.Ready, c)
 	}
 	if len(r.Silent) != 1 || r.DaysWithLogs != 49 || !check(t, r, "observed long enough").OK {
@@ -203,6 +203,57 @@ func TestNotReadyAfterADayWithoutLogs(t *testing.T) {
 	monitorTraffic(t, day("2026-10-01"), day("2026-11-20"), day("2026-11-01")).store(t, conn)
 	if r := runReview(t, conn, review.Options{}); !r.Ready || len(r.Silent) != 1 {
 		t.Errorf("an older silent day: ready %v, %+v", r.Ready, r.Checks)
+	}
+}
+
+// A --since shorter than the recent window limits the period listed, never
+// the recent-days checks: silent days and a would_false_block before the
+// period, within the last seven days, still fail the review.
+func TestRecentWindowBeyondSince(t *testing.T) {
+	conn := migrated(t)
+	tr := monitorTraffic(t, day("2026-10-01"), day("2026-11-20"), day("2026-11-14"), day("2026-11-15"))
+	wouldFalseBlock(tr, day("2026-11-16"))
+	tr.store(t, conn)
+	r := runReview(t, conn, review.Options{Since: 3 * 24 * time.Hour})
+	if !r.From.Equal(day("2026-11-17")) || r.FullDays != 3 || r.DaysWithLogs != 3 || len(r.Silent) != 0 {
+		t.Errorf("--since 3d: from %v, %d full days, %d with logs, silent %v", r.From, r.FullDays, r.DaysWithLogs, r.Silent)
+	}
+	if c := check(t, r, "logs every day"); r.Ready || c.OK ||
+		c.Detail != "no logs on 2 days (2026-11-14..2026-11-15) in the last 7 days (2026-11-13 .. 2026-11-19); 0 allowed: the review has not seen those days" {
+		t.Errorf("silent days before --since 3d: %+v", c)
+	}
+	if c := check(t, r, "nothing legitimate would break"); c.OK || !strings.Contains(c.Detail, "1 would_false_block flow in the last 7 days (2026-11-13 .. 2026-11-19) and today (0 allowed): 10.100.7.12 -> DMZ-JUMP-01 rdp tcp/3389") {
+		t.Errorf("a would_false_block before --since 3d: %+v", c)
+	}
+	// The same store over the whole recent window says the same.
+	r7 := runReview(t, conn, review.Options{Since: 7 * 24 * time.Hour})
+	if check(t, r7, "logs every day") != check(t, r, "logs every day") || check(t, r7, "nothing legitimate would break") != check(t, r, "nothing legitimate would break") {
+		t.Errorf("--since 7d and 3d disagree: %+v\n%+v", r7.Checks, r.Checks)
+	}
+}
+
+// --since means whole UTC days to both commands.
+func TestPeriodStart(t *testing.T) {
+	at := time.Date(2026, 11, 29, 13, 31, 6, 0, time.FixedZone("CET", 3600))
+	for since, want := range map[time.Duration]string{72 * time.Hour: "2026-11-26", time.Hour: "2026-11-29", 14 * time.Hour: "2026-11-28"} {
+		if got := review.PeriodStart(at, since); !got.Equal(day(want)) {
+			t.Errorf("PeriodStart(%v, %v) = %v, want %s 00:00 UTC", at, since, got, want)
+		}
+	}
+}
+
+// Silent days run together as ranges with their count, in every format.
+func TestSilentDaysAsRanges(t *testing.T) {
+	conn := migrated(t)
+	monitorTraffic(t, day("2026-11-04"), day("2026-11-20"), day("2026-11-08")).store(t, conn)
+	r := runReview(t, conn, review.Options{})
+	want := "no logs on 34 days (2026-10-01..2026-11-01, 2026-11-03, 2026-11-08)" // one event on 11-02
+	res := &review.Result{Devices: []*review.DeviceReview{r}}
+	for _, format := range []string{"text", "markdown"} {
+		var b bytes.Buffer
+		if err := res.Write(&b, format); err != nil || !strings.Contains(b.String(), want) {
+			t.Errorf("%s: %v, want %q in\n%s", format, err, want, b.String())
+		}
 	}
 }
 

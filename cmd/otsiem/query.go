@@ -123,16 +123,9 @@ func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(con
 }
 
 func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
-	embedded := len(cfg.Storage.ClickHouse.Addresses) == 0
-	if embedded {
-		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
-			fmt.Fprintf(stderr, "otsiem: %v\n", err)
-			return 1
-		}
-	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	db, err := openCommand(ctx, cfg, write)
+	db, err := openExisting(ctx, cfg, cfgPath, write)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem: %v\n", err)
 		return 1
@@ -143,6 +136,19 @@ func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bo
 		return 1
 	}
 	return 0
+}
+
+// openExisting opens the store for a command that reads it (or, with
+// write, inserts rows) but never creates it: an embedded store must exist
+// (see embeddedStoreExists), and while otsiem run holds it the command goes
+// through run's ClickHouse HTTP interface (openCommand).
+func openExisting(ctx context.Context, cfg *config.Config, cfgPath string, write bool) (*storage.DB, error) {
+	if len(cfg.Storage.ClickHouse.Addresses) == 0 {
+		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
+			return nil, err
+		}
+	}
+	return openCommand(ctx, cfg, write)
 }
 
 // embeddedStoreExists reports, as an error saying where it looked and how

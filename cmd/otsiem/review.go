@@ -34,7 +34,7 @@ func runReview(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", "", "configuration file: the store, the model and the review thresholds (default: the embedded engine under data/)")
 	model := fs.String("model", "", "the zone/conduit model (default: the configuration's)")
 	device := fs.String("device", "", "review this firewall (hostname) only")
-	since := fs.String("since", "", "review the days since this long ago (14d, 2w, 336h) instead of since the device's since date")
+	since := fs.String("since", "", "review the whole UTC days since this long ago (14d, 2w, 336h), and today, instead of since the device's since date; the recent-days checks always look at their whole window")
 	format := fs.String("format", "text", "output: "+strings.Join(review.Formats, ", "))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -83,7 +83,7 @@ func runPropose(args []string, stdout, stderr io.Writer) int {
 		"Exit status: 0 done (proposals, or none needed), 1 no traffic stored in the period, 2 error.")
 	cfgPath := fs.String("config", "", "configuration file: the store, the model and the recurrence thresholds (default: the embedded engine under data/)")
 	model := fs.String("model", "", "the zone/conduit model (default: the configuration's)")
-	since := fs.String("since", "28d", "the baseline: the traffic since this long ago (28d, 4w, 672h)")
+	since := fs.String("since", "28d", "the baseline: the traffic of the whole UTC days since this long ago (28d, 4w, 672h), and today")
 	minCount := fs.Int("min-count", 0, "a flow needs this many events to become a rule (default: review.min_count, 10)")
 	minDays := fs.Int("min-days", 0, "...on this many days (default: review.min_days, 3)")
 	format := fs.String("format", "yaml", "output: "+strings.Join(review.ProposeFormats, ", "))
@@ -109,7 +109,7 @@ func runPropose(args []string, stdout, stderr io.Writer) int {
 			rec.MinDays = *minDays
 		}
 		now := time.Now().UTC()
-		prop, err := review.Propose(ctx, db.Conn, p, review.ProposeOptions{From: now.Add(-sinceD), To: now, Recurrence: rec})
+		prop, err := review.Propose(ctx, db.Conn, p, review.ProposeOptions{From: review.PeriodStart(now, sinceD), To: now, Recurrence: rec})
 		if err != nil {
 			fmt.Fprintf(stderr, "otsiem propose: %v\n", err)
 			return 2
@@ -145,8 +145,10 @@ func usageError(fs *flag.FlagSet, name string, err error, stderr io.Writer) int 
 	return 2
 }
 
-// withPlant loads the configuration and the model, opens the store and
-// runs f; anything failing before f is exit status 2.
+// withPlant loads the configuration and the model, opens the store as
+// every reading command does (openExisting: never creating one, reading
+// through otsiem run while it holds the data) and runs f; anything failing
+// before f is exit status 2.
 func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Context, *config.Config, *review.Plant, *storage.DB) int) int {
 	cfg, p, ok := loadPlant(cfgPath, model, stderr)
 	if !ok {
@@ -154,10 +156,7 @@ func withPlant(name, cfgPath, model string, stderr io.Writer, f func(context.Con
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	// A fresh embedded data directory gets the schema; a server's is left
-	// to otsiem store and otsiem migrate; while otsiem run holds the
-	// embedded data, the store is read through run's interface.
-	db, err := openCommand(ctx, cfg, false)
+	db, err := openExisting(ctx, cfg, cfgPath, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem %s: %v\n", name, err)
 		return 2

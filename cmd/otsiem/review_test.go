@@ -78,8 +78,14 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nmodel: ../../examples/refinery\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := run(t, "propose", "--config", cfg); code != 1 || !strings.Contains(errs, "no traffic stored between") {
-		t.Errorf("propose on an empty store: exit %d, %s", code, errs)
+	// No store yet: both say where they looked, an error, and create none.
+	for _, cmd := range []string{"review", "propose"} {
+		if code, out, errs := run(t, cmd, "--config", cfg); code != 2 || out != "" || !strings.Contains(errs, "no otsiem store at "+filepath.Join(dir, "clickhouse")+" (from "+cfg+")") {
+			t.Errorf("%s without a store: exit %d, %q %s", cmd, code, out, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "clickhouse")); !os.IsNotExist(err) {
+		t.Fatalf("review or propose created a store: %v", err)
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	var evs []*event.Event
@@ -91,6 +97,11 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 		}
 	}
 	storeEvents(t, dir, evs)
+	// --since is whole UTC days for propose as for review: from 00:00 UTC.
+	if code, out, errs := run(t, "propose", "--config", cfg, "--since", "2d", "--format", "json"); code != 0 ||
+		!strings.Contains(out, `"from": "`+today.AddDate(0, 0, -2).Format(time.RFC3339)+`"`) {
+		t.Errorf("propose --since 2d: exit %d, %s\n%.300s", code, errs, out)
+	}
 
 	code, out, errs := run(t, "review", "--config", cfg, "--since", "14d")
 	if code != 0 || !strings.Contains(out, "READINESS: READY") || !strings.Contains(out, "14 full days, 14 with logs") {
@@ -122,7 +133,7 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 
 	storeEvents(t, dir, []*event.Event{panFlow(today.Add(-20*time.Hour), event.ActionDeny, "10.100.7.12", "172.16.1.30", 3389, "rdp")})
 	code, out, _ = run(t, "review", "--config", cfg, "--device", "PA-C3", "--since", "14d")
-	if code != 1 || !strings.Contains(out, "READINESS: NOT READY") || !strings.Contains(out, "FAIL nothing legitimate would break: 1 would_false_block flow in the last 7 days (0 allowed): 10.100.7.12 -> DMZ-JUMP-01 rdp tcp/3389") {
+	if code != 1 || !strings.Contains(out, "READINESS: NOT READY") || !strings.Contains(out, "FAIL nothing legitimate would break: 1 would_false_block flow in the last 7 days ("+today.AddDate(0, 0, -7).Format(time.DateOnly)+" .. "+today.AddDate(0, 0, -1).Format(time.DateOnly)+") and today (0 allowed): 10.100.7.12 -> DMZ-JUMP-01 rdp tcp/3389") {
 		t.Errorf("review with a deny yesterday: exit %d\n%s", code, out)
 	}
 	for _, args := range [][]string{

@@ -239,9 +239,14 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 	if code, out, errs := run(t, "findings", "--config", path); code != 0 {
 		t.Errorf("findings through run: exit %d, %q %s", code, out, errs)
 	}
-	// Nothing stored yet: NOT READY (exit 1), not an error (exit 2).
-	if code, out, errs := run(t, "review", "--config", path, "--device", "pa-c3"); code != 1 || !strings.Contains(out, "NOT READY") {
+	// The monitor-to-enforce check works while the collector runs: pa-c3
+	// has sent nothing to this fresh run, and both commands say so (exit 1)
+	// instead of failing on the data held (exit 2).
+	if code, out, errs := run(t, "review", "--config", path, "--since", "3d"); code != 1 || !strings.Contains(out, "No logs from pa-c3 in this period") || errs != "" {
 		t.Errorf("review through run: exit %d, %q %s", code, out, errs)
+	}
+	if code, out, errs := run(t, "propose", "--config", path, "--format", "json"); code != 1 || !strings.Contains(errs, "no traffic stored between") {
+		t.Errorf("propose through run: exit %d, %q %s", code, out, errs)
 	}
 	for _, sql := range []string{"TRUNCATE TABLE events", "SELECT file('/etc/hostname')", "INSERT INTO model_zones (zone) VALUES ('x')"} {
 		if code, out, errs := run(t, "query", "--config", path, sql); code != 1 || !strings.Contains(errs, "code: ") {
