@@ -87,7 +87,7 @@ func (e *Engine) clock(ev *event.Event) time.Time {
 	case t.IsZero():
 		return w
 	case w.IsZero():
-		e.Advance(t)
+		e.advance(t, e.recvGap)
 		return t
 	}
 	dev := deviceClock(ev)
@@ -100,7 +100,7 @@ func (e *Engine) clock(ev *event.Event) time.Time {
 			}
 		}
 		e.clocks.inStep(dev)
-		e.Advance(t)
+		e.advance(t, e.recvGap)
 		return t
 	}
 	if !t.After(w.Add(skew)) {
@@ -112,7 +112,7 @@ func (e *Engine) clock(ev *event.Event) time.Time {
 		}
 		e.clocks.pending = e.clocks.pending[:0]
 		e.clocks.inStep(dev)
-		e.Advance(t)
+		e.advance(t, e.recvGap)
 		return t
 	}
 	if e.clocks.skewed[dev] {
@@ -124,7 +124,7 @@ func (e *Engine) clock(ev *event.Event) time.Time {
 			// Confirmed: otsiem's time really moved on (it was not
 			// observing, or nothing was logged for a while).
 			e.clocks.pending = e.clocks.pending[:0]
-			e.Advance(t)
+			e.advance(t, e.recvGap)
 			return t
 		}
 	}

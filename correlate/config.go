@@ -60,6 +60,15 @@ type Config struct {
 	// ReceiveClock says events' ReceivedAt is the collector's real clock
 	// at receipt (the service sets it).
 	ReceiveClock bool
+	// DeliveryLag (with ReceiveClock; default 2s, the service's TickSlack)
+	// is how much later, by receive time, an event may reach the engine
+	// than one received after it: the collectors batch per subject, so
+	// stream order is not receive order (in a fast replay one batch of
+	// diode heartbeats spans minutes of event time). A diode side whose
+	// timeout an event's time passes is silent only once every event
+	// received up to that event has arrived: one received DeliveryLag
+	// later, or a Tick that late.
+	DeliveryLag time.Duration
 
 	// Learn is the baseline period, from the first event: communication
 	// pairs (source asset, destination asset, port) crossing a conduit
@@ -109,6 +118,7 @@ func (c Config) withDefaults() Config {
 	def(&c.DiodeMaxLag, 5*time.Second)
 	def(&c.SlowScanWindow, 15*time.Minute)
 	def(&c.ClockSkew, 10*time.Second)
+	def(&c.DeliveryLag, 2*time.Second)
 	defInt(&c.MaxEventIDs, 10)
 	defInt(&c.MaxFolds, 100_000)
 	defInt(&c.ScanPorts, 20)

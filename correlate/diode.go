@@ -34,6 +34,10 @@ type diodeSide struct {
 	reporter      string    // who reports this side: hostname, else sender address
 	device        string    // its hostname
 	startingSince time.Time // first of the current run of "starting" reports
+	// A silence suspected: the timeout deadline the engine's time passed,
+	// and the receive time by which every report that could end it before
+	// that deadline has arrived (see Engine.settledSilent).
+	suspect, suspectRecv time.Time
 	// The side's latest diode_down and diode_degraded findings, open or
 	// closed: a relapse with the same reason within FoldWindow reopens
 	// the same finding (a flapping side is one finding).
@@ -142,6 +146,15 @@ func (e *Engine) heartbeat(ev *event.Event, t time.Time) {
 	if ev.Site != "" {
 		d.site = ev.Site
 	}
+	// A report after a silence longer than the timeout proves that
+	// silence, even when it was still only suspected (see settledSilent).
+	from := s.last
+	if d.since.After(from) {
+		from = d.since
+	}
+	if deadline := from.Add(e.diodeTimeout(d)); !isOpen(s.down) && t.After(deadline) {
+		e.sideFinding(d, side, &s.down, TypeDiodeDown, "missed_heartbeats", nil, deadline)
+	}
 	if t.After(s.last) {
 		s.last = t
 	}
@@ -227,6 +240,14 @@ func (e *Engine) rejectDiodeReport(ev *event.Event, t time.Time, reason, side st
 	})
 }
 
+// checkDiodes runs checkDiode on every diode, in order.
+func (e *Engine) checkDiodes() {
+	e.settleDue = time.Time{}
+	for _, id := range e.diodeOrder {
+		e.checkDiode(e.diodes[id])
+	}
+}
+
 // checkDiode opens diode_down for a side silent for the diode's timeout
 // since its last report (or since the diode was expected), and
 // diode_degraded for a side reporting "starting" for that long.
@@ -238,13 +259,36 @@ func (e *Engine) checkDiode(d *diodeState) {
 		if d.since.After(from) {
 			from = d.since
 		}
-		if deadline := from.Add(limit); !isOpen(s.down) && e.watermark.After(deadline) {
+		if deadline := from.Add(limit); !isOpen(s.down) && e.watermark.After(deadline) && e.settledSilent(s, deadline) {
 			e.sideFinding(d, name, &s.down, TypeDiodeDown, "missed_heartbeats", nil, deadline)
 		}
 		if !s.startingSince.IsZero() && !isOpen(s.degraded) && !e.watermark.Before(s.startingSince.Add(limit)) {
 			e.sideFinding(d, name, &s.degraded, TypeDiodeDegraded, "stuck_starting", nil, s.startingSince.Add(limit))
 		}
 	}
+}
+
+// settledSilent reports whether a side whose timeout deadline the
+// engine's time passed is really silent: with Config.ReceiveClock, only
+// once every event received up to the one that moved time past the
+// deadline has been processed (Config.DeliveryLag), since a report of the
+// side received earlier may still be on its way in another batch. Until
+// then the side is suspected, and the engine checks again when that
+// receive time is settled. Offline replays read in order: always true.
+func (e *Engine) settledSilent(s *diodeSide, deadline time.Time) bool {
+	if !e.cfg.ReceiveClock || e.recvMark.IsZero() {
+		return true
+	}
+	if !s.suspect.Equal(deadline) {
+		s.suspect, s.suspectRecv = deadline, e.recvMark
+	}
+	if !e.settled.Before(s.suspectRecv) {
+		return true
+	}
+	if e.settleDue.IsZero() || s.suspectRecv.Before(e.settleDue) {
+		e.settleDue = s.suspectRecv
+	}
+	return false
 }
 
 func isOpen(f *fold) bool { return f != nil && f.f.Status == event.StatusOpen }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -47,6 +48,14 @@ type Engine struct {
 	backfill bool
 	minLag   time.Duration
 	lagSeen  bool
+	// Receive time (with Config.ReceiveClock): recvMark is the latest
+	// receive time processed; every event received before settled has
+	// been processed (receive time less DeliveryLag, or a Tick's time).
+	// A diode side suspected silent at recvMark is down once settled
+	// reaches it (see settledSilent); settleDue is the earliest such
+	// suspicion, zero when none is pending.
+	recvMark, settled, settleDue time.Time
+	recvGap                      time.Duration // the receive time from the event before to this one (see advance)
 
 	folds   map[foldKey]*list.Element // of *fold
 	foldLRU list.List                 // least recently updated first
@@ -116,10 +125,14 @@ func (e *Engine) Watermark() time.Time { return e.watermark }
 // updates the findings.
 func (e *Engine) Process(ev *event.Event) Judgement {
 	e.restored = false // the stream continues: a replay stays exact
-	if e.cfg.ReceiveClock && !ev.Time.IsZero() && !ev.ReceivedAt.IsZero() {
-		if lag := ev.ReceivedAt.Sub(ev.Time); !e.lagSeen || lag < e.minLag {
-			e.minLag, e.lagSeen = lag, true
+	e.recvGap = anyGap
+	if e.cfg.ReceiveClock && !ev.ReceivedAt.IsZero() {
+		if !ev.Time.IsZero() {
+			if lag := ev.ReceivedAt.Sub(ev.Time); !e.lagSeen || lag < e.minLag {
+				e.minLag, e.lagSeen = lag, true
+			}
 		}
+		e.received(ev.ReceivedAt)
 	}
 	if e.learnStart.IsZero() && ev.Time.Before(e.watermark) && !ev.Time.IsZero() {
 		// The first event is older than the ticks so far: the stream
@@ -136,6 +149,7 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 	if ev.Kind == event.KindDiode && ev.DiodeID != "" {
 		e.heartbeat(ev, t)
 	}
+	e.settle()
 	e.conns.Orient(ev)
 	j := Judge(e.model, ev)
 	Apply(&j, ev)
@@ -169,7 +183,17 @@ func (e *Engine) Process(ev *event.Event) Judgement {
 // calls it with each trusted event time, the service through Tick. A jump
 // longer than a diode's timeout is a gap in otsiem's observation: that
 // diode's heartbeat windows restart at t.
-func (e *Engine) Advance(t time.Time) {
+func (e *Engine) Advance(t time.Time) { e.advance(t, anyGap) }
+
+// anyGap: no receive clock tells whether otsiem itself stopped observing.
+const anyGap = time.Duration(math.MaxInt64)
+
+// advance is Advance for an event received recvGap after the one before
+// it (anyGap when unknown). With the receive clock, a jump of event time
+// is a gap in otsiem's observation only when receive time jumped as well:
+// a fast replay, or a device whose lines reach the stream in batches
+// minutes apart in event time, is read continuously.
+func (e *Engine) advance(t time.Time, recvGap time.Duration) {
 	if !t.After(e.watermark) {
 		return
 	}
@@ -188,10 +212,36 @@ func (e *Engine) Advance(t time.Time) {
 	}
 	for _, id := range e.diodeOrder {
 		d := e.diodes[id]
-		if !prev.IsZero() && t.Sub(prev) > e.diodeTimeout(d) {
+		if timeout := e.diodeTimeout(d); !prev.IsZero() && t.Sub(prev) > timeout && recvGap > timeout {
 			e.observationGap(d, t)
 		}
-		e.checkDiode(d)
+	}
+	e.checkDiodes()
+}
+
+// settle checks the diode sides suspected silent once every event that
+// could end their silence has arrived.
+func (e *Engine) settle() {
+	if !e.settleDue.IsZero() && !e.settled.Before(e.settleDue) {
+		e.checkDiodes()
+	}
+}
+
+// received takes the receive time of an event (Config.ReceiveClock):
+// every event received DeliveryLag before it has been processed.
+func (e *Engine) received(r time.Time) {
+	switch {
+	case e.recvMark.IsZero():
+	case r.After(e.recvMark):
+		e.recvGap = r.Sub(e.recvMark)
+	default:
+		e.recvGap = 0
+	}
+	if r.After(e.recvMark) {
+		e.recvMark = r
+	}
+	if s := r.Add(-e.cfg.DeliveryLag); s.After(e.settled) {
+		e.settled = s
 	}
 }
 
@@ -213,7 +263,20 @@ func (e *Engine) Tick(now time.Time) {
 	if e.lagSeen {
 		e.backfill, e.lagSeen = e.minLag > liveLag, false
 	}
+	// The service ticks only when it has read everything, with the wall
+	// clock less TickSlack: every event received before now is in — on a
+	// live stream. A backfill or fast replay loads the collectors, whose
+	// batches may then take longer to reach the stream: a silence it
+	// holds is settled by its own later events, or liveLag after it.
+	settle := now
+	if e.backfill {
+		settle = now.Add(-liveLag)
+	}
+	if settle.After(e.settled) {
+		e.settled = settle
+	}
 	if e.backfill && !e.restored {
+		e.settle()
 		return
 	}
 	if e.restored && now.After(e.watermark) {
@@ -225,6 +288,7 @@ func (e *Engine) Tick(now time.Time) {
 	}
 	e.restored = false
 	e.Advance(now)
+	e.settle()
 }
 
 // Drain publishes the current state of every open finding that changed

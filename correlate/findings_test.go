@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -491,5 +492,92 @@ func TestTicksLeaveBackfillAlone(t *testing.T) {
 	}
 	if len(col.Items) != 2 {
 		t.Errorf("findings %v", digests(col.Items))
+	}
+}
+
+// batched puts events in stream order the way the collectors publish
+// them: each device's events in batches of n, a batch in the stream when
+// its last event is received.
+func batched(n int, lists ...[]event.Event) []event.Event {
+	var batches [][]event.Event
+	for _, l := range lists {
+		for len(l) > 0 {
+			k := min(n, len(l))
+			batches = append(batches, l[:k])
+			l = l[k:]
+		}
+	}
+	slices.SortStableFunc(batches, func(a, b []event.Event) int {
+		return a[len(a)-1].ReceivedAt.Compare(b[len(b)-1].ReceivedAt)
+	})
+	var out []event.Event
+	for _, b := range batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// A fast replay (an hour of plant time received in 0.36 s) whose diode
+// heartbeats reach the stream in batches spanning 20 minutes, behind the
+// firewall's: exactly the injected outages (45 s at 08:30 and 10:00, both
+// sides) are diode_down, once each, at their timeout — none for the
+// minutes the firewall's time ran ahead of the heartbeats not yet read.
+// Ticks while the replay is read settle only what was received a minute
+// before. A live stream confirms a silence once every event received up
+// to it is read (TestClockAheadAmongCorrect), the last one by a Tick.
+func TestDiodeReportsBehindOtherSubjects(t *testing.T) {
+	t0 := time.Date(2026, 10, 2, 8, 0, 0, 0, time.UTC)
+	wall := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	recv := func(t time.Time) time.Time { return wall.Add(t.Sub(t0) / 10_000) }
+	var hb []event.Event
+	for _, ev := range heartbeats(t0, t0.Add(150*time.Minute), recv) {
+		if in := func(from time.Time) bool { return !ev.Time.Before(from) && ev.Time.Before(from.Add(45*time.Second)) }; in(t0.Add(30*time.Minute)) || in(t0.Add(2*time.Hour)) {
+			continue
+		}
+		hb = append(hb, ev)
+	}
+	var fw []event.Event
+	for ts := t0.Add(time.Second); ts.Before(t0.Add(150 * time.Minute)); ts = ts.Add(2 * time.Second) {
+		fw = append(fw, event.Event{Time: ts, ReceivedAt: recv(ts), Device: "fgr-c2", Action: event.ActionAllow,
+			SrcIP: netip.MustParseAddr("10.30.1.50"), DstIP: netip.MustParseAddr("10.30.1.51"), Transport: "tcp", DstPort: event.Some(uint16(4840))})
+	}
+	evs := batched(256, hb, fw)
+	if evs[0].Kind == event.KindDiode {
+		t.Fatal("the stream should start with the firewall's batch")
+	}
+	var col Collector
+	e := NewEngine(refinery(t), Config{Learn: -1, ReceiveClock: true}, col.Emit)
+	for i := range evs {
+		if i > 0 && evs[i].Kind == event.KindDiode && evs[i-1].Kind != event.KindDiode {
+			// The service read all there was, while the collectors,
+			// loaded by the replay, still hold the heartbeats received
+			// 3 s ago: a backfill's tick settles nothing that recent.
+			e.Tick(evs[i-1].ReceivedAt.Add(3 * time.Second))
+		}
+		e.Process(&evs[i])
+	}
+	// Caught up, on the wall clock, a minute later: a side still silent
+	// would be down now.
+	e.Tick(recv(t0.Add(150 * time.Minute)).Add(time.Minute + time.Second))
+	e.Drain()
+	latest := map[string]*event.Finding{}
+	for i := range col.Items {
+		if f := &col.Items[i]; f.Type == TypeDiodeDown {
+			latest[f.FindingID] = f
+		}
+	}
+	var downs []string
+	for _, f := range latest {
+		downs = append(downs, digest(f))
+	}
+	want := []string{
+		"diode_down/missed_heartbeats critical closed count=1 side=rx 08:30:20→08:30:20",
+		"diode_down/missed_heartbeats critical closed count=1 side=rx 10:00:20→10:00:20",
+		"diode_down/missed_heartbeats critical closed count=1 side=tx 08:30:20→08:30:20",
+		"diode_down/missed_heartbeats critical closed count=1 side=tx 10:00:20→10:00:20",
+	}
+	slices.Sort(downs)
+	if !slices.Equal(downs, want) {
+		t.Errorf("diode_down findings:\n%s\nwant:\n%s", strings.Join(downs, "\n"), strings.Join(want, "\n"))
 	}
 }

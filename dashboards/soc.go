@@ -25,7 +25,7 @@ func soc(b *board) *dashboard.DashboardBuilder {
 		WithVariable(dashboard.NewTextBoxVariableBuilder("finding").Label("Finding").
 			Description("A finding id: the table below it lists the events behind it (click a finding to set it).")).
 		WithPanel(statPanel("Open findings",
-			"Findings open (latest revision not closed) and last seen in the range, by severity.",
+			"Findings no analyst has acknowledged or closed since their last evidence (as `otsiem findings` says open), last seen in the range, by severity.",
 			storage.QueryOpenFindingCounts.SQL, thresholds(colorOK, 1, colorHigh)).
 			OverrideByName("critical", []dashboard.DynamicConfigValue{prop("thresholds", map[string]any{"mode": "absolute",
 				"steps": []map[string]any{{"color": colorOK, "value": nil}, {"color": colorCritical, "value": 1}}})}).

@@ -27,10 +27,12 @@ func In(param string, cols ...string) string {
 var flowFilters = In("sites", "site") + " AND " + In("zones", "src_zone", "dst_zone") + " AND " + In("conduits", "conduit")
 
 // openFindings is the dashboards' definition of an open finding, as a
-// predicate on the findings table: its latest revision is not closed by
-// the correlator and it was last seen in the window; filtered by {sites},
-// {zones} (source or destination), {conduits} and {severities}.
-var openFindings = "status != 'closed' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')} AND " +
+// predicate on findingsWithState: open by [FindingState] (no analyst has
+// acknowledged or closed it since its last evidence; the correlator
+// closing it is no analyst's action, as in the console and `otsiem
+// findings`) and last seen in the window; filtered by {sites}, {zones}
+// (source or destination), {conduits} and {severities}.
+var openFindings = "state = 'open' AND last_seen >= {from:DateTime64(6, 'UTC')} AND last_seen < {to:DateTime64(6, 'UTC')} AND " +
 	flowFilters + " AND " + In("severities", "severity")
 
 // AddrText is SQL rendering an address column (IPv6) for people: IPv4
@@ -83,18 +85,18 @@ ORDER BY series, t`
 }
 
 var (
-	// QueryOpenFindingCounts is one row: findings open (latest revision
-	// not closed) and last seen in the window, by severity, filtered by
+	// QueryOpenFindingCounts is one row: findings open (no analyst handled
+	// them, [FindingState]) and last seen in the window, by severity, filtered by
 	// {sites}, {zones} (source or destination), {conduits} and
 	// {severities}.
 	QueryOpenFindingCounts = Query{"open_finding_counts", `
 SELECT countIf(severity = 'critical') AS critical, countIf(severity = 'high') AS high,
        countIf(severity = 'medium') AS medium, countIf(severity IN ('low', 'info')) AS low
-FROM findings
+FROM ` + findingsWithState + `
 WHERE ` + openFindings}
 
-	// QueryOpenFindings lists findings open at the end of the window and
-	// last seen in it, most severe and most recent first, at most
+	// QueryOpenFindings lists findings open (no analyst handled them) and
+	// last seen in the window, most severe and most recent first, at most
 	// {limit:UInt32}: severity, type, summary, conduit, source and
 	// destination (asset name, else address) with their zones, count,
 	// first and last seen, finding_id. Filters as QueryOpenFindingCounts.
@@ -102,7 +104,7 @@ WHERE ` + openFindings}
 SELECT severity, type, summary, conduit, if(src_asset != '', src_asset, ` + AddrText("src_ip") + `) AS source,
        src_zone, if(dst_asset != '', dst_asset, ` + AddrText("dst_ip") + `) AS destination, dst_zone,
        count, first_seen, last_seen, finding_id
-FROM findings
+FROM ` + findingsWithState + `
 WHERE ` + openFindings + `
 ORDER BY indexOf(['critical', 'high', 'medium', 'low', 'info'], severity), last_seen DESC, finding_id
 LIMIT {limit:UInt32}`}

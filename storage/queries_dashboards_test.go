@@ -35,7 +35,8 @@ func dashboardWindow(filters ...any) []any {
 // seedDashboards adds to seed's data what the dashboards join with: the
 // refinery model, heartbeats of its diode (the tx side every 10 s from
 // 10:00 to 10:05 with a sequence gap of 3 and its last one degraded, the
-// rx side silent), an unmanaged address, and a finding with its events.
+// rx side silent), an unmanaged address, and a finding with its events,
+// acknowledged.
 // It returns the connection and a function running every dashboard query.
 func seedDashboards(t *testing.T) (driver.Conn, func(filters ...any) map[string]string) {
 	t.Helper()
@@ -80,6 +81,12 @@ func seedDashboards(t *testing.T) (driver.Conn, func(filters ...any) map[string]
 	if err := storage.Insert(ctx, conn, fb.Batch); err != nil {
 		t.Fatal(err)
 	}
+	// An analyst acknowledged c: no longer open on the dashboards, as in
+	// `otsiem findings`.
+	if err := storage.Acknowledge(ctx, conn, []storage.Ack{{FindingID: "c", Action: event.StateAcknowledged, At: q0.Add(time.Hour),
+		By: "ana", Revision: 1, LastSeen: q0.Add(time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
 	return conn, func(filters ...any) map[string]string {
 		out := map[string]string{}
 		for _, q := range storage.DashboardQueries {
@@ -97,9 +104,10 @@ func TestDashboardQueriesOnSeededData(t *testing.T) {
 	_, render := seedDashboards(t)
 	got := render()
 	for name, want := range map[string][]string{
-		// a is critical and open, b closed, c high and open
+		// a is critical and open; b high, closed by the correlator and by
+		// no analyst: open; c high, acknowledged
 		"open_finding_counts":    {"1 1 0 0\n"},
-		"open_findings":          {"critical violation  C1-BPCS-OPS  Z3-OPS  Z2-BPCS 9 ", "high violation a Modbus write C1-BPCS-OPS HIST-01 Z3-OPS 10.2.0.7 Z2-BPCS 2 "},
+		"open_findings":          {"critical violation  C1-BPCS-OPS  Z3-OPS  Z2-BPCS 9 ", "high diode_down       2 "},
 		"finding_events":         {"10:00:00 +0000 UTC fw1 allowed  10.1.0.5 40000 10.2.0.7 502 tcp modbus", "10:00:01 +0000 UTC fw1 violation not_permitted 10.1.0.5 40001"},
 		"policy_breaking_events": {"200\n"},
 		// 1 event a second, a verdict in turn: 15 of each a minute
@@ -130,6 +138,9 @@ func TestDashboardQueriesOnSeededData(t *testing.T) {
 				t.Errorf("%s: want %q in:\n%s", name, w, got[name])
 			}
 		}
+	}
+	if strings.Contains(got["open_findings"], "a Modbus write") {
+		t.Errorf("open_findings lists the acknowledged finding c:\n%s", got["open_findings"])
 	}
 	if n := strings.Count(got["zone_matrix"], "\n"); n != 25 {
 		t.Errorf("zone_matrix: %d cells, want 5 x 5", n)

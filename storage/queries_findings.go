@@ -23,6 +23,11 @@ const FindingState = "multiIf(f.attrs['absorbed_by'] != '', 'absorbed', " +
 // findingsFrom joins each finding with its latest acknowledgement.
 const findingsFrom = "findings AS f LEFT JOIN finding_acks_latest AS a ON a.finding_id = f.finding_id"
 
+// findingsWithState is a subquery of every finding (the findings view's
+// columns) with its analyst state in a column state ([FindingState]), for
+// queries that read findings by their unqualified columns.
+const findingsWithState = "(SELECT f.*, " + FindingState + " AS state FROM " + findingsFrom + ")"
+
 // findingsFilters are the filters every findings query takes, each ignored
 // when empty.
 const findingsFilters = `(empty({severities:Array(String)}) OR f.severity IN {severities:Array(String)})

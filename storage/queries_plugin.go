@@ -18,8 +18,8 @@ var (
 	// when none), criticality, safety, air_gapped, the conduits joining it,
 	// the assets of the inventory in it, and the findings touching it
 	// (source or destination zone) that are open by the SOC dashboard's
-	// definition ([QueryOpenFindingCounts]: not closed, last seen in the
-	// window): open_findings and worst_severity ('' when none). Filtered
+	// definition ([QueryOpenFindingCounts]: no analyst handled them, last
+	// seen in the window): open_findings and worst_severity ('' when none). Filtered
 	// by {zones} (the zone), and for the findings by {sites}, {conduits}
 	// and {severities}.
 	QueryTopologyZones = Query{"topology_zones", `
@@ -32,7 +32,7 @@ LEFT JOIN (SELECT zone, count() AS assets FROM model_assets WHERE model_hash = `
 LEFT JOIN (
     SELECT touched AS zone, count() AS open_findings,
            ` + severityOrder + `[max(indexOf(` + severityOrder + `, severity))] AS worst_severity
-    FROM findings ARRAY JOIN arrayDistinct([src_zone, dst_zone]) AS touched
+    FROM ` + findingsWithState + ` ARRAY JOIN arrayDistinct([src_zone, dst_zone]) AS touched
     WHERE touched != '' AND ` + openFindings + `
     GROUP BY touched
 ) AS f ON f.zone = z.zone

@@ -40,9 +40,9 @@ func TestPluginQueriesOnSeededData(t *testing.T) {
 		return rowsText(tb)
 	}
 	for q, want := range map[storage.Query][]string{
-		// findings a (critical) and c (high) are open, from Z3-OPS to Z2-BPCS; b is closed
+		// finding a (critical) is open, from Z3-OPS to Z2-BPCS; c, acknowledged, is not; b touches no zone
 		storage.QueryTopologyZones: {"Z1-SIS Safety Instrumented Systems 1 1 1 3 Safety Critical true true 0 3 0 \n",
-			"Z2-BPCS Basic Process Control System 1-2 1 2 2 High false false 1 20 2 critical\n", "Z3-OPS Site Operations 3 3 3 2 ",
+			"Z2-BPCS Basic Process Control System 1-2 1 2 2 High false false 1 20 1 critical\n", "Z3-OPS Site Operations 3 3 3 2 ",
 			"Z5-ENT Enterprise Network 4 4 4 1 "},
 		// C1 in the order it connects its zones: 400 seeded events and 2 SSH, either way
 		storage.QueryTopologyPaths: {"C1-BPCS-OPS Z2-BPCS Z3-OPS false 100 202 100 402 [not_permitted]\n",
@@ -74,8 +74,8 @@ func TestPluginQueriesOnSeededData(t *testing.T) {
 		filters []any
 		want    string
 	}{
-		{storage.QueryTopologyZones, []any{clickhouse.Named("zones", []string{"Z2-BPCS"}), clickhouse.Named("severities", []string{"high"})},
-			"Z2-BPCS Basic Process Control System 1-2 1 2 2 High false false 1 20 1 high\n"},
+		{storage.QueryTopologyZones, []any{clickhouse.Named("zones", []string{"Z2-BPCS"}), clickhouse.Named("severities", []string{"critical"})},
+			"Z2-BPCS Basic Process Control System 1-2 1 2 2 High false false 1 20 1 critical\n"},
 		{storage.QueryTopologyPaths, []any{clickhouse.Named("zones", []string{"Z5-ENT"})},
 			"C3-DMZ-ENT Z4-DMZ Z5-ENT false 0 0 0 0 []\n Z5-ENT Z2-BPCS true 0 3 0 3 [no_conduit]\n"},
 		{storage.QueryTopologyPaths, []any{clickhouse.Named("conduits", []string{"C1-BPCS-OPS"}), clickhouse.Named("sites", []string{"elsewhere"})},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -345,30 +346,122 @@ func TestEventEvidence(t *testing.T) {
 	}
 }
 
-func TestFindingFoldsToLatest(t *testing.T) {
+// Every published revision stays in finding_revisions after merges (a
+// redelivered one once); the findings view is each finding's latest.
+func TestFindingRevisionsKeepEveryRevision(t *testing.T) {
 	conn, _ := migrated(t)
 	ctx := t.Context()
+	insertRevisions(t, conn, "f-1", 1, 2, 5, 3, 4, 5) // out of order, and one redelivered
+	insertRevisions(t, conn, "f-2", 1, 2)
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE finding_revisions FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	checkRevisions(t, conn, map[string][]uint64{"f-1": {1, 2, 3, 4, 5}, "f-2": {1, 2}})
+}
+
+// A store written before migration 0013 keeps its rows: the migration
+// rebuilds finding_revisions with every revision stored so far.
+func TestMigrationKeepsStoredRevisions(t *testing.T) {
+	conn, _ := connect(t)
+	ctx := t.Context()
+	all, err := storage.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema as it was before: migrations up to 0012, recorded.
+	if err := conn.Exec(ctx, `CREATE TABLE schema_migrations (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC'))
+ENGINE = ReplacingMergeTree ORDER BY version`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range all {
+		if m.Version >= 13 {
+			break
+		}
+		for _, stmt := range m.Statements {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				t.Fatalf("%04d_%s: %v", m.Version, m.Name, err)
+			}
+		}
+		if err := conn.Exec(ctx, "INSERT INTO schema_migrations VALUES (?, ?, ?, now64(3))", uint32(m.Version), m.Name, m.Checksum); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two revisions of f-1 in separate parts, not merged yet: the old
+	// table still holds both.
+	insertRevisions(t, conn, "f-1", 1, 2)
+	insertRevisions(t, conn, "f-3", 7)
+	var key string
+	if err := conn.QueryRow(ctx, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'finding_revisions'").Scan(&key); err != nil || key != "finding_id" {
+		t.Fatalf("old sorting key %q (err %v)", key, err)
+	}
+	done, err := storage.Migrate(ctx, conn, storage.MigrateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(done) == 0 || done[0].Version != 13 {
+		t.Fatalf("applied %v, want 0013 first", done)
+	}
+	if err := conn.QueryRow(ctx, "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = 'finding_revisions'").Scan(&key); err != nil || key != "finding_id, revision" {
+		t.Fatalf("new sorting key %q (err %v)", key, err)
+	}
+	insertRevisions(t, conn, "f-1", 3)
+	if err := conn.Exec(ctx, "OPTIMIZE TABLE finding_revisions FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	checkRevisions(t, conn, map[string][]uint64{"f-1": {1, 2, 3}, "f-3": {7}})
+}
+
+// insertRevisions stores revisions of a finding, one batch each: its
+// count is the revision, the last revision given is closed.
+func insertRevisions(t *testing.T, conn driver.Conn, id string, revs ...uint64) {
+	t.Helper()
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	for _, rev := range []uint64{1, 2, 5, 3, 4, 5} { // out of order, and one redelivered
-		f := &event.Finding{FindingID: "f-1", Revision: rev, Time: t0, FirstSeen: t0, LastSeen: t0.Add(time.Duration(min(rev, 4)) * time.Minute),
+	top := slices.Max(revs)
+	for _, rev := range revs {
+		f := &event.Finding{FindingID: id, Revision: rev, Time: t0, FirstSeen: t0, LastSeen: t0.Add(time.Duration(rev) * time.Minute),
 			Count: rev, Type: "violation", Reason: "no_conduit", Severity: event.SeverityHigh, Status: "open", Summary: "bypass"}
-		if rev == 5 {
+		if rev == top {
 			f.Status = "closed"
 		}
 		b := storage.NewFindings()
 		if err := b.Add(f); err != nil {
 			t.Fatal(err)
 		}
-		if err := storage.Insert(ctx, conn, b.Batch); err != nil {
+		if err := storage.Insert(t.Context(), conn, b.Batch); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var n, count uint64
-	var status string
-	if err := conn.QueryRow(ctx, "SELECT count(), max(count), any(status) FROM findings WHERE finding_id = 'f-1'").Scan(&n, &count, &status); err != nil {
-		t.Fatal(err)
-	}
-	if n != 1 || count != 5 || status != "closed" {
-		t.Errorf("folded finding: rows %d count %d status %s, want 1 5 closed", n, count, status)
+}
+
+// checkRevisions checks that finding_revisions holds exactly the given
+// revisions (once each) and the findings view each finding's latest.
+func checkRevisions(t *testing.T, conn driver.Conn, want map[string][]uint64) {
+	t.Helper()
+	ctx := t.Context()
+	for id, revs := range want {
+		var got []uint64
+		rows, err := conn.Query(ctx, "SELECT revision FROM finding_revisions WHERE finding_id = ? ORDER BY revision", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var r uint64
+			if err := rows.Scan(&r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+		rows.Close()
+		if !slices.Equal(got, revs) {
+			t.Errorf("%s: finding_revisions holds revisions %v, want %v", id, got, revs)
+		}
+		var n, rev, count uint64
+		var status string
+		if err := conn.QueryRow(ctx, "SELECT count(), max(revision), max(count), any(status) FROM findings WHERE finding_id = ?", id).Scan(&n, &rev, &count, &status); err != nil {
+			t.Fatal(err)
+		}
+		if top := slices.Max(revs); n != 1 || rev != top || count != top || status != "closed" {
+			t.Errorf("%s in findings: %d rows, revision %d, count %d, %s; want 1 row, revision %d, count %d, closed", id, n, rev, count, status, top, top)
+		}
 	}
 }

@@ -68,24 +68,9 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := simulate.Dial(context.Background(), simulate.Target{Network: "tcp", Address: p.tcpAddr()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// 150 s of plant time: every scenario at least once, and the diode
 	// outage long enough to be noticed.
-	st, err := simulate.Run(context.Background(), g, w, 150*time.Second, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	// A loaded machine may take longer than close's one-minute drain.
-	if err := waitStored(p, uint64(st.Lines)); err != nil {
-		t.Error(err)
-	}
-	if err := p.close(s); err != nil {
-		t.Fatal(err)
-	}
+	st := sendAndStop(t, s, p, g, 150*time.Second)
 
 	// The streams hold only what is not stored yet (bus.Trim): what was
 	// published is counted by the correlator's metrics.
@@ -157,6 +142,29 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("no %s finding; have %v", want, types)
 		}
 	}
+}
+
+// sendAndStop sends d of g's plant time as fast as it can to the run's TCP
+// listener, waits until every line is stored and stops the run.
+func sendAndStop(t *testing.T, s *service, p *pipeline, g *simulate.Generator, d time.Duration) simulate.Stats {
+	t.Helper()
+	w, err := simulate.Dial(context.Background(), simulate.Target{Network: "tcp", Address: p.tcpAddr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := simulate.Run(context.Background(), g, w, d, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// A loaded machine may take longer than close's one-minute drain.
+	if err := waitStored(p, uint64(st.Lines)); err != nil {
+		t.Error(err)
+	}
+	if err := p.close(s); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // countRecords reads a whole stream, calling f for each record.
