@@ -116,12 +116,8 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 	return cfg, true
 }
 
-// withConfig opens the configuration's store (cfgPath names where it came
-// from in errors) and runs f on it.
-func withConfig(cfg *config.Config, cfgPath string, stderr io.Writer, f func(context.Context, *storage.DB) error) int {
-	return withConfigAs(cfg, cfgPath, stderr, false, f)
-}
-
+// withConfigAs opens the configuration's store (cfgPath names where it came
+// from in errors; write as in withStoreAs) and runs f on it.
 func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bool, f func(context.Context, *storage.DB) error) int {
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -140,25 +136,28 @@ func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bo
 
 // openExisting opens the store for a command that reads it (or, with
 // write, inserts rows) but never creates it: an embedded store must exist
-// (see embeddedStoreExists), and while otsiem run holds it the command goes
-// through run's ClickHouse HTTP interface (openCommand).
+// (see embeddedStoreExists); its schema is brought up to date, a server's is
+// left to `otsiem store` and `otsiem migrate`. While otsiem run holds the
+// embedded data, the command goes through run's ClickHouse HTTP interface
+// as the reader, or as the writer when it writes.
 func openExisting(ctx context.Context, cfg *config.Config, cfgPath string, write bool) (*storage.DB, error) {
-	if len(cfg.Storage.ClickHouse.Addresses) == 0 {
-		if err := embeddedStoreExists(cfg, cfgPath); err != nil {
+	sc, err := cfg.StorageConfig()
+	if err != nil {
+		return nil, err
+	}
+	if len(sc.Addrs) == 0 {
+		if err := embeddedStoreExists(sc.Embedded.Path, cfgPath); err != nil {
 			return nil, err
 		}
 	}
-	return openCommand(ctx, cfg, write)
+	sc.Embedded.ReadThrough, sc.Embedded.WriteThrough = !write, write
+	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
 }
 
 // embeddedStoreExists reports, as an error saying where it looked and how
-// to look elsewhere, that the configuration's embedded store is missing.
-func embeddedStoreExists(cfg *config.Config, cfgPath string) error {
-	sc, err := cfg.StorageConfig()
-	if err != nil {
-		return err
-	}
-	dir := sc.Embedded.Path
+// to look elsewhere, that the embedded store in dir (from the
+// configuration at cfgPath) is missing.
+func embeddedStoreExists(dir, cfgPath string) error {
 	if _, err := os.Stat(filepath.Join(dir, storeMarker)); err == nil {
 		return nil
 	}

@@ -66,7 +66,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 1
 	}
-	return withConfig(cfg, *cfgPath, stderr, func(ctx context.Context, db *storage.DB) error {
+	return withConfigAs(cfg, *cfgPath, stderr, false, func(ctx context.Context, db *storage.DB) error {
 		r, err := report.Build(ctx, db.Conn, m, report.Options{From: from, To: to, Now: now, Version: version()})
 		if err != nil {
 			return err

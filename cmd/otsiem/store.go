@@ -149,20 +149,6 @@ func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.
 	return openWith(ctx, cfg, sc, migrate)
 }
 
-// openCommand opens the store for a command. When another process (otsiem
-// run) holds the embedded data, it goes through that process's ClickHouse
-// HTTP interface as the reader, or as the writer when the command writes;
-// a fresh embedded data directory gets the schema, a server's schema is
-// left to `otsiem store` and `otsiem migrate`.
-func openCommand(ctx context.Context, cfg *config.Config, write bool) (*storage.DB, error) {
-	sc, err := cfg.StorageConfig()
-	if err != nil {
-		return nil, err
-	}
-	sc.Embedded.ReadThrough, sc.Embedded.WriteThrough = !write, write
-	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
-}
-
 func openWith(ctx context.Context, cfg *config.Config, sc storage.Config, migrate bool) (*storage.DB, error) {
 	if len(sc.Addrs) == 0 {
 		if err := os.MkdirAll(sc.Embedded.Path, 0o750); err != nil {
