@@ -21,8 +21,12 @@ import (
 
 // ServiceConfig configures a Service.
 type ServiceConfig struct {
-	Bus    *bus.Bus     // connected, streams declared
-	Model  *rules.Model // the model to start with (see SetModel)
+	Bus *bus.Bus // connected, streams declared
+	// Models holds the model to judge by; both stages read it for every
+	// message, so a reload stored there applies from the next one. When
+	// nil, the service holds Model itself (see SetModel).
+	Models *rules.Holder
+	Model  *rules.Model
 	Engine Config
 
 	// Consumer is the durable consumer on OTSIEM_EVENTS that every
@@ -76,7 +80,7 @@ type ServiceConfig struct {
 type Service struct {
 	cfg     ServiceConfig
 	js      jetstream.JetStream
-	model   atomic.Pointer[rules.Model]
+	model   *rules.Holder
 	m       *metrics
 	log     *slog.Logger
 	refused *bus.Refusals
@@ -95,7 +99,10 @@ const (
 
 // New prepares a service; Run starts it.
 func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
-	if cfg.Bus == nil || cfg.Model == nil {
+	if cfg.Models == nil && cfg.Model != nil {
+		cfg.Models = rules.NewHolder(cfg.Model)
+	}
+	if cfg.Bus == nil || cfg.Models == nil || cfg.Models.Load() == nil {
 		return nil, errors.New("correlate: service needs a bus and a model")
 	}
 	if err := cfg.Engine.Validate(); err != nil {
@@ -126,7 +133,7 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.model.Store(cfg.Model)
+	s.model = cfg.Models
 	var err error
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
@@ -231,8 +238,9 @@ func (s *Service) progressed(stage string) {
 	s.failMu.Unlock()
 }
 
-// SetModel swaps the model atomically; both stages use it from their next
-// message on, and the findings state is kept.
+// SetModel stores m in the service's model holder (ServiceConfig.Models):
+// both stages use it from their next message on, and the findings state
+// is kept.
 func (s *Service) SetModel(m *rules.Model) { s.model.Store(m) }
 
 // Run runs both stages until ctx ends or one fails.

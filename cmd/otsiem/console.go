@@ -27,13 +27,13 @@ import (
 type console struct {
 	reg    prometheus.Gatherer
 	db     *storage.DB
-	model  *rules.Model
+	model  *rules.Holder
 	start  time.Time // the run's start: heartbeats count from it
 	last   float64
 	lastAt time.Time
 }
 
-func newConsole(reg prometheus.Gatherer, db *storage.DB, m *rules.Model) *console {
+func newConsole(reg prometheus.Gatherer, db *storage.DB, m *rules.Holder) *console {
 	now := time.Now()
 	return &console{reg: reg, db: db, model: m, start: now, lastAt: now}
 }
@@ -147,7 +147,7 @@ func (c *console) findings(ctx context.Context, b *strings.Builder, now time.Tim
 // finding, since when), ok or its last status (its latest heartbeat in
 // this run), or no heartbeat yet.
 func (c *console) diodes(ctx context.Context, now time.Time) (string, error) {
-	if len(c.model.Diodes()) == 0 {
+	if len(c.model.Load().Diodes()) == 0 {
 		return "none declared", nil
 	}
 	hb, err := storage.RunQuery(ctx, c.db.Conn, storage.QueryDiodeHeartbeats, clickhouse.Named("from", c.start.UTC()),
@@ -177,7 +177,7 @@ func (c *console) diodes(ctx context.Context, now time.Time) (string, error) {
 		}
 	}
 	var parts []string
-	for _, d := range c.model.Diodes() {
+	for _, d := range c.model.Load().Diodes() {
 		var sides []string
 		for _, side := range []string{"tx", "rx"} {
 			k := d.ID + "/" + side

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/correlate"
-	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 )
 
@@ -101,47 +100,23 @@ func runCorrelateService(path string, stderr io.Writer) int {
 	if s == nil {
 		return code
 	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startCorrelate(ctx, b) })
+	return s.runStages(s.startCorrelate)
 }
 
-// correlateStage is the running correlator.
-type correlateStage struct {
-	svc    *correlate.Service
-	cancel context.CancelFunc
-	done   chan error
-}
-
-// startCorrelate starts the correlator on the bus, with model reloads.
-func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateStage, error) {
+// startCorrelate starts the correlator on the bus; it judges by the
+// model holder, so it follows reloads.
+func (s *service) startCorrelate(ctx context.Context, p *pipeline) error {
 	ec, err := s.cfg.Engine(s.site)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	k := s.cfg.Correlate
-	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: b, Model: s.model, Engine: ec, Consumer: k.Consumer,
+	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: p.bus, Models: s.models, Engine: ec, Consumer: k.Consumer,
 		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Tick: k.Tick, Registerer: s.reg, Logger: s.log})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	st := &correlateStage{svc: svc, cancel: cancel, done: make(chan error, 1)}
-	go func() { st.done <- svc.Run(cctx) }()
-	s.watchModel(cctx, svc.SetModel)
-	return st, nil
-}
-
-// healthy reports JetStream refusing the verdicts or findings.
-func (st *correlateStage) healthy() error { return st.svc.Err() }
-
-// close stops the correlator after the work in hand is published and acked.
-func (st *correlateStage) close() error {
-	st.cancel()
-	err := <-st.done
-	if cerr := st.svc.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	return err
+	run := func(ctx context.Context) error { return errors.Join(svc.Run(ctx), svc.Close()) }
+	p.correlate = startStage("correlate", run, svc.Err)
+	return nil
 }

@@ -39,15 +39,11 @@ func TestIngestService(t *testing.T) {
 	if s.site != "petrochemical-refinery-unit-3" {
 		t.Errorf("site %q", s.site)
 	}
-	ib, err := s.openBus(context.Background())
+	p, err := s.startStages(context.Background(), s.startIngest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.startIngest(context.Background(), ib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", st.collector.Addrs()["tcp"].String())
+	conn, err := net.Dial("tcp", p.ingest.svc.Addrs()["tcp"].String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +52,9 @@ func TestIngestService(t *testing.T) {
 	}
 	conn.Close()
 	// Stopping right away: the drain still takes every line already sent.
-	if err := st.close(); err != nil {
+	if err := p.close(s); err != nil {
 		t.Fatal(err)
 	}
-	ib.Close()
 	bc, err := s.cfg.Bus("check")
 	if err != nil {
 		t.Fatal(err)

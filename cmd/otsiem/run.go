@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -69,175 +66,47 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	})
 	ctx, cancel := signalContext()
 	defer cancel()
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
 	p, err := s.startPipeline(ctx)
 	if err != nil {
 		s.log.Error("start", "err", err)
 		return 1
 	}
+	var extra []actor
 	if o.duration > 0 {
 		// --duration counts from here: start-up (the engines, migrations)
 		// takes what it takes.
-		defer time.AfterFunc(o.duration, stop).Stop()
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, o.duration)
+		defer stop()
 	}
-	clean := s.markRunning()
-	stopHTTP, err := s.serveHTTP(p.healthy)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		p.close(s)
-		return 1
-	}
-	defer stopHTTP()
-
-	var wg sync.WaitGroup
-	simCtx, stopSim := context.WithCancel(ctx)
-	defer stopSim()
 	if o.simulateRate > 0 {
 		addr := p.tcpAddr()
 		if addr == "" {
 			s.log.Error("start", "err", "--simulate needs a tcp listener")
-			p.close(s)
+			_ = p.close(s)
 			return 1
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		simCtx, stopSim := context.WithCancel(ctx)
+		extra = append(extra, actor{func() error {
 			if err := s.runSimulator(simCtx, addr, o); err != nil && simCtx.Err() == nil {
-				s.log.Error("simulator", "err", err)
+				s.log.Error("simulator", "err", err) // the pipeline goes on without it
 			}
-		}()
+			<-simCtx.Done()
+			return nil
+		}, func(error) { stopSim() }})
 	}
 	started := time.Now()
 	if o.console > 0 {
-		con := newConsole(s.reg, p.store.db, s.model)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			con.loop(ctx, stdout, o.console)
-		}()
+		con := newConsole(s.reg, p.store.db, s.models)
+		conCtx, stopCon := context.WithCancel(ctx)
+		extra = append(extra, actor{func() error { con.loop(conCtx, stdout, o.console); return nil }, func(error) { stopCon() }})
 	}
-	<-ctx.Done()
-	s.log.Info("shutting down: draining the pipeline")
-	stopSim()
-	wg.Wait()
 	p.store.beforeClose = func(db *storage.DB) {
 		if err := drained(context.Background(), stdout, db, started); err != nil {
 			s.log.Error("shutdown", "err", err)
 		}
 	}
-	if err := p.close(s); err != nil {
-		s.log.Error("shutdown", "err", err)
-		return 1
-	}
-	clean()
-	return 0
-}
-
-// pipeline is every stage running in one process on one bus.
-type pipeline struct {
-	bus       *bus.Bus
-	ingest    *ingestStage
-	correlate *correlateStage
-	store     *storeStage
-}
-
-// startPipeline starts the bus and the stages, downstream first so nothing
-// waits for a consumer.
-func (s *service) startPipeline(ctx context.Context) (*pipeline, error) {
-	b, err := s.openBus(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p := &pipeline{bus: b}
-	if p.store, err = s.startStore(ctx, b); err != nil {
-		b.Close()
-		return nil, err
-	}
-	if p.correlate, err = s.startCorrelate(ctx, b); err != nil {
-		p.store.close()
-		b.Close()
-		return nil, err
-	}
-	if p.ingest, err = s.startIngest(ctx, b); err != nil {
-		p.correlate.close()
-		p.store.close()
-		b.Close()
-		return nil, err
-	}
-	return p, nil
-}
-
-// healthy reports what keeps any stage from its work: JetStream refusing
-// writes, ClickHouse away.
-func (p *pipeline) healthy() error {
-	return errors.Join(p.ingest.healthy(), p.correlate.healthy(), p.store.healthy())
-}
-
-func (p *pipeline) tcpAddr() string {
-	for _, a := range p.ingest.collector.Addrs() {
-		if ta, ok := a.(*net.TCPAddr); ok {
-			return ta.String()
-		}
-	}
-	return ""
-}
-
-// close stops taking input, lets the downstream stages work off what is
-// on the bus (up to a minute), then stops them. Whatever is left stays in
-// JetStream for the next start.
-func (p *pipeline) close(s *service) error {
-	err := p.ingest.close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if werr := waitIdle(ctx, p.bus); werr != nil {
-		s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "err", werr)
-	}
-	if cerr := p.correlate.close(); err == nil {
-		err = cerr
-	}
-	if cerr := p.store.close(); err == nil {
-		err = cerr
-	}
-	p.bus.Close()
-	return err
-}
-
-// waitIdle waits until no durable consumer of otsiem's streams has
-// messages pending or unacknowledged.
-func waitIdle(ctx context.Context, b *bus.Bus) error {
-	for {
-		pending, err := busPending(ctx, b)
-		if err == nil && pending == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d messages pending: %w", pending, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-func busPending(ctx context.Context, b *bus.Bus) (uint64, error) {
-	var n uint64
-	for _, sc := range b.StreamConfigs() {
-		st, err := b.JS.Stream(ctx, sc.Name)
-		if err != nil {
-			return 0, err
-		}
-		l := st.ListConsumers(ctx)
-		for ci := range l.Info() {
-			if ci.Config.Durable == "" {
-				continue // ordered consumers follow a durable position of their own
-			}
-			n += ci.NumPending + uint64(ci.NumAckPending)
-		}
-		if err := l.Err(); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return s.serve(ctx, p, extra...)
 }
 
 // runSimulator feeds the refinery simulator to the collector over TCP.

@@ -416,7 +416,7 @@ func TestRunStoreFullThenResumes(t *testing.T) {
 	}
 	written, sent := ingesttest.SendUntilStalled(t, conn, lines, 300*time.Millisecond)
 	// A pause on a loaded machine is not yet the refusal: wait for it.
-	for deadline := time.Now().Add(3 * time.Minute); p.ingest.healthy() == nil; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); p.ingest.svc.Err() == nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("ingest never refused; the sender paused after %d lines", written)
 		}
@@ -440,7 +440,7 @@ func TestRunStoreFullThenResumes(t *testing.T) {
 	}
 	// ClickHouse back: a writer again (registering its metrics anew).
 	s.reg = prometheus.NewRegistry()
-	if p.store, err = s.startStore(ctx, p.bus); err != nil {
+	if err = s.startStore(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-sent; err != nil {
