@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/netip"
 
 	"github.com/otsiem/otsiem/ingest"
@@ -10,15 +9,7 @@ import (
 )
 
 func init() {
-	register(command{name: "ingest", summary: "run the syslog collectors, publishing events to NATS JetStream", run: runIngest})
-}
-
-func runIngest(args []string, _, stderr io.Writer) int {
-	s, code := newService("ingest", args, stderr)
-	if s == nil {
-		return code
-	}
-	return s.runStages(s.startIngest)
+	register(serviceCommand("ingest", "run the syslog collectors, publishing events to NATS JetStream", (*service).startIngest))
 }
 
 // ingestStage is the running collector stack.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -32,13 +33,15 @@ func writeConfig(t *testing.T, body string) string {
 func TestIngestService(t *testing.T) {
 	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n")
 	var stderr bytes.Buffer
-	s, code := newService("ingest", []string{"--config", path}, &stderr)
+	s, code := newServiceFrom("ingest", path, &stderr)
 	if s == nil {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if s.site != "petrochemical-refinery-unit-3" {
 		t.Errorf("site %q", s.site)
 	}
+	var logs syncBuffer
+	s.log = slog.New(slog.NewTextHandler(&logs, nil))
 	p, err := s.startStages(context.Background(), s.startIngest)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +57,10 @@ func TestIngestService(t *testing.T) {
 	// Stopping right away: the drain still takes every line already sent.
 	if err := p.close(s); err != nil {
 		t.Fatal(err)
+	}
+	// Alone on a private embedded server, it says so.
+	if !strings.Contains(logs.String(), "level=WARN msg=\"no nats.url set: running a private embedded NATS server with no listener") {
+		t.Errorf("no warning about the private NATS server:\n%s", logs.String())
 	}
 	bc, err := s.cfg.Bus("check")
 	if err != nil {
@@ -73,7 +80,7 @@ func TestIngestService(t *testing.T) {
 func TestServiceConfigErrors(t *testing.T) {
 	var stderr bytes.Buffer
 	path := writeConfig(t, "ingest:\n  listners: []\n")
-	if s, code := newService("ingest", []string{"--config", path}, &stderr); s != nil || code != 1 ||
+	if s, code := newServiceFrom("ingest", path, &stderr); s != nil || code != 1 ||
 		!bytes.Contains(stderr.Bytes(), []byte(`otsiem.yaml:5:3: unknown key "listners"`)) {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}

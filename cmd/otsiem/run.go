@@ -2,19 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/otsiem/otsiem/console"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "run", summary: "run every stage in one process on embedded NATS and ClickHouse (optionally fed by the simulator)", run: runRun})
+	register(command{name: "run", summary: "run every stage in one process on embedded NATS and ClickHouse (optionally fed by the simulator)", usage: "[--config FILE] [--simulate RATE] [--scenario all] [--duration D] [--learn D] [--console 5s]",
+		about: []string{
+			"Runs ingest, correlate and store in one process on an embedded NATS JetStream and the",
+			"embedded ClickHouse engine, with a live console, until SIGINT or SIGTERM (or --duration);",
+			"then it drains the pipeline and says what it stored."},
+		flags: runRun})
 }
 
 // runOptions are `otsiem run`'s own flags.
@@ -29,9 +33,7 @@ type runOptions struct {
 	learn        time.Duration
 }
 
-func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runRun(fs *pflag.FlagSet) runFunc {
 	var o runOptions
 	fs.StringVar(&o.config, "config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
 	fs.Float64Var(&o.simulateRate, "simulate", 0, "also run the refinery simulator at this many lines per second, sending to the first TCP listener")
@@ -41,72 +43,61 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.console, "console", 5*time.Second, "print a live summary this often (0: never)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long, counted once started (0: run until interrupted)")
 	fs.DurationVar(&o.learn, "learn", 0, "new_pair's baseline: communication pairs seen this long from the first event are normal, later ones are findings (e.g. 10m; negative: no new_pair; default correlate.learn, 24h)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem run [--config FILE] [--simulate RATE] [flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) != 0 {
+			return badUsage(stderr, "run", "unexpected argument %q", args[0])
 		}
-		return 2
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return 2
-	}
-	s, code := newServiceFrom("run", o.config, stderr)
-	if s == nil {
-		return code
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "learn" {
+		s, code := newServiceFrom("run", o.config, stderr)
+		if s == nil {
+			return code
+		}
+		if fs.Changed("learn") {
 			s.cfg.Correlate.Learn = o.learn
 		}
-	})
-	ctx, cancel := signalContext()
-	defer cancel()
-	p, err := s.startPipeline(ctx)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	var extra []actor
-	if o.duration > 0 {
-		// --duration counts from here: start-up (the engines, migrations)
-		// takes what it takes.
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeout(ctx, o.duration)
-		defer stop()
-	}
-	if o.simulateRate > 0 {
-		addr := p.tcpAddr()
-		if addr == "" {
-			s.log.Error("start", "err", "--simulate needs a tcp listener")
-			_ = p.close(s)
+		ctx, cancel := signalContext()
+		defer cancel()
+		p, err := s.startPipeline(ctx)
+		if err != nil {
+			s.log.Error("start", "err", err)
 			return 1
 		}
-		simCtx, stopSim := context.WithCancel(ctx)
-		extra = append(extra, actor{func() error {
-			if err := s.runSimulator(simCtx, addr, o); err != nil && simCtx.Err() == nil {
-				s.log.Error("simulator", "err", err) // the pipeline goes on without it
-			}
-			<-simCtx.Done()
-			return nil
-		}, func(error) { stopSim() }})
-	}
-	started := time.Now()
-	if o.console > 0 {
-		con := newConsole(s.reg, p.store.db, s.models)
-		conCtx, stopCon := context.WithCancel(ctx)
-		extra = append(extra, actor{func() error { con.loop(conCtx, stdout, o.console); return nil }, func(error) { stopCon() }})
-	}
-	p.store.beforeClose = func(db *storage.DB) {
-		if err := drained(context.Background(), stdout, db, started); err != nil {
-			s.log.Error("shutdown", "err", err)
+		var extra []actor
+		if o.duration > 0 {
+			// --duration counts from here: start-up (the engines, migrations)
+			// takes what it takes.
+			var stop context.CancelFunc
+			ctx, stop = context.WithTimeout(ctx, o.duration)
+			defer stop()
 		}
+		if o.simulateRate > 0 {
+			addr := p.tcpAddr()
+			if addr == "" {
+				s.log.Error("start", "err", "--simulate needs a tcp listener")
+				_ = p.close(s)
+				return 1
+			}
+			simCtx, stopSim := context.WithCancel(ctx)
+			extra = append(extra, actor{func() error {
+				if err := s.runSimulator(simCtx, addr, o); err != nil && simCtx.Err() == nil {
+					s.log.Error("simulator", "err", err) // the pipeline goes on without it
+				}
+				<-simCtx.Done()
+				return nil
+			}, func(error) { stopSim() }})
+		}
+		started := time.Now()
+		if o.console > 0 {
+			con := console.New(s.reg, p.store.db, s.models)
+			conCtx, stopCon := context.WithCancel(ctx)
+			extra = append(extra, actor{func() error { con.Run(conCtx, stdout, o.console); return nil }, func(error) { stopCon() }})
+		}
+		p.store.beforeClose = func(db *storage.DB) {
+			if err := console.Drained(context.Background(), stdout, db, started); err != nil {
+				s.log.Error("shutdown", "err", err)
+			}
+		}
+		return s.serve(ctx, p, extra...)
 	}
-	return s.serve(ctx, p, extra...)
 }
 
 // runSimulator feeds the refinery simulator to the collector over TCP.

@@ -17,6 +17,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/otsiem/otsiem/console"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
 	"github.com/otsiem/otsiem/simulate"
@@ -489,3 +492,5 @@ func TestUncleanStopReported(t *testing.T) {
 		t.Errorf("restart after a clean stop: %s", strings.TrimPrefix(logs.String(), before))
 	}
 }
+
+func sumMetric(fams []*dto.MetricFamily, name string) float64 { return console.SumMetric(fams, name) }

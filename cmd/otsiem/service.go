@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/pflag"
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/ingest/bus"
@@ -42,26 +42,25 @@ type service struct {
 	storeConn func(driver.Conn) driver.Conn
 }
 
-// newService parses --config and builds the service from it.
-func newService(name string, args []string, stderr io.Writer) (*service, int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: otsiem %s [--config FILE]\n", name)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return nil, 2
-	}
-	return newServiceFrom(name, *path, stderr)
+// serviceCommand is a command that runs one stage as a service:
+// otsiem NAME [--config FILE], until SIGINT or SIGTERM.
+func serviceCommand(name, summary string, start func(*service, context.Context, *pipeline) error) command {
+	return command{name: name, summary: summary, usage: "[--config FILE]",
+		about: []string{summary + ", until SIGINT or SIGTERM; /metrics and /healthz on http.address.",
+			"Without nats.url it runs a private embedded NATS server that no other otsiem process can reach."},
+		flags: func(fs *pflag.FlagSet) runFunc {
+			path := fs.String("config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
+			return func(args []string, _, stderr io.Writer) int {
+				if len(args) != 0 {
+					return badUsage(stderr, name, "unexpected argument %q", args[0])
+				}
+				s, code := newServiceFrom(name, *path, stderr)
+				if s == nil {
+					return code
+				}
+				return s.runStages(func(ctx context.Context, p *pipeline) error { return start(s, ctx, p) })
+			}
+		}}
 }
 
 // newServiceFrom loads the configuration file (the defaults when path is
@@ -105,6 +104,13 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 	if b.Embedded() {
 		s.log.Info("embedded NATS JetStream", "dir", bc.Embedded.Dir, "listen", b.ClientURL(), "identity", b.SeedPath(),
 			"streams_max_bytes", b.MaxBytes())
+	}
+	if b.Embedded() && b.ClientURL() == "" && s.name != "run" && s.name != "bench" {
+		// One stage alone on a server nobody else can reach: nothing it
+		// publishes is read, nothing it consumes is ever published.
+		s.log.Warn("no nats.url set: running a private embedded NATS server with no listener; no other otsiem process can reach it, so this "+
+			s.name+" stage exchanges nothing with the others. Set nats.url to a shared NATS server (or nats.embedded.listen here and nats.url in the others)",
+			"dir", bc.Embedded.Dir)
 	}
 	return b, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"time"
@@ -16,15 +15,7 @@ import (
 )
 
 func init() {
-	register(command{name: "store", summary: "run the writer: enriched events, findings and dead letters from NATS JetStream into ClickHouse", run: runStore})
-}
-
-func runStore(args []string, _, stderr io.Writer) int {
-	s, code := newService("store", args, stderr)
-	if s == nil {
-		return code
-	}
-	return s.runStages(s.startStore)
+	register(serviceCommand("store", "run the writer: enriched events, findings and dead letters from NATS JetStream into ClickHouse", (*service).startStore))
 }
 
 // storeStage is the running writer.
