@@ -91,7 +91,7 @@ func (s *service) startStages(ctx context.Context, starts ...func(context.Contex
 	p := &pipeline{bus: b}
 	for _, start := range starts {
 		if err := start(ctx, p); err != nil {
-			_ = p.close(s)
+			_ = p.stop(s, false) // a failed start ends at once
 			return nil, err
 		}
 	}
@@ -109,10 +109,13 @@ const stopDrain = time.Minute
 // holds). Once the first stage of several has stopped, the downstream ones
 // work off what is on the bus (up to stopDrain) before they stop; whatever
 // is left stays in JetStream for the next start. Then the bus closes.
-func (p *pipeline) close(s *service) error {
+func (p *pipeline) close(s *service) error { return p.stop(s, true) }
+
+// stop is close, with the wait for the downstream stages only with drain.
+func (p *pipeline) stop(s *service, drain bool) error {
 	var errs []error
 	for i, st := range p.stages() {
-		if i == 1 {
+		if i == 1 && drain {
 			ctx, cancel := context.WithTimeout(context.Background(), stopDrain)
 			if err := waitIdle(ctx, p.bus); err != nil {
 				s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "err", err)
