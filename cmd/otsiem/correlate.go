@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/correlate"
+	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/spf13/pflag"
 )
@@ -114,6 +115,6 @@ func (s *service) startCorrelate(ctx context.Context, p *pipeline) error {
 		return err
 	}
 	run := func(ctx context.Context) error { return errors.Join(svc.Run(ctx), svc.Close()) }
-	p.correlate = startStage("correlate", run, svc.Err)
+	p.correlate = startStage("correlate", run, svc.Err, bus.StreamEvents)
 	return nil
 }

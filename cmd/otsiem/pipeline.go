@@ -23,15 +23,18 @@ type stage struct {
 	done   chan struct{} // closed once run returned
 	err    error         // run's error, set before done closes
 	health func() error
+	// inputs are the streams the stage consumes: a stopping pipeline
+	// lets it work them off first.
+	inputs []string
 }
 
 // startStage runs run in a goroutine until close. run must work until its
 // context ends, then finish the work in hand and return; returning before
 // that is the stage failing (see pipeline.failed). health says why the
 // stage cannot do its work (nil when it can).
-func startStage(name string, run func(context.Context) error, health func() error) *stage {
+func startStage(name string, run func(context.Context) error, health func() error, inputs ...string) *stage {
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stage{name: name, cancel: cancel, done: make(chan struct{}), health: health}
+	st := &stage{name: name, cancel: cancel, done: make(chan struct{}), health: health, inputs: inputs}
 	go func() {
 		defer close(st.done)
 		st.err = run(ctx)
@@ -106,21 +109,23 @@ const stopDrain = time.Minute
 // finishing the work in hand (ingest stops accepting, drains its
 // connections and waits for JetStream's acknowledgements; the correlator
 // publishes and acks what it took; the store inserts and acks what it
-// holds). Once the first stage of several has stopped, the downstream ones
-// work off what is on the bus (up to stopDrain) before they stop; whatever
-// is left stays in JetStream for the next start. Then the bus closes.
+// holds). Once the first stage of several has stopped, each downstream
+// one first works off its input streams (up to stopDrain in all), so that
+// it takes what the stages before it published, to their last message;
+// whatever is left stays in JetStream for the next start. Then the bus
+// closes.
 func (p *pipeline) close(s *service) error { return p.stop(s, true) }
 
 // stop is close, with the wait for the downstream stages only with drain.
 func (p *pipeline) stop(s *service, drain bool) error {
 	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), stopDrain)
+	defer cancel()
 	for i, st := range p.stages() {
-		if i == 1 && drain {
-			ctx, cancel := context.WithTimeout(context.Background(), stopDrain)
-			if err := waitIdle(ctx, p.bus); err != nil {
-				s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "err", err)
+		if i > 0 && drain && ctx.Err() == nil {
+			if err := waitIdle(ctx, p.bus, st.inputs...); err != nil {
+				s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "stage", st.name, "err", err)
 			}
-			cancel()
 		}
 		if err := st.close(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", st.name, err))
@@ -176,11 +181,11 @@ func (p *pipeline) tcpAddr() string {
 	return ""
 }
 
-// waitIdle waits until no durable consumer of otsiem's streams has
-// messages pending or unacknowledged.
-func waitIdle(ctx context.Context, b *bus.Bus) error {
+// waitIdle waits until no durable consumer of the streams has messages
+// pending or unacknowledged.
+func waitIdle(ctx context.Context, b *bus.Bus, streams ...string) error {
 	for {
-		pending, err := busPending(ctx, b)
+		pending, err := busPending(ctx, b, streams)
 		if err == nil && pending == 0 {
 			return nil
 		}
@@ -192,10 +197,10 @@ func waitIdle(ctx context.Context, b *bus.Bus) error {
 	}
 }
 
-func busPending(ctx context.Context, b *bus.Bus) (uint64, error) {
+func busPending(ctx context.Context, b *bus.Bus, streams []string) (uint64, error) {
 	var n uint64
-	for _, sc := range b.StreamConfigs() {
-		st, err := b.JS.Stream(ctx, sc.Name)
+	for _, name := range streams {
+		st, err := b.JS.Stream(ctx, name)
 		if err != nil {
 			return 0, err
 		}

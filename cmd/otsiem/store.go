@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
@@ -111,7 +112,7 @@ func (s *service) startStore(ctx context.Context, p *pipeline) error {
 			return err
 		}
 		return svc.Err()
-	})
+	}, bus.StreamEnriched, bus.StreamFindings, bus.StreamDeadLetter)
 	p.store = st
 	return nil
 }
