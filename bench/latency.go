@@ -129,7 +129,9 @@ func Latency(ctx context.Context, p Pipeline, cfg LatencyConfig) (*LatencyReport
 			if d := doneAt.Load(); d != 0 && (len(open) == 0 || time.Since(time.Unix(0, d)) > 30*time.Second) {
 				return // a marker that never arrives is reported as missing
 			}
-			time.Sleep(20 * time.Millisecond)
+			// Every 100 ms: polling every 20 ms cost the pipeline about 5%
+			// of its CPU in a profile of this benchmark (2026-11-29).
+			time.Sleep(100 * time.Millisecond)
 		}
 	}()
 	defer func() {
