@@ -60,11 +60,7 @@ func TestIngestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.Close()
-	bc, err := s.cfg.Bus("check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bus.Open(context.Background(), bc)
+	b, err := bus.Open(context.Background(), s.cfg.NATS)
 	if err != nil {
 		t.Fatal(err)
 	}

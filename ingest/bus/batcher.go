@@ -48,25 +48,19 @@ type batch struct {
 	opened  time.Time
 }
 
-// BatcherConfig tunes a Batcher.
-type BatcherConfig struct {
-	MaxRecords int           // default 256
-	MaxBytes   int           // default 512 KiB (below NATS's 1 MiB payload limit)
-	Linger     time.Duration // default 20ms
-}
-
 // NewBatcher returns a batcher publishing through p.
 func NewBatcher(p *Publisher, cfg BatcherConfig) *Batcher {
+	def := DefaultBatcherConfig()
 	if cfg.MaxRecords <= 0 {
-		cfg.MaxRecords = 256
+		cfg.MaxRecords = def.MaxRecords
 	}
 	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 512 << 10
+		cfg.MaxBytes = def.MaxBytes
 	}
 	if cfg.Linger <= 0 {
-		cfg.Linger = 20 * time.Millisecond
+		cfg.Linger = def.Linger
 	}
-	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: cfg.MaxBytes, linger: cfg.Linger,
+	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: int(cfg.MaxBytes), linger: cfg.Linger,
 		lock: make(chan struct{}, 1), batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	b.lingerCtx, b.lingerCancel = context.WithCancel(context.Background())
 	go b.lingerLoop()
