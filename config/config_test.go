@@ -29,6 +29,10 @@ func TestExampleIsTheDefault(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("example differs from defaults:\n got %+v\nwant %+v", cfg, want)
 	}
+	// Where it is, as --config names it, too.
+	if cfg, err := Load("otsiem.example.yaml"); err != nil || !reflect.DeepEqual(cfg, want) {
+		t.Errorf("example loaded from its directory differs from defaults (%v):\n got %+v\nwant %+v", err, cfg, want)
+	}
 }
 
 func TestParse(t *testing.T) {

@@ -75,7 +75,12 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nmodel: ../../examples/refinery\n"), 0o644); err != nil {
+	// data_dir "." is the configuration's directory.
+	model, err := filepath.Abs("../../examples/refinery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("data_dir: .\nmodel: "+model+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// No store yet: both say where they looked, an error, and create none.
