@@ -117,7 +117,7 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 		t.Fatalf("propose --format diff: exit %d\n%s", code, out)
 	}
 	// The diff applies to a copy of the model, which otsiem validate accepts.
-	model := filepath.Join(dir, "model")
+	model = filepath.Join(dir, "model")
 	if err := os.CopyFS(model, os.DirFS("../../examples/refinery")); err != nil {
 		t.Fatal(err)
 	}
