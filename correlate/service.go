@@ -64,8 +64,8 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Bus == nil || cfg.Model == nil {
 		return nil, errors.New("correlate: service needs a bus and a model")
 	}
-	if err := cfg.Engine.Validate(); err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
 	def := DefaultServiceConfig()
 	if cfg.Consumer == "" {
