@@ -125,21 +125,22 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	for _, f := range []struct{ v, def *time.Duration }{{&c.FoldWindow, &d.FoldWindow}, {&c.UpdateEvery, &d.UpdateEvery},
-		{&c.ScanWindow, &d.ScanWindow}, {&c.DiodeMaxLag, &d.DiodeMaxLag}, {&c.SlowScanWindow, &d.SlowScanWindow},
-		{&c.ClockSkew, &d.ClockSkew}, {&c.DeliveryLag, &d.DeliveryLag}} {
-		if *f.v <= 0 {
-			*f.v = *f.def
-		}
-	}
-	for _, f := range []struct{ v, def *int }{{&c.MaxEventIDs, &d.MaxEventIDs}, {&c.MaxFolds, &d.MaxFolds},
-		{&c.ScanPorts, &d.ScanPorts}, {&c.ScanHosts, &d.ScanHosts}, {&c.SlowScanPorts, &d.SlowScanPorts},
-		{&c.SlowScanHosts, &d.SlowScanHosts}, {&c.MaxScanSources, &d.MaxScanSources}, {&c.DiodeMissed, &d.DiodeMissed},
-		{&c.MaxPairs, &d.MaxPairs}} {
-		if *f.v <= 0 {
-			*f.v = *f.def
-		}
-	}
+	setting.Positive(&c.FoldWindow, d.FoldWindow)
+	setting.Positive(&c.UpdateEvery, d.UpdateEvery)
+	setting.Positive(&c.ScanWindow, d.ScanWindow)
+	setting.Positive(&c.DiodeMaxLag, d.DiodeMaxLag)
+	setting.Positive(&c.SlowScanWindow, d.SlowScanWindow)
+	setting.Positive(&c.ClockSkew, d.ClockSkew)
+	setting.Positive(&c.DeliveryLag, d.DeliveryLag)
+	setting.Positive(&c.MaxEventIDs, d.MaxEventIDs)
+	setting.Positive(&c.MaxFolds, d.MaxFolds)
+	setting.Positive(&c.ScanPorts, d.ScanPorts)
+	setting.Positive(&c.ScanHosts, d.ScanHosts)
+	setting.Positive(&c.SlowScanPorts, d.SlowScanPorts)
+	setting.Positive(&c.SlowScanHosts, d.SlowScanHosts)
+	setting.Positive(&c.MaxScanSources, d.MaxScanSources)
+	setting.Positive(&c.DiodeMissed, d.DiodeMissed)
+	setting.Positive(&c.MaxPairs, d.MaxPairs)
 	if c.Learn == 0 {
 		c.Learn = d.Learn
 	}

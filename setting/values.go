@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -82,4 +83,13 @@ func CheckHostPort(addr string) error {
 		return fmt.Errorf("port %q is not a number from 0 to 65535 or a service name", port)
 	}
 	return nil
+}
+
+// Positive sets *v to def unless it is positive: the stages' reading of a
+// zero (or, where no meaning is given to it, negative) setting as "the
+// default".
+func Positive[T int | int64 | time.Duration | ByteSize](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

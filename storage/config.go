@@ -199,33 +199,17 @@ func (c *ServiceConfig) defaults() {
 	if c.Consumer == "" {
 		c.Consumer = d.Consumer
 	}
-	if c.BatchRows <= 0 {
-		c.BatchRows = d.BatchRows
-	}
-	if c.MaxHeldBytes <= 0 {
-		c.MaxHeldBytes = 64 << 20
-	}
-	if c.FlushInterval <= 0 {
-		c.FlushInterval = d.FlushInterval
-	}
-	if c.AckWait <= 0 {
-		c.AckWait = d.AckWait
-	}
-	if c.MaxAckPending <= 0 {
-		c.MaxAckPending = d.MaxAckPending
-	}
-	if c.MinBackoff <= 0 {
-		c.MinBackoff = d.MinBackoff
-	}
+	setting.Positive(&c.BatchRows, d.BatchRows)
+	setting.Positive(&c.MaxHeldBytes, 64<<20)
+	setting.Positive(&c.FlushInterval, d.FlushInterval)
+	setting.Positive(&c.AckWait, d.AckWait)
+	setting.Positive(&c.MaxAckPending, d.MaxAckPending)
+	setting.Positive(&c.MinBackoff, d.MinBackoff)
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = max(d.MaxBackoff, c.MinBackoff)
 	}
-	if c.Inserters <= 0 {
-		c.Inserters = d.Inserters
-	}
-	if c.DrainTimeout <= 0 {
-		c.DrainTimeout = d.DrainTimeout
-	}
+	setting.Positive(&c.Inserters, d.Inserters)
+	setting.Positive(&c.DrainTimeout, d.DrainTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

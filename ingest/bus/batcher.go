@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Batch headers. A batch message carries Count records, one per line
@@ -51,15 +53,9 @@ type batch struct {
 // NewBatcher returns a batcher publishing through p.
 func NewBatcher(p *Publisher, cfg BatcherConfig) *Batcher {
 	def := DefaultBatcherConfig()
-	if cfg.MaxRecords <= 0 {
-		cfg.MaxRecords = def.MaxRecords
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = def.MaxBytes
-	}
-	if cfg.Linger <= 0 {
-		cfg.Linger = def.Linger
-	}
+	setting.Positive(&cfg.MaxRecords, def.MaxRecords)
+	setting.Positive(&cfg.MaxBytes, def.MaxBytes)
+	setting.Positive(&cfg.Linger, def.Linger)
 	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: int(cfg.MaxBytes), linger: cfg.Linger,
 		lock: make(chan struct{}, 1), batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	b.lingerCtx, b.lingerCancel = context.WithCancel(context.Background())

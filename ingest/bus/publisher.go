@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Publisher publishes to JetStream asynchronously and waits for every
@@ -57,15 +59,9 @@ type inflight struct {
 // NewPublisher starts a publisher on the bus.
 func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	def := DefaultPublisherConfig()
-	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = def.MaxPending
-	}
-	if cfg.MaxPendingBytes <= 0 {
-		cfg.MaxPendingBytes = def.MaxPendingBytes
-	}
-	if cfg.MaxPendingRecords <= 0 {
-		cfg.MaxPendingRecords = def.MaxPendingRecords
-	}
+	setting.Positive(&cfg.MaxPending, def.MaxPending)
+	setting.Positive(&cfg.MaxPendingBytes, def.MaxPendingBytes)
+	setting.Positive(&cfg.MaxPendingRecords, def.MaxPendingRecords)
 	if cfg.Stage == "" {
 		cfg.Stage = "ingest"
 	}
