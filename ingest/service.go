@@ -12,20 +12,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Config is the ingest stage's configuration.
-type Config struct {
-	// Site names the plant on every event and subject.
-	Site      string
-	Listeners []ListenerConfig
-	Publisher bus.PublisherConfig
-	Batcher   bus.BatcherConfig
-}
-
 // Deps is what the ingest stage works with besides its configuration.
 type Deps struct {
 	// Bus is connected, its streams declared; it belongs to the caller.
 	Bus *bus.Bus
-	// AllowSender, when set, admits only the senders it accepts (see
+	// Site names the plant on every event and subject (the configured
+	// site, else the model's).
+	Site string
+	// AllowSender says whether a sender is a device of the model; with
+	// Config.AllowOnlyModelDevices only those are admitted (see
 	// Options.AllowSender). It is called for every connection and
 	// datagram, so it may follow a model reload.
 	AllowSender func(netip.Addr) bool
@@ -56,20 +51,27 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if d.Bus == nil {
 		return nil, errors.New("ingest: no bus")
 	}
+	if cfg.AllowOnlyModelDevices && d.AllowSender == nil {
+		return nil, errors.New("ingest: allow_only_model_devices without a model to ask")
+	}
+	allow := d.AllowSender
+	if !cfg.AllowOnlyModelDevices {
+		allow = nil
+	}
 	s := &Service{log: d.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	pc := cfg.Publisher
+	pc := cfg.Publish
 	pc.Stage, pc.Registerer, pc.Logger = "ingest", d.Registerer, s.log
 	pub, err := d.Bus.NewPublisher(pc)
 	if err != nil {
 		return nil, err
 	}
-	s.pub, s.batcher = pub, bus.NewBatcher(pub, cfg.Batcher)
-	pipeline := NewPipeline(PipelineConfig{Site: cfg.Site, Events: s.batcher, DeadLetters: pub,
+	s.pub, s.batcher = pub, bus.NewBatcher(pub, cfg.Batch)
+	pipeline := NewPipeline(PipelineConfig{Site: d.Site, Events: s.batcher, DeadLetters: pub,
 		SenderMatches: d.SenderMatches, Registerer: d.Registerer})
-	s.collector, err = NewCollector(cfg.Listeners, pipeline, Options{AllowSender: d.AllowSender, Registerer: d.Registerer, Logger: s.log})
+	s.collector, err = NewCollector(cfg.Listeners, pipeline, Options{AllowSender: allow, Registerer: d.Registerer, Logger: s.log})
 	if err != nil {
 		s.flush()
 		return nil, err

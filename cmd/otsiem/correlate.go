@@ -104,13 +104,11 @@ func runCorrelateService(path string, stderr io.Writer) int {
 // startCorrelate starts the correlator on the bus; it judges by the
 // model holder, so it follows reloads.
 func (s *service) startCorrelate(ctx context.Context, p *pipeline) error {
-	ec, err := s.cfg.Engine(s.site)
-	if err != nil {
-		return err
-	}
-	k := s.cfg.Correlate
-	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: p.bus, Models: s.models, Engine: ec, Consumer: k.Consumer,
-		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Tick: k.Tick, Registerer: s.reg, Logger: s.log})
+	sc := s.cfg.Correlate.ServiceConfig
+	sc.Bus, sc.Models, sc.Registerer, sc.Logger = p.bus, s.models, s.reg, s.log
+	// The services read live collectors, whose receive times are real.
+	sc.Engine.Site, sc.Engine.ReceiveClock = s.site, true
+	svc, err := correlate.New(ctx, sc)
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,9 @@ type ingestStage struct {
 // startIngest opens the listeners and starts collecting onto the bus. The
 // sender checks read the model holder, so they follow reloads.
 func (s *service) startIngest(ctx context.Context, p *pipeline) error {
-	d := ingest.Deps{Bus: p.bus, SenderMatches: s.senderMatches, Registerer: s.reg, Logger: s.log}
-	if s.cfg.Ingest.AllowOnlyModelDevices {
-		d.AllowSender = func(a netip.Addr) bool { return s.models.Load().DeviceByAddr(a) != nil }
-	}
-	svc, err := ingest.New(ingest.Config{Site: s.site, Listeners: s.cfg.Listeners(), Publisher: s.cfg.Publisher(),
-		Batcher: s.cfg.Batcher()}, d)
+	d := ingest.Deps{Bus: p.bus, Site: s.site, SenderMatches: s.senderMatches, Registerer: s.reg, Logger: s.log,
+		AllowSender: func(a netip.Addr) bool { return s.models.Load().DeviceByAddr(a) != nil }}
+	svc, err := ingest.New(s.cfg.Ingest, d)
 	if err != nil {
 		return err
 	}

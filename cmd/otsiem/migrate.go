@@ -39,13 +39,10 @@ func runMigrate(fs *pflag.FlagSet) runFunc {
 		}
 		ctx, cancel := signalContext()
 		defer cancel()
-		sc, err := cfg.StorageConfig()
+		db, err := openWith(ctx, cfg, cfg.Storage, false)
 		if err == nil {
-			var db *storage.DB
-			if db, err = openWith(ctx, cfg, sc, false); err == nil {
-				defer db.Close()
-				err = migrate(ctx, db, cfg, stdout)
-			}
+			defer db.Close()
+			err = migrate(ctx, db, cfg, stdout)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "otsiem migrate: %v\n", err)

@@ -52,7 +52,7 @@ func runRun(fs *pflag.FlagSet) runFunc {
 			return code
 		}
 		if fs.Changed("learn") {
-			s.cfg.Correlate.Learn = o.learn
+			s.cfg.Correlate.Engine.Learn = o.learn
 		}
 		ctx, cancel := signalContext()
 		defer cancel()

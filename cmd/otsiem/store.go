@@ -42,7 +42,7 @@ func (s *service) startStore(ctx context.Context, p *pipeline) error {
 		db.Close()
 		return err
 	}
-	sc := s.cfg.StoreService()
+	sc := s.cfg.Storage.Writer
 	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, p.bus.JS, s.reg, s.log
 	if s.storeConn != nil {
 		sc.Conn = s.storeConn(db.Conn)
@@ -54,18 +54,17 @@ func (s *service) startStore(ctx context.Context, p *pipeline) error {
 	}
 	var ln net.Listener
 	var users embedded.Users
-	if addr := s.cfg.EmbeddedListen(); db.Engine != nil && addr != "" {
-		e := s.cfg.Storage.Embedded
-		users, err = embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
+	if e := s.cfg.Storage.Embedded; db.Engine != nil && e.ListenAddr() != "" {
+		users, err = embedded.LoadUsers(e.UsersFile, e.Users, true)
 		if err == nil {
-			ln, err = embedded.Listen(addr, e.TLS)
+			ln, err = embedded.Listen(e.ListenAddr(), e.TLS)
 		}
 		if err != nil {
 			db.Close()
 			return fmt.Errorf("storage.embedded.listen: %w", err)
 		}
 		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(), "tls", e.TLS.Enabled(),
-			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", s.cfg.EmbeddedUsersFile())
+			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", e.UsersFile)
 	}
 	st := &storeStage{db: db}
 	run := func(ctx context.Context) error {
@@ -127,15 +126,11 @@ func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model
 // schema up to date and sets the retention. The embedded engine's data
 // directory is created when missing.
 func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.DB, error) {
-	sc, err := cfg.StorageConfig()
-	if err != nil {
-		return nil, err
-	}
-	return openWith(ctx, cfg, sc, migrate)
+	return openWith(ctx, cfg, cfg.Storage, migrate)
 }
 
 func openWith(ctx context.Context, cfg *config.Config, sc storage.Config, migrate bool) (*storage.DB, error) {
-	if len(sc.Addrs) == 0 {
+	if len(sc.ClickHouse.Addresses) == 0 {
 		if err := os.MkdirAll(sc.Embedded.Path, 0o750); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}
