@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestReloadReachesIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg = []byte(strings.Replace(string(cfg), "model: ../../examples/refinery", "model: "+dir, 1))
+	cfg = regexp.MustCompile(`(?m)^model: .*$`).ReplaceAll(cfg, []byte("model: "+dir))
 	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
