@@ -1,11 +1,12 @@
 package event
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/otsiem/otsiem/ingest/jsonlex"
 )
 
 // Severity ranks a finding: critical, high, medium, low or info.
@@ -143,83 +144,108 @@ func (f *Finding) Attr(key string) (string, bool) { return getAttr(f.Attrs, key)
 // SetAttr appends an attribute, or replaces the value of an existing one.
 func (f *Finding) SetAttr(key, value string) { setAttr(&f.Attrs, key, value) }
 
-// findingJSON is the decoding shape of a Finding. Findings are few next to
-// events, so encoding/json is fast enough here.
-type findingJSON struct {
-	FindingID    string          `json:"finding_id"`
-	Revision     uint64          `json:"revision"`
-	Time         time.Time       `json:"time"`
-	FirstSeen    time.Time       `json:"first_seen"`
-	LastSeen     time.Time       `json:"last_seen"`
-	Count        uint64          `json:"count"`
-	Type         string          `json:"type"`
-	Reason       string          `json:"reason"`
-	Severity     Severity        `json:"severity"`
-	Status       string          `json:"status"`
-	Site         string          `json:"site"`
-	SrcIP        *netip.Addr     `json:"src_ip"`
-	SrcZone      string          `json:"src_zone"`
-	SrcAsset     string          `json:"src_asset"`
-	DstIP        *netip.Addr     `json:"dst_ip"`
-	DstZone      string          `json:"dst_zone"`
-	DstAsset     string          `json:"dst_asset"`
-	DstPort      *uint16         `json:"dst_port"`
-	Transport    string          `json:"transport"`
-	AppProtocol  string          `json:"app_protocol"`
-	FunctionCode *int32          `json:"function_code"`
-	Conduit      string          `json:"conduit"`
-	Device       string          `json:"device"`
-	Mode         string          `json:"mode"`
-	Rule         string          `json:"rule"`
-	DiodeID      string          `json:"diode_id"`
-	Summary      string          `json:"summary"`
-	EventIDs     []string        `json:"event_ids"`
-	Attrs        json.RawMessage `json:"attrs"`
-}
-
-// DecodeFinding parses one JSON object written by AppendJSON into f.
+// DecodeFinding parses one JSON object written by AppendJSON (or any
+// producer using the same keys) into f, which it resets first. Unknown keys
+// are skipped and null means unknown. Strings without escapes share the
+// memory of one copy of b.
 func DecodeFinding(b []byte, f *Finding) error {
-	var j findingJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	*f = Finding{}
+	d := decoder{Lexer: jsonlex.New(string(b))}
+	if err := d.finding(f); err != nil {
 		return fmt.Errorf("finding: %w", err)
 	}
-	*f = Finding{FindingID: j.FindingID, Revision: j.Revision, Time: j.Time, FirstSeen: j.FirstSeen,
-		LastSeen: j.LastSeen, Count: j.Count, Type: j.Type, Reason: j.Reason, Severity: j.Severity,
-		Status: j.Status, Site: j.Site, SrcZone: j.SrcZone, SrcAsset: j.SrcAsset, DstZone: j.DstZone,
-		DstAsset: j.DstAsset, Transport: j.Transport, AppProtocol: j.AppProtocol, Conduit: j.Conduit,
-		Device: j.Device, Mode: j.Mode, Rule: j.Rule, DiodeID: j.DiodeID, Summary: j.Summary}
-	if j.SrcIP != nil {
-		f.SrcIP = *j.SrcIP
-	}
-	if j.DstIP != nil {
-		f.DstIP = *j.DstIP
-	}
-	if j.DstPort != nil {
-		f.DstPort = Some(*j.DstPort)
-	}
-	if j.FunctionCode != nil {
-		f.FunctionCode = Some(*j.FunctionCode)
-	}
-	for _, s := range j.EventIDs {
-		id, err := ParseID(s)
-		if err != nil {
-			return fmt.Errorf("finding: event_ids: %w", err)
-		}
-		f.EventIDs = append(f.EventIDs, id)
-	}
-	if len(j.Attrs) > 0 && string(j.Attrs) != "null" {
-		// Attrs keep their order, so walk the object rather than use a map.
-		d := scanner{s: string(j.Attrs)}
-		err := d.members(func(k string) error {
-			v, err := d.str()
-			f.Attrs = append(f.Attrs, Attr{k, v})
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("finding: attrs: %w", err)
-		}
+	if err := d.End(); err != nil {
+		return fmt.Errorf("finding: %w", err)
 	}
 	return nil
+}
+
+func (d *decoder) finding(f *Finding) error {
+	return d.Members(func(k string) error {
+		if d.Null() {
+			return nil
+		}
+		var err error
+		switch k {
+		case "finding_id":
+			f.FindingID, err = d.Str()
+		case "revision":
+			f.Revision, err = d.Uint(1<<64 - 1)
+		case "time":
+			f.Time, err = d.time()
+		case "first_seen":
+			f.FirstSeen, err = d.time()
+		case "last_seen":
+			f.LastSeen, err = d.time()
+		case "count":
+			f.Count, err = d.Uint(1<<64 - 1)
+		case "type":
+			f.Type, err = d.Str()
+		case "reason":
+			f.Reason, err = d.Str()
+		case "severity":
+			var s string
+			s, err = d.Str()
+			f.Severity = Severity(s)
+		case "status":
+			f.Status, err = d.Str()
+		case "site":
+			f.Site, err = d.Str()
+		case "src_ip":
+			f.SrcIP, err = d.addr()
+		case "src_zone":
+			f.SrcZone, err = d.Str()
+		case "src_asset":
+			f.SrcAsset, err = d.Str()
+		case "dst_ip":
+			f.DstIP, err = d.addr()
+		case "dst_zone":
+			f.DstZone, err = d.Str()
+		case "dst_asset":
+			f.DstAsset, err = d.Str()
+		case "dst_port":
+			f.DstPort, err = unumber[uint16](d, 65535)
+		case "transport":
+			f.Transport, err = d.Str()
+		case "app_protocol":
+			f.AppProtocol, err = d.Str()
+		case "function_code":
+			var v int64
+			if v, err = d.Int(32); err == nil {
+				f.FunctionCode = Some(int32(v))
+			}
+		case "conduit":
+			f.Conduit, err = d.Str()
+		case "device":
+			f.Device, err = d.Str()
+		case "mode":
+			f.Mode, err = d.Str()
+		case "rule":
+			f.Rule, err = d.Str()
+		case "diode_id":
+			f.DiodeID, err = d.Str()
+		case "summary":
+			f.Summary, err = d.Str()
+		case "event_ids":
+			err = d.Elements(func() error {
+				s, err := d.Str()
+				if err == nil {
+					var id ID
+					id, err = ParseID(s)
+					f.EventIDs = append(f.EventIDs, id)
+				}
+				return err
+			})
+		case "attrs":
+			f.Attrs, err = d.attrs(f.Attrs)
+		default:
+			err = d.Skip()
+		}
+		if err != nil {
+			return fmt.Errorf("key %q: %w", k, err)
+		}
+		return nil
+	})
 }
 
 // UnmarshalJSON implements json.Unmarshaler with DecodeFinding.

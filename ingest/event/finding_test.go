@@ -87,3 +87,16 @@ func TestEnrichedFieldsRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v\n%+v", err, back)
 	}
 }
+
+func BenchmarkDecodeFinding(b *testing.B) {
+	f := sampleFinding()
+	data := f.AppendJSON(nil)
+	var out Finding
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := DecodeFinding(data, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -25,15 +25,14 @@
 package diode
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/jsonlex"
 	"github.com/otsiem/otsiem/ingest/syslog"
 )
 
@@ -85,43 +84,19 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	return nil
 }
 
+// decodeJSON applies the members of the JSON form in order: strings
+// unescaped, numbers and booleans as their text, nested objects and arrays
+// as their JSON text; null is no value.
 func decodeJSON(body string, ev *event.Event) error {
-	var m map[string]any
-	d := json.NewDecoder(strings.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(&m); err != nil {
-		return fmt.Errorf("json: %w", err)
-	}
-	for k, v := range m {
-		var s string
-		switch v := v.(type) {
-		case string:
-			s = v
-		case json.Number:
-			s = v.String()
-		case bool:
-			s = strconv.FormatBool(v)
-		case nil:
-			continue
-		default:
-			b, _ := json.Marshal(v)
-			s = string(b)
+	return jsonlex.EachMember(body, func(k string, v jsonlex.Value) error {
+		switch v.Kind() {
+		case 'n':
+			return nil
+		case '{', '[':
+			return set(ev, k, v.Raw)
 		}
-		if err := set(ev, k, s); err != nil {
-			return err
-		}
-	}
-	// Map order is random: keep attrs sorted for stable output.
-	sortAttrs(ev.Attrs)
-	return nil
-}
-
-func sortAttrs(a []event.Attr) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j].Key < a[j-1].Key; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
+		return set(ev, k, v.Str())
+	})
 }
 
 // set applies one field.

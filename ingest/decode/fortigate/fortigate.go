@@ -24,6 +24,7 @@ import (
 
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/jsonlex"
 	"github.com/otsiem/otsiem/ingest/syslog"
 )
 
@@ -82,7 +83,7 @@ type fields struct {
 
 // readJSON reads the members of a log in the JSON format, values as text.
 func (f *fields) readJSON(body string, ev *event.Event) error {
-	return decode.EachMember(body, func(k string, v decode.JSONValue) error {
+	return jsonlex.EachMember(body, func(k string, v jsonlex.Value) error {
 		f.set(k, v.Str(), ev)
 		return nil
 	})

@@ -37,6 +37,7 @@ import (
 
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/jsonlex"
 	"github.com/otsiem/otsiem/ingest/syslog"
 )
 
@@ -58,14 +59,14 @@ var errNoType = errors.New("no event_type")
 // eve holds the members read from one EVE object.
 type eve struct {
 	typ, appProto, direction      string
-	alert, flow, netflow, anomaly decode.JSONValue
-	modbus, dnp3, enip            decode.JSONValue
+	alert, flow, netflow, anomaly jsonlex.Value
+	modbus, dnp3, enip            jsonlex.Value
 }
 
 // Decode decodes one EVE object.
 func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	var e eve
-	err := decode.EachMember(h.Body, func(k string, v decode.JSONValue) error {
+	err := jsonlex.EachMember(h.Body, func(k string, v jsonlex.Value) error {
 		switch k {
 		case "timestamp":
 			if t := timestamp(v.Str()); !t.IsZero() {
@@ -178,14 +179,14 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 }
 
 // vlans keeps the vlan ids, a number or (Suricata 6+) a list.
-func vlans(ev *event.Event, v decode.JSONValue) {
+func vlans(ev *event.Event, v jsonlex.Value) {
 	if v.Kind() != '[' {
 		setAttr(ev, "vlan", v)
 		return
 	}
 	var buf [32]byte
 	b := buf[:0]
-	_ = v.Array(func(v decode.JSONValue) error {
+	_ = v.Array(func(v jsonlex.Value) error {
 		if s := v.Str(); s != "" {
 			if len(b) > 0 {
 				b = append(b, ',')
@@ -206,7 +207,7 @@ func initiator(ev *event.Event, e *eve) error {
 	var src, dst netip.Addr
 	var sp, dp event.Opt[uint16]
 	if e.flow.Kind() == '{' {
-		err := e.flow.Object(func(k string, v decode.JSONValue) error {
+		err := e.flow.Object(func(k string, v jsonlex.Value) error {
 			switch k {
 			case "src_ip":
 				src = decode.Addr(v.Str())
@@ -255,15 +256,15 @@ func timestamp(s string) time.Time {
 	return t.UTC()
 }
 
-func setAttr(ev *event.Event, key string, v decode.JSONValue) {
+func setAttr(ev *event.Event, key string, v jsonlex.Value) {
 	if s := v.Str(); s != "" {
 		ev.SetAttr(key, s)
 	}
 }
 
 // alert reads an alert object.
-func alert(ev *event.Event, v decode.JSONValue) error {
-	return v.Object(func(k string, v decode.JSONValue) error {
+func alert(ev *event.Event, v jsonlex.Value) error {
+	return v.Object(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "signature":
 			ev.Signature = v.Str()
@@ -292,9 +293,9 @@ func alert(ev *event.Event, v decode.JSONValue) error {
 }
 
 // flow reads a flow object: both directions' counters, state and reason.
-func flow(ev *event.Event, v decode.JSONValue) error {
+func flow(ev *event.Event, v jsonlex.Value) error {
 	var bts, btc, pts, ptc event.Opt[uint64]
-	err := v.Object(func(k string, v decode.JSONValue) error {
+	err := v.Object(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "bytes_toserver":
 			bts = decode.Uint(v.Str())
@@ -314,8 +315,8 @@ func flow(ev *event.Event, v decode.JSONValue) error {
 }
 
 // netflow reads a netflow object: one direction's counters.
-func netflow(ev *event.Event, v decode.JSONValue) error {
-	return v.Object(func(k string, v decode.JSONValue) error {
+func netflow(ev *event.Event, v jsonlex.Value) error {
+	return v.Object(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "bytes":
 			ev.Bytes = decode.Uint(v.Str())
@@ -329,8 +330,8 @@ func netflow(ev *event.Event, v decode.JSONValue) error {
 }
 
 // anomaly reads an anomaly object: its event name is the signature.
-func anomaly(ev *event.Event, v decode.JSONValue) error {
-	return v.Object(func(k string, v decode.JSONValue) error {
+func anomaly(ev *event.Event, v jsonlex.Value) error {
+	return v.Object(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "event":
 			ev.Signature = v.Str()
@@ -344,14 +345,14 @@ func anomaly(ev *event.Event, v decode.JSONValue) error {
 // modbus reads {"request":{...},"response":{...}}: the request's
 // function_raw, else the response's (an exception response has the 0x80
 // bit set), the unit, and the request's address and quantity.
-func modbus(ev *event.Event, v decode.JSONValue) error {
+func modbus(ev *event.Event, v jsonlex.Value) error {
 	ev.AppProtocol = "modbus"
 	req, resp, _, err := requestResponse(v)
 	if err != nil {
 		return err
 	}
 	var code event.Opt[int32]
-	err = eachObject(func(k string, v decode.JSONValue) error {
+	err = eachObject(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "function_raw":
 			if c := decode.Code(v.Str()); c.OK && !code.OK {
@@ -360,7 +361,7 @@ func modbus(ev *event.Event, v decode.JSONValue) error {
 		case "unit_id", "transaction_id":
 			setAttr(ev, k, v)
 		case "read", "write":
-			return v.Object(func(k string, v decode.JSONValue) error {
+			return v.Object(func(k string, v jsonlex.Value) error {
 				if k == "address" || k == "quantity" {
 					setAttr(ev, k, v)
 				}
@@ -372,7 +373,7 @@ func modbus(ev *event.Event, v decode.JSONValue) error {
 				ev.SetAttr(decode.AttrException, decode.ModbusException(v.Str()))
 				return nil
 			}
-			return v.Object(func(k string, v decode.JSONValue) error {
+			return v.Object(func(k string, v jsonlex.Value) error {
 				if k == "raw" || k == "code" && !hasAttr(ev, decode.AttrException) {
 					ev.SetAttr(decode.AttrException, decode.ModbusException(v.Str()))
 				}
@@ -395,7 +396,7 @@ func hasAttr(ev *event.Event, key string) bool {
 // dnp3 reads a dnp3 event object ({"type":"request","application":{...}})
 // or an alert's {"request":{...},"response":{...}}: the application
 // function code, the request's when there is one, and the link addresses.
-func dnp3(ev *event.Event, v decode.JSONValue) error {
+func dnp3(ev *event.Event, v jsonlex.Value) error {
 	ev.AppProtocol = "dnp3"
 	req, resp, isMsg, err := requestResponse(v)
 	if err != nil {
@@ -404,7 +405,7 @@ func dnp3(ev *event.Event, v decode.JSONValue) error {
 	if isMsg {
 		req = v
 	}
-	err = eachObject(func(k string, v decode.JSONValue) error {
+	err = eachObject(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "type":
 			if isMsg {
@@ -415,7 +416,7 @@ func dnp3(ev *event.Event, v decode.JSONValue) error {
 				setAttr(ev, "dnp3_"+k, v)
 			}
 		case "application":
-			return v.Object(func(k string, v decode.JSONValue) error {
+			return v.Object(func(k string, v jsonlex.Value) error {
 				if c := decode.Code(v.Str()); k == "function_code" && c.OK && !ev.FunctionCode.OK {
 					ev.FunctionCode = c
 				}
@@ -432,8 +433,8 @@ func dnp3(ev *event.Event, v decode.JSONValue) error {
 
 // requestResponse returns the request and response members of an
 // app-layer object, and whether it has a type member (a single message).
-func requestResponse(v decode.JSONValue) (req, resp decode.JSONValue, isMsg bool, err error) {
-	err = v.Object(func(k string, v decode.JSONValue) error {
+func requestResponse(v jsonlex.Value) (req, resp jsonlex.Value, isMsg bool, err error) {
+	err = v.Object(func(k string, v jsonlex.Value) error {
 		switch k {
 		case "request":
 			req = v
@@ -449,7 +450,7 @@ func requestResponse(v decode.JSONValue) (req, resp decode.JSONValue, isMsg bool
 
 // eachObject calls fn for the members of each object in objs, skipping
 // values that are not objects.
-func eachObject(fn func(k string, v decode.JSONValue) error, objs ...decode.JSONValue) error {
+func eachObject(fn func(k string, v jsonlex.Value) error, objs ...jsonlex.Value) error {
 	for _, o := range objs {
 		if o.Kind() != '{' {
 			continue
@@ -464,16 +465,16 @@ func eachObject(fn func(k string, v decode.JSONValue) error, objs ...decode.JSON
 // enip reads {"request":{...},"response":{...}}: the CIP service of the
 // request (else the response's), named by the class it addresses when that
 // decides its meaning, else the encapsulation command, and the statuses.
-func enip(ev *event.Event, v decode.JSONValue) error {
+func enip(ev *event.Event, v jsonlex.Value) error {
 	ev.AppProtocol = "enip"
 	var command, service string
 	class := int32(-1)
 	for _, dir := range [...]string{"request", "response"} {
-		err := v.Object(func(k string, v decode.JSONValue) error {
+		err := v.Object(func(k string, v jsonlex.Value) error {
 			if k != dir {
 				return nil
 			}
-			return v.Object(func(k string, v decode.JSONValue) error {
+			return v.Object(func(k string, v jsonlex.Value) error {
 				switch k {
 				case "command":
 					if command == "" {
@@ -482,7 +483,7 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 				case "status":
 					setAttr(ev, dir+"_status", v)
 				case "cip":
-					return v.Object(func(k string, v decode.JSONValue) error {
+					return v.Object(func(k string, v jsonlex.Value) error {
 						switch k {
 						case "service":
 							if service == "" {
@@ -540,12 +541,12 @@ func enip(ev *event.Event, v decode.JSONValue) error {
 
 // pathClass returns the class of a CIP path [{"segment_type":"class",
 // "value":107}, ...], or -1.
-func pathClass(v decode.JSONValue) int32 {
+func pathClass(v jsonlex.Value) int32 {
 	class := int32(-1)
-	_ = v.Array(func(seg decode.JSONValue) error {
+	_ = v.Array(func(seg jsonlex.Value) error {
 		isClass := false
 		var val string
-		_ = seg.Object(func(k string, v decode.JSONValue) error {
+		_ = seg.Object(func(k string, v jsonlex.Value) error {
 			switch k {
 			case "segment_type":
 				isClass = v.Str() == "class"

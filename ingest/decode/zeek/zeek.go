@@ -40,6 +40,7 @@ import (
 
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/ingest/jsonlex"
 	"github.com/otsiem/otsiem/ingest/syslog"
 )
 
@@ -86,7 +87,7 @@ type rec struct {
 func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 	var r rec
 	var tsErr error
-	err := decode.EachMember(h.Body, func(k string, v decode.JSONValue) error {
+	err := jsonlex.EachMember(h.Body, func(k string, v jsonlex.Value) error {
 		s := v.Str()
 		switch k {
 		case "_path":
@@ -102,7 +103,7 @@ func (Decoder) Decode(h *syslog.Header, ev *event.Event) error {
 				ev.Device = s
 			}
 		case "id":
-			return v.Object(func(k string, v decode.JSONValue) error {
+			return v.Object(func(k string, v jsonlex.Value) error {
 				connID(ev, &r, k, v.Str())
 				return nil
 			})
@@ -555,7 +556,7 @@ func notice(ev *event.Event, r *rec) {
 // (JSON::TS_ISO8601). A number too large for seconds is read as
 // milliseconds, microseconds or nanoseconds by its magnitude; the Parser
 // then judges whether the time is plausible.
-func timestamp(v decode.JSONValue) (time.Time, error) {
+func timestamp(v jsonlex.Value) (time.Time, error) {
 	s := v.Str()
 	if v.Kind() == '"' {
 		t, err := time.Parse(time.RFC3339Nano, s)
