@@ -45,7 +45,7 @@ type Consumer struct {
 	cons jetstream.Consumer
 
 	mu   sync.Mutex
-	held map[*Msg]struct{} // durable only: delivered, not yet acknowledged
+	held map[uint64]*Msg // durable only: delivered, not yet acknowledged, by stream sequence
 }
 
 // Consumer declares (or updates) a durable consumer, or creates an ordered
@@ -70,7 +70,7 @@ func (b *Bus) Consumer(ctx context.Context, cfg ConsumerConfig) (*Consumer, erro
 		if cfg.MaxDeliver == 0 {
 			cfg.MaxDeliver = -1
 		}
-		c.held = map[*Msg]struct{}{}
+		c.held = map[uint64]*Msg{}
 		c.cons, err = b.JS.CreateOrUpdateConsumer(ctx, cfg.Stream, jetstream.ConsumerConfig{
 			Durable: cfg.Durable, Description: cfg.Description, FilterSubject: filter,
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.cfg.AckWait, MaxAckPending: cfg.MaxAckPending,
@@ -88,17 +88,28 @@ func (b *Bus) Consumer(ctx context.Context, cfg ConsumerConfig) (*Consumer, erro
 // request failed; the error is the request's (JetStream away, the
 // consumer deleted, the connection closing). Messages already handed to
 // f are delivered either way and must be acknowledged.
+//
+// A message JetStream redelivers while this consumer still holds it (its
+// AckWait passed before a keep-alive reached the server) is not handed to
+// f again: the delivery held is worked on, and acknowledging it
+// acknowledges the message.
 func (c *Consumer) Fetch(n int, wait time.Duration, f func(*Msg)) error {
 	batch, err := c.cons.Fetch(n, jetstream.FetchMaxWait(wait))
 	if err != nil {
 		return err
 	}
-	now := time.Now()
 	for m := range batch.Messages() {
-		msg := &Msg{m: m, c: c, touched: now}
+		msg := &Msg{m: m, c: c, touched: time.Now()}
 		if c.held != nil {
+			seq := msg.Seq()
 			c.mu.Lock()
-			c.held[msg] = struct{}{}
+			if held := c.held[seq]; held != nil && seq > 0 {
+				held.touched = msg.touched
+				c.mu.Unlock()
+				_ = held.m.InProgress()
+				continue
+			}
+			c.held[seq] = msg
 			c.mu.Unlock()
 		}
 		f(msg)
@@ -135,7 +146,7 @@ func (c *Consumer) KeepAlive(ctx context.Context) {
 			return
 		case now := <-t.C:
 			c.mu.Lock()
-			for m := range c.held {
+			for _, m := range c.held {
 				if now.Sub(m.touched) >= every {
 					_ = m.m.InProgress()
 					m.touched = now
@@ -148,8 +159,11 @@ func (c *Consumer) KeepAlive(ctx context.Context) {
 
 // release stops holding m.
 func (c *Consumer) release(m *Msg) {
+	seq := m.Seq()
 	c.mu.Lock()
-	delete(c.held, m)
+	if c.held[seq] == m {
+		delete(c.held, seq)
+	}
 	c.mu.Unlock()
 }
 
