@@ -182,10 +182,10 @@ func (p *pipeline) tcpAddr() string {
 }
 
 // waitIdle waits until no durable consumer of the streams has messages
-// pending or unacknowledged.
+// pending or unacknowledged (bus.Backlog).
 func waitIdle(ctx context.Context, b *bus.Bus, streams ...string) error {
 	for {
-		pending, err := busPending(ctx, b, streams)
+		pending, err := b.Backlog(ctx, streams...)
 		if err == nil && pending == 0 {
 			return nil
 		}
@@ -195,27 +195,6 @@ func waitIdle(ctx context.Context, b *bus.Bus, streams ...string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-func busPending(ctx context.Context, b *bus.Bus, streams []string) (uint64, error) {
-	var n uint64
-	for _, name := range streams {
-		st, err := b.JS.Stream(ctx, name)
-		if err != nil {
-			return 0, err
-		}
-		l := st.ListConsumers(ctx)
-		for ci := range l.Info() {
-			if ci.Config.Durable == "" {
-				continue // ordered consumers follow a durable position of their own
-			}
-			n += ci.NumPending + uint64(ci.NumAckPending)
-		}
-		if err := l.Err(); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
 }
 
 // actor is one more thing a service runs beside its pipeline (run's

@@ -43,7 +43,7 @@ func (s *service) startStore(ctx context.Context, p *pipeline) error {
 		return err
 	}
 	sc := s.cfg.Storage.Writer
-	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, p.bus.JS, s.reg, s.log
+	sc.Conn, sc.Bus, sc.Registerer, sc.Logger = db.Conn, p.bus, s.reg, s.log
 	if s.storeConn != nil {
 		sc.Conn = s.storeConn(db.Conn)
 	}
