@@ -137,8 +137,11 @@ func TestSideBySide(t *testing.T) {
 		if got := r.LinesPerSecond * r.Seconds; math.Abs(got-float64(r.Lines)) > 1 {
 			t.Errorf("%s: %.0f lines/s over %.3fs is %.0f lines, not %d", r.Target, r.LinesPerSecond, r.Seconds, got, r.Lines)
 		}
-		if r.Target != TargetRsyslog && r.CPUMicrosPerLine <= 0 {
-			t.Errorf("%s used no CPU: %+v", r.Target, r)
+		if r.Target != TargetRsyslog && (r.CPUMicrosPerLine <= 0 || r.GoSysBytes == 0) {
+			t.Errorf("%s used no CPU or no Go memory: %+v", r.Target, r)
+		}
+		if r.Target == TargetRsyslog && r.GoSysBytes != 0 {
+			t.Errorf("rsyslog has no Go runtime, yet %d bytes: %+v", r.GoSysBytes, r)
 		}
 		if r.Target == TargetRsyslog {
 			base = &rep.Results[i]
@@ -164,7 +167,7 @@ func TestSideBySide(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{TargetRsyslog, TargetIngest, TargetRun, "lines/s", "CPU µs/line", "peak RSS"} {
+	for _, want := range []string{TargetRsyslog, TargetIngest, TargetRun, "lines/s", "CPU µs/line", "peak RSS", "Go holds"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
