@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/otsiem/otsiem/storage/chdb"
 )
 
@@ -183,4 +185,31 @@ func TestSideBySide(t *testing.T) {
 		t.Errorf("JSON does not carry the report back: %s", js.String())
 	}
 	t.Logf("\n%s", table.String())
+}
+
+// TestWithExtra: extra configuration merges into the harness's mapping by
+// mapping, so a storage.batch setting keeps storage.embedded; scalars and
+// lists replace; bad YAML is an error.
+func TestWithExtra(t *testing.T) {
+	base := map[string]any{"log_level": "warn", "storage": map[string]any{"embedded": map[string]any{"listen": "127.0.0.1:1"}}}
+	out, err := withExtra(base, "log_level: error\nmemory_limit: 1GiB\nstorage: {batch: {rows: 200000}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := got["storage"].(map[string]any)
+	emb, _ := st["embedded"].(map[string]any)
+	batch, _ := st["batch"].(map[string]any)
+	if got["log_level"] != "error" || got["memory_limit"] != "1GiB" || emb["listen"] != "127.0.0.1:1" || batch["rows"] != 200000 {
+		t.Errorf("merged configuration:\n%s", out)
+	}
+	if _, err := withExtra(map[string]any{}, "storage: [unclosed"); err == nil {
+		t.Error("bad YAML: want an error")
+	}
+	if out, err := withExtra(map[string]any{"a": 1}, ""); err != nil || !strings.Contains(string(out), "a: 1") {
+		t.Errorf("no extra: %q, %v", out, err)
+	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultLines is how many lines `make bench` sends to each target.
@@ -44,8 +45,8 @@ type Config struct {
 	// Dir holds each target's configuration and data; default a fresh
 	// temporary directory, removed afterwards.
 	Dir string
-	// Config is YAML appended to otsiem's configuration, e.g.
-	// "memory_limit: 1GiB".
+	// Config is YAML merged into otsiem's configuration (see withExtra),
+	// e.g. "memory_limit: 1GiB" or "storage: {batch: {rows: 200000}}".
 	Config string
 	// Timeout bounds the wait for one target to account for every line;
 	// default 10 minutes.
@@ -137,8 +138,13 @@ func SideBySide(ctx context.Context, cfg Config) (*Report, error) {
 		defer os.RemoveAll(dir)
 		cfg.Dir = dir
 	}
+	// Absolute: otsiem reads relative paths in its configuration file
+	// from the file's directory.
 	var err error
 	if cfg.Model, err = filepath.Abs(cfg.Model); err != nil {
+		return nil, err
+	}
+	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
 		return nil, err
 	}
 	rep := &Report{Started: time.Now().UTC(), CPUs: runtime.NumCPU()}
@@ -441,21 +447,23 @@ func startOtsiem(ctx context.Context, cfg Config, dir, stage string) (*process, 
 	if err != nil {
 		return nil, err
 	}
-	yaml := fmt.Sprintf(`model: %q
-data_dir: %q
-log_level: warn
-http: {address: "127.0.0.1:%d"}
-ingest:
-  listeners:
-    - {name: tcp, protocol: tcp, address: "127.0.0.1:%d"}
-storage:
-  embedded:
-    listen: "127.0.0.1:%d"
-    reader: {user: bench, password: %q}
-%s
-`, cfg.Model, filepath.Join(dir, "data"), ports[0], ports[1], ports[2], password, cfg.Config)
+	base := map[string]any{
+		"model":     cfg.Model,
+		"data_dir":  filepath.Join(dir, "data"),
+		"log_level": "warn",
+		"http":      map[string]any{"address": "127.0.0.1:" + strconv.Itoa(ports[0])},
+		"ingest": map[string]any{"listeners": []any{
+			map[string]any{"name": "tcp", "protocol": "tcp", "address": "127.0.0.1:" + strconv.Itoa(ports[1])}}},
+		"storage": map[string]any{"embedded": map[string]any{
+			"listen": "127.0.0.1:" + strconv.Itoa(ports[2]),
+			"reader": map[string]any{"user": "bench", "password": password}}},
+	}
+	yaml, err := withExtra(base, cfg.Config)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+	if err := os.WriteFile(path, yaml, 0o600); err != nil {
 		return nil, err
 	}
 	args := []string{stage, "--config", path}
@@ -515,6 +523,31 @@ storage:
 		return n, nil
 	}
 	return p, nil
+}
+
+// withExtra returns base as YAML with extra (YAML) merged into it: a
+// mapping in extra merges key by key into base's, anything else in extra
+// replaces base's value. So "storage: {batch: {rows: 200000}}" keeps the
+// harness's own storage.embedded settings.
+func withExtra(base map[string]any, extra string) ([]byte, error) {
+	var more map[string]any
+	if err := yaml.Unmarshal([]byte(extra), &more); err != nil {
+		return nil, fmt.Errorf("extra configuration: %w", err)
+	}
+	merge(base, more)
+	return yaml.Marshal(base)
+}
+
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				merge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
 }
 
 // metricFamilies is one scrape of a /metrics endpoint.
