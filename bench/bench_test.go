@@ -130,7 +130,7 @@ func TestSideBySide(t *testing.T) {
 			t.Errorf("%s skipped: %s", r.Target, r.Skipped)
 			continue
 		}
-		if r.Lines != n || r.Lost != 0 {
+		if r.Lines != n || r.Lost != 0 || r.TimedOut {
 			t.Errorf("%s accounted for %d lines, lost %d; want %d and 0", r.Target, r.Lines, r.Lost, n)
 		}
 		if r.Seconds <= 0 || r.LinesPerSecond <= 0 || r.PeakRSSBytes == 0 || r.CPUMicrosPerLine < 0 {

@@ -30,14 +30,23 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		if r.GoSysBytes > 0 {
 			goSys = mib(r.GoSysBytes)
 		}
+		lost := strconv.Itoa(r.Lost)
+		if r.TimedOut {
+			lost += "?"
+		}
 		fmt.Fprintf(w, row, r.Target, thousands(r.LinesPerSecond), fmt.Sprintf("%.1f", r.CPUMicrosPerLine),
-			mib(r.PeakRSSBytes), goSys, strconv.Itoa(r.Lost), fmt.Sprintf("%.1f", r.LoadAverage), r.Pipeline)
+			mib(r.PeakRSSBytes), goSys, lost, fmt.Sprintf("%.1f", r.LoadAverage), r.Pipeline)
 	}
 	if len(rep.Ratios) > 0 {
 		fmt.Fprintln(w)
 		for _, r := range rep.Ratios {
 			fmt.Fprintf(w, "%s vs rsyslog: rate 1 : %.1f (%.2f×), CPU per line %.1f×, peak RSS %.1f×\n",
 				r.Target, 1/r.Rate, r.Rate, r.CPU, r.RSS)
+		}
+	}
+	for _, r := range rep.Results {
+		if r.TimedOut {
+			fmt.Fprintf(w, "%s: timed out with %d lines not yet accounted for (lost?: they may still have been on their way)\n", r.Target, r.Lost)
 		}
 	}
 	_, err := fmt.Fprintln(w, "(Go holds: the Go runtime's memory at the end, the rest of the RSS being the embedded engine and C libraries;\n"+

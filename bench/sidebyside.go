@@ -66,8 +66,12 @@ type Result struct {
 	// Lines is what the target accounted for: lines in rsyslog's file,
 	// events and dead letters ingest handed to JetStream, rows stored by
 	// otsiem run (events FINAL plus dead letters).
-	Lines            int     `json:"lines"`
+	Lines int `json:"lines"`
+	// Lost is what the target had not accounted for when measuring
+	// ended; with TimedOut, measuring ended at Config.Timeout and those
+	// lines may still have been on their way.
 	Lost             int     `json:"lost"`
+	TimedOut         bool    `json:"timed_out,omitempty"`
 	Seconds          float64 `json:"seconds"`
 	LinesPerSecond   float64 `json:"lines_per_second"`
 	CPUMicrosPerLine float64 `json:"cpu_us_per_line"`
@@ -222,6 +226,9 @@ func (r Result) summary() string {
 	if r.GoSysBytes > 0 {
 		s += " (Go runtime " + mib(r.GoSysBytes) + ")"
 	}
+	if r.TimedOut {
+		s += "; timed out"
+	}
 	return s
 }
 
@@ -322,7 +329,11 @@ func (p *process) measure(ctx context.Context, lines *Lines, timeout time.Durati
 		if n, settled, err = p.accounted(ctx); err != nil {
 			return err
 		}
-		if n >= lines.N && settled || time.Now().After(deadline) {
+		if n >= lines.N && settled {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.TimedOut = true
 			break
 		}
 		select {
