@@ -3,10 +3,12 @@ package storage_test
 import (
 	"context"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -60,7 +62,7 @@ func BenchmarkService(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				conn, _ := migrated(b)
-				bs := openBusTB(b)
+				bs := bustest.Open(b)
 				publishEventsTB(b, bs, evs, 256)
 				reg := prometheus.NewRegistry()
 				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, JS: bs.JS, BatchRows: size,
