@@ -36,6 +36,11 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if _, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The data directory may hold events already: wait for them plus these.
+	var stored uint64
+	if err := db.Conn.QueryRow(ctx, "SELECT sum(events) FROM device_flows_hourly").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
 	b := storage.NewEvents()
 	for _, ev := range evs {
 		correlate.Enrich(m, ev)
@@ -46,7 +51,7 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if err := storage.Insert(ctx, db.Conn, b.Batch); err != nil {
 		t.Fatal(err)
 	}
-	chdbtest.WaitUint(t, db.Conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)))
+	chdbtest.WaitUint(t, db.Conn, "SELECT sum(events) FROM device_flows_hourly", stored+uint64(len(evs)))
 }
 
 // panFlow is a PAN-OS traffic event from pa-c3 (monitor mode on C3).
