@@ -36,8 +36,25 @@ type Options struct {
 	DiodeAvailability float64
 }
 
-// hourlyDays is the longest period whose conduit charts are drawn per hour.
-const hourlyDays = 3
+// seriesSteps are the buckets a conduit chart may draw, shortest first;
+// seriesStep picks the first that cuts the period into at most
+// maxBuckets (UTC-aligned): up to about an hour and a half per minute,
+// 8 hours per 5 minutes, a day per 15 minutes, 4 days per hour, anything
+// longer per day.
+var seriesSteps = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 24 * time.Hour}
+
+const maxBuckets = 96
+
+// seriesStep is the chart bucket for a period [from, to): one of
+// seriesSteps.
+func seriesStep(from, to time.Time) time.Duration {
+	for _, s := range seriesSteps {
+		if to.Sub(from.Truncate(s)) <= maxBuckets*s {
+			return s
+		}
+	}
+	return seriesSteps[len(seriesSteps)-1]
+}
 
 // diodeBucket is the availability bucket: a minute is up when an ok
 // heartbeat arrived in it.
@@ -118,10 +135,17 @@ func Build(ctx context.Context, conn driver.Conn, m *rules.Model, opts Options) 
 	selectInto(ctx, conn, storage.QueryDiodeAvailability, args, &diodeDays, &errs)
 	selectInto(ctx, conn, storage.QueryDeviceCoverage, args, &sources, &errs)
 	selectInto(ctx, conn, storage.QueryOpenFindingsByAge, args, &findings, &errs)
-	if r.Period.Days <= hourlyDays {
-		hourly := slices.Clone(args)
-		hourly[len(hourly)-1] = clickhouse.Named("step", uint32(3600)) // the last argument is the step
-		selectInto(ctx, conn, storage.QueryConduitTraffic, hourly, &r.Evidence.ConduitHourly, &errs)
+	if step := seriesStep(from, to); step < 24*time.Hour {
+		// The charts' buckets: the hourly rollup down to an hour, the
+		// events themselves below.
+		fine := slices.Clone(args)
+		fine[len(fine)-1] = clickhouse.Named("step", uint32(step.Seconds())) // the last argument is the step
+		q := storage.QueryConduitTraffic
+		if step < time.Hour {
+			q = storage.QueryConduitTrafficFine
+		}
+		r.Evidence.SeriesStep = int64(step.Seconds())
+		selectInto(ctx, conn, q, fine, &r.Evidence.ConduitSeries, &errs)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -2,12 +2,13 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -35,18 +36,23 @@ const (
 // renderChart draws a chart as "svg" or "png"; nil when the chart has
 // nothing to show.
 func renderChart(r *Report, c chart, format string) ([]byte, error) {
-	p, h, err := buildChart(r, c)
-	if p == nil || err != nil {
+	f, err := buildChart(r, c)
+	if f == nil || err != nil {
 		return nil, err
 	}
 	var wt io.WriterTo
 	if format == "png" {
 		// 150 dpi: sharp on paper.
-		cv := vgimg.NewWith(vgimg.UseWH(chartW, h), vgimg.UseDPI(150))
-		p.Draw(draw.New(cv))
+		cv := vgimg.NewWith(vgimg.UseWH(chartW, f.h), vgimg.UseDPI(150))
+		f.draw(draw.New(cv))
 		wt = vgimg.PngCanvas{Canvas: cv}
-	} else if wt, err = p.WriterTo(chartW, h, format); err != nil {
-		return nil, fmt.Errorf("report: chart %s: %w", c, err)
+	} else {
+		cv, err := draw.NewFormattedCanvas(chartW, f.h, format)
+		if err != nil {
+			return nil, fmt.Errorf("report: chart %s: %w", c, err)
+		}
+		f.draw(draw.New(cv))
+		wt = cv
 	}
 	var b bytes.Buffer
 	if _, err := wt.WriteTo(&b); err != nil {
@@ -58,188 +64,417 @@ func renderChart(r *Report, c chart, format string) ([]byte, error) {
 		if i := bytes.Index(out, []byte("<svg")); i > 0 {
 			out = out[i:]
 		}
+		// Arial and Helvetica have Liberation Sans's metrics, so labels
+		// keep the room measured for them where it is not installed.
+		out = bytes.ReplaceAll(out, []byte("font-family:Liberation Sans;"), []byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
 	}
 	return out, nil
 }
 
-func buildChart(r *Report, c chart) (*plot.Plot, vg.Length, error) {
+// figure is a plot with its legend in a column of its own to the right,
+// never over the data.
+type figure struct {
+	p   *plot.Plot
+	leg plot.Legend
+	h   vg.Length
+}
+
+func newFigure(title string) *figure {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = vg.Points(11)
+	p.X.Label.TextStyle.Font.Size = vg.Points(8)
+	p.Add(plotter.NewGrid())
+	leg := plot.NewLegend()
+	leg.Top, leg.Left = true, true
+	leg.TextStyle.Font.Size = vg.Points(9)
+	leg.Padding = vg.Points(3)
+	return &figure{p: p, leg: leg, h: chartH}
+}
+
+// legendGap separates the plot from its legend.
+const legendGap = 10
+
+func (f *figure) draw(c draw.Canvas) {
+	w := f.leg.Rectangle(c)
+	lw := w.Max.X - w.Min.X
+	if lw > 0 {
+		// A viewer without Liberation Sans sets the SVG's text in a
+		// wider face: room for it.
+		lw = lw*1.15 + vg.Points(legendGap)
+	}
+	f.p.Draw(draw.Crop(c, 0, -lw, 0, 0))
+	if lw == 0 {
+		return
+	}
+	top := f.p.Title.TextStyle.Rectangle(f.p.Title.Text).Size().Y + f.p.Title.Padding + vg.Points(4)
+	f.leg.Draw(draw.Crop(c, c.Size().X-lw+vg.Points(legendGap), 0, 0, -top))
+}
+
+// maxSeries is the most lines a chart draws; the smallest of the rest
+// are summed into one "other" line.
+const maxSeries = 6
+
+// maxLabel is the longest legend label, in characters.
+const maxLabel = 24
+
+func buildChart(r *Report, c chart) (*figure, error) {
 	e := r.Evidence
 	days := r.Period.days()
 	if len(days) == 0 {
-		return nil, 0, nil
+		return nil, nil
 	}
-	p := plot.New()
-	p.X.Tick.Marker = timeTicks{step: 24 * time.Hour, format: "01-02"}
-	p.X.Min = float64(days[0].Unix()) - 43200
-	p.X.Max = float64(days[len(days)-1].Unix()) + 43200
-	p.Y.Min = 0
-	p.Y.Tick.Marker = countTicks{}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(8)
-	p.Legend.TextStyle.Font.Size = vg.Points(9)
-	p.Title.TextStyle.Font.Size = vg.Points(11)
-	p.Add(plotter.NewGrid())
-	h := chartH
+	var f *figure
 	var err error
 	switch c {
 	case chartConduits, chartBreaking:
 		if len(e.ConduitDaily) == 0 {
-			return nil, 0, nil // no conduit traffic: the table says so
+			return nil, nil // no conduit traffic: the table says so
 		}
-		p.Title.Text = "Events per conduit per day"
-		p.Y.Label.Text = "events"
-		if c == chartBreaking {
-			p.Title.Text = "Policy-breaking events per conduit per day"
-		}
-		// Short periods per hour, longer ones per day.
-		times, rows := days, e.ConduitDaily
-		if len(days) <= hourlyDays {
-			times, rows = nil, e.ConduitHourly
-			for t := r.Period.From.Truncate(time.Hour); t.Before(r.Period.To); t = t.Add(time.Hour) {
-				times = append(times, t)
-			}
-			p.Title.Text = strings.Replace(p.Title.Text, "per day", "per hour", 1)
-			p.X.Min, p.X.Max = float64(times[0].Unix())-1800, float64(times[len(times)-1].Unix())+1800
-			p.X.Tick.Marker = timeTicks{step: time.Hour, format: "01-02 15h"}
-		}
-		var names []string
-		for _, x := range r.Conduits {
-			names = append(names, x.ID)
-		}
-		names = append(names, "")
-		for i, name := range names {
-			pts := make(plotter.XYs, len(times))
-			any := false
-			for j, d := range times {
-				pts[j].X = float64(d.Unix())
-				for _, x := range rows {
-					if x.Conduit == name && x.Day.Equal(d) {
-						v := x.Total
-						if c == chartBreaking {
-							v = x.PolicyBreaking
-						}
-						pts[j].Y = float64(v)
-						any = any || v > 0
-					}
-				}
-			}
-			if name == "" && !any {
-				continue
-			}
-			err = addLine(p, pts, conduitName(name), i)
-		}
+		f, err = conduitChart(r, c == chartBreaking)
 	case chartDiodes:
-		if len(e.Diodes) == 0 {
-			return nil, 0, nil
+		// Per day: a period of one or two days is a point or two, which
+		// the table says better.
+		if len(e.Diodes) == 0 || len(days) < 3 {
+			return nil, nil
 		}
-		p.Title.Text = "Diode availability per day (silence counts as down)"
-		p.Y.Label.Text = "% of minutes up"
-		p.Y.Max = 130 // headroom for the legend
-		p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 25, Label: "25"}, {Value: 50, Label: "50"},
-			{Value: 75, Label: "75"}, {Value: 100, Label: "100"}}
-		for i, d := range e.Diodes {
-			pts := make(plotter.XYs, len(d.Days))
-			for j, x := range d.Days {
-				pts[j] = plotter.XY{X: float64(x.Day.Unix()), Y: 100 * x.Availability}
-			}
-			err = addLine(p, pts, d.ID, i)
-		}
+		f, err = diodeChart(r, days)
 	case chartLogSource:
 		if len(e.LogSources) == 0 {
-			return nil, 0, nil
+			return nil, nil
 		}
-		p.Title.Text = "Log-source coverage: days with logs per device"
-		// The first device on top: rows count up from the bottom.
-		names := make([]string, len(e.LogSources))
-		var heard, silent plotter.XYs
-		for i, ls := range e.LogSources {
-			row := len(e.LogSources) - 1 - i
-			names[row] = deviceName(ls.Device)
-			for _, d := range days {
-				pt := plotter.XY{X: float64(d.Unix()), Y: float64(row)}
-				logged := false
-				for _, x := range e.DeviceDaily {
-					if x.Device == ls.Device && x.Day.Equal(d) && x.Events > 0 {
-						logged = true
-					}
-				}
-				if logged {
-					heard = append(heard, pt)
-				} else {
-					silent = append(silent, pt)
-				}
-			}
-		}
-		p.NominalY(names...)
-		// A row of headroom for the legend.
-		p.Y.Min, p.Y.Max = -0.7, float64(len(names))+0.6
-		h = vg.Length(math.Max(1.8, 1.1+0.28*float64(len(names)))) * vg.Inch
-		size := vg.Length(math.Min(7, math.Max(2, 300/float64(len(days)))))
-		for _, s := range []struct {
-			pts   plotter.XYs
-			name  string
-			color color.Color
-		}{{heard, "logs that day", color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}}, {silent, "silent all day", color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}}} {
-			if len(s.pts) == 0 {
-				continue
-			}
-			sc, e2 := plotter.NewScatter(s.pts)
-			if e2 != nil {
-				return nil, 0, e2
-			}
-			sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: size, Shape: draw.BoxGlyph{}}
-			p.Add(sc)
-			p.Legend.Add(s.name, sc)
-		}
+		f, err = logSourceChart(r, days)
 	default:
-		return nil, 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("report: chart %s: %w", c, err)
+		return nil, fmt.Errorf("report: chart %s: %w", c, err)
 	}
-	if c == chartConduits || c == chartBreaking {
-		// Headroom above the data for the legend.
-		p.Y.Max = math.Max(p.Y.Max, 1) * 1.45
-	}
-	return p, h, nil
+	return f, nil
 }
 
-func addLine(p *plot.Plot, pts plotter.XYs, name string, i int) error {
-	l, s, err := plotter.NewLinePoints(pts)
+// series is one line of a time chart: its value in each bucket that has
+// a row; a bucket without one (the table's "-") is a gap, never a 0.
+type series struct {
+	name  string
+	index int // the conduit's place in the model: its colour and mark
+	vals  map[int64]float64
+	total float64
+}
+
+// conduitChart draws events (or policy-breaking events) per conduit over
+// the period, per day or, for shorter periods, per Evidence.SeriesStep.
+func conduitChart(r *Report, breaking bool) (*figure, error) {
+	e := r.Evidence
+	step, rows := 24*time.Hour, e.ConduitDaily
+	if e.SeriesStep > 0 {
+		step, rows = time.Duration(e.SeriesStep)*time.Second, e.ConduitSeries
+	}
+	title, unit := "Events per conduit", "events"
+	if breaking {
+		title, unit = "Policy-breaking events per conduit", "policy-breaking events"
+	}
+	f := newFigure(title + " per " + stepName(step))
+	f.p.Y.Label.Text = unit
+	var all []*series
+	byName := map[string]*series{}
+	for i, x := range append(slices.Clone(r.Conduits), Conduit{}) {
+		s := &series{name: conduitName(x.ID), index: i, vals: map[int64]float64{}}
+		all = append(all, s)
+		byName[x.ID] = s
+	}
+	for _, x := range rows {
+		s := byName[x.Conduit]
+		if s == nil {
+			continue // a conduit the model no longer has: in the table's period totals only
+		}
+		v := float64(x.Total)
+		if breaking {
+			v = float64(x.PolicyBreaking)
+		}
+		s.vals[x.Day.Unix()] += v
+		s.total += v
+	}
+	if nc := all[len(all)-1]; nc.total == 0 {
+		all = all[:len(all)-1] // no traffic on no conduit: no line for it
+	}
+	shown := topSeries(all, maxSeries)
+	from := r.Period.From.Truncate(step)
+	f.p.X.Min, f.p.X.Max = float64(from.Unix()), float64(r.Period.To.Unix())
+	if step == 24*time.Hour {
+		f.p.X.Min, f.p.X.Max = dayRange(r.Period.days())
+	}
+	f.p.X.Tick.Marker = timeTicks{step: step}
+	f.p.X.Label.Text = "UTC; a gap: no events stored then"
+	f.p.Y.Min = 0
+	f.p.Y.Tick.Marker = countTicks{}
+	for _, s := range shown {
+		if err := f.addSeries(s, step); err != nil {
+			return nil, err
+		}
+	}
+	f.p.Y.Max = math.Max(f.p.Y.Max, 1) * 1.05
+	return f, nil
+}
+
+// topSeries keeps the n-1 series with the largest totals (in their
+// original order) and sums the rest into one "other" series, when there
+// are more than n.
+func topSeries(all []*series, n int) []*series {
+	if len(all) <= n {
+		return all
+	}
+	ranked := slices.Clone(all)
+	slices.SortStableFunc(ranked, func(a, b *series) int { return cmp.Compare(b.total, a.total) })
+	keep := map[*series]bool{}
+	for _, s := range ranked[:n-1] {
+		keep[s] = true
+	}
+	other := &series{index: -1, vals: map[int64]float64{}}
+	var out []*series
+	for _, s := range all {
+		if keep[s] {
+			out = append(out, s)
+			continue
+		}
+		for t, v := range s.vals {
+			other.vals[t] += v
+		}
+		other.total += s.total
+		other.name = fmt.Sprintf("%d others", len(all)-n+1)
+	}
+	return append(out, other)
+}
+
+// trace cuts a series into lines, one over each run of adjacent buckets
+// with rows, and the marks to draw: on every bucket while there are at
+// most 31 (a month of days), else on the lone buckets no line shows. A
+// bucket without a row is on neither.
+func (s *series) trace(step time.Duration) (lines []plotter.XYs, marks plotter.XYs) {
+	var times []int64
+	for t := range s.vals {
+		times = append(times, t)
+	}
+	slices.Sort(times)
+	adjacent := func(i int) bool { return i >= 0 && i+1 < len(times) && times[i+1]-times[i] <= int64(step.Seconds()) }
+	var run plotter.XYs
+	for i, t := range times {
+		pt := plotter.XY{X: float64(t), Y: s.vals[t]}
+		run = append(run, pt)
+		if len(times) <= 31 || (!adjacent(i-1) && !adjacent(i)) {
+			marks = append(marks, pt)
+		}
+		if !adjacent(i) {
+			if len(run) > 1 {
+				lines = append(lines, run)
+			}
+			run = nil
+		}
+	}
+	return lines, marks
+}
+
+// addSeries draws a series (see trace) with its legend entry.
+func (f *figure) addSeries(s *series, step time.Duration) error {
+	name := label(s.name)
+	if len(s.vals) == 0 {
+		f.leg.Add(name + ": no events")
+		return nil
+	}
+	col, mark := seriesStyle(s.index)
+	lines, marks := s.trace(step)
+	var thumbs []plot.Thumbnailer
+	for _, pts := range lines {
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = col
+		f.p.Add(l)
+		thumbs = []plot.Thumbnailer{l}
+	}
+	sc, err := plotter.NewScatter(marks)
 	if err != nil {
 		return err
 	}
-	l.Color = plotutil.Color(i)
-	l.Dashes = plotutil.Dashes(0)
-	s.Color = plotutil.Color(i)
-	s.Shape = plotutil.Shape(i)
-	p.Add(l, s)
-	p.Legend.Add(name, l, s)
+	sc.Color, sc.Shape, sc.Radius = col, mark, vg.Points(2.5)
+	if len(marks) > 0 {
+		f.p.Add(sc)
+	}
+	f.leg.Add(name, append(thumbs, sc)...)
 	return nil
 }
 
-// timeTicks marks each step (a day or an hour, UTC) along a time axis,
-// labelling at most about ten of them.
-type timeTicks struct {
-	step   time.Duration
-	format string
+// seriesStyle is a series' colour and mark: one of seven colours and,
+// past seven series, another mark; grey for "other" (index -1).
+func seriesStyle(i int) (color.Color, draw.GlyphDrawer) {
+	if i < 0 {
+		return color.Gray{Y: 0x80}, draw.PlusGlyph{}
+	}
+	return plotutil.DarkColors[i%len(plotutil.DarkColors)], plotutil.Shape(i/7 + i%7)
 }
 
-func (tt timeTicks) Ticks(lo, hi float64) []plot.Tick {
-	first := time.Unix(int64(math.Ceil(lo)), 0).UTC().Truncate(tt.step)
-	if float64(first.Unix()) < lo {
-		first = first.Add(tt.step)
+// dayRange is the x range of a chart per day: a day's point sits on its
+// midnight tick, with half a day to spare either side.
+func dayRange(days []time.Time) (lo, hi float64) {
+	return float64(days[0].Unix()) - 43200, float64(days[len(days)-1].Unix()) + 43200
+}
+
+// label shortens a legend label to maxLabel characters.
+func label(s string) string {
+	if r := []rune(s); len(r) > maxLabel {
+		return string(r[:maxLabel-1]) + "…"
 	}
-	n := int((hi-float64(first.Unix()))/tt.step.Seconds()) + 1
-	every := max(1, (n+9)/10)
-	var ticks []plot.Tick
-	for i, d := 0, first; float64(d.Unix()) <= hi; i, d = i+1, d.Add(tt.step) {
-		t := plot.Tick{Value: float64(d.Unix())}
-		if i%every == 0 {
-			t.Label = d.Format(tt.format)
+	return s
+}
+
+// stepName names a bucket: "day", "hour", "5 minutes".
+func stepName(step time.Duration) string {
+	switch {
+	case step == 24*time.Hour:
+		return "day"
+	case step == time.Hour:
+		return "hour"
+	case step == time.Minute:
+		return "minute"
+	case step < time.Hour:
+		return fmt.Sprintf("%d minutes", int(step.Minutes()))
+	}
+	return step.String()
+}
+
+// diodeChart draws each diode's availability per day; a day without a
+// heartbeat (the table's "silent") is marked apart: it counts as down.
+func diodeChart(r *Report, days []time.Time) (*figure, error) {
+	f := newFigure("Diode availability per day (silence counts as down)")
+	f.p.Y.Label.Text = "% of minutes up"
+	f.p.X.Tick.Marker = timeTicks{step: 24 * time.Hour}
+	f.p.X.Min, f.p.X.Max = dayRange(days)
+	f.p.X.Label.Text = "UTC"
+	f.p.Y.Min, f.p.Y.Max = 0, 105
+	f.p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 25, Label: "25"}, {Value: 50, Label: "50"},
+		{Value: 75, Label: "75"}, {Value: 100, Label: "100"}}
+	var silent plotter.XYs
+	for i, d := range r.Evidence.Diodes {
+		pts := make(plotter.XYs, len(d.Days))
+		for j, x := range d.Days {
+			pts[j] = plotter.XY{X: float64(x.Day.Unix()), Y: 100 * x.Availability}
+			if x.Heartbeats == 0 {
+				silent = append(silent, pts[j])
+			}
 		}
-		ticks = append(ticks, t)
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		col, mark := seriesStyle(i)
+		l.Color, sc.Color, sc.Shape = col, col, mark
+		f.p.Add(l, sc)
+		f.leg.Add(label(d.ID), l, sc)
+	}
+	if len(silent) > 0 {
+		sc, err := plotter.NewScatter(silent)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}, Radius: vg.Points(4), Shape: draw.CrossGlyph{}}
+		f.p.Add(sc)
+		f.leg.Add("no heartbeat all day", sc)
+	}
+	return f, nil
+}
+
+// logSourceChart draws one row per device and a square per day: heard
+// that day, or silent all day.
+func logSourceChart(r *Report, days []time.Time) (*figure, error) {
+	e := r.Evidence
+	f := newFigure("Log-source coverage: days with logs per device")
+	f.p.X.Tick.Marker = timeTicks{step: 24 * time.Hour}
+	f.p.X.Min, f.p.X.Max = dayRange(days)
+	f.p.X.Label.Text = "UTC"
+	// The first device on top: rows count up from the bottom.
+	names := make([]string, len(e.LogSources))
+	var heard, silent plotter.XYs
+	for i, ls := range e.LogSources {
+		row := len(e.LogSources) - 1 - i
+		names[row] = deviceName(ls.Device)
+		for _, d := range days {
+			pt := plotter.XY{X: float64(d.Unix()), Y: float64(row)}
+			logged := false
+			for _, x := range e.DeviceDaily {
+				if x.Device == ls.Device && x.Day.Equal(d) && x.Events > 0 {
+					logged = true
+				}
+			}
+			if logged {
+				heard = append(heard, pt)
+			} else {
+				silent = append(silent, pt)
+			}
+		}
+	}
+	f.p.NominalY(names...)
+	f.p.Y.Min, f.p.Y.Max = -0.7, float64(len(names))-0.3
+	f.h = vg.Length(math.Max(1.6, 0.9+0.28*float64(len(names)))) * vg.Inch
+	size := vg.Length(math.Min(7, math.Max(2, 300/float64(len(days)))))
+	for _, s := range []struct {
+		pts   plotter.XYs
+		name  string
+		color color.Color
+	}{{heard, "logs that day", color.RGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}}, {silent, "silent all day", color.RGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}}} {
+		if len(s.pts) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(s.pts)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: size, Shape: draw.BoxGlyph{}}
+		f.p.Add(sc)
+		f.leg.Add(s.name, sc)
+	}
+	return f, nil
+}
+
+// timeTicks marks a UTC time axis: a tick per bucket (step) when there
+// are not too many, and at most eight labels at a round interval, the
+// date at midnight and the time of day otherwise.
+type timeTicks struct {
+	step time.Duration
+}
+
+// labelSteps are the intervals between labels, shortest first.
+var labelSteps = []time.Duration{time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 14 * 24 * time.Hour}
+
+func (tt timeTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := time.Duration(hi-lo) * time.Second
+	every := labelSteps[len(labelSteps)-1]
+	for _, s := range labelSteps {
+		if s >= tt.step && span/s <= 8 {
+			every = s
+			break
+		}
+	}
+	minor := tt.step
+	if span/minor > 100 {
+		minor = every
+	}
+	var ticks []plot.Tick
+	first := time.Unix(int64(math.Ceil(lo)), 0).UTC().Truncate(minor)
+	if float64(first.Unix()) < lo {
+		first = first.Add(minor)
+	}
+	for t := first; float64(t.Unix()) <= hi; t = t.Add(minor) {
+		tk := plot.Tick{Value: float64(t.Unix())}
+		switch {
+		case !t.Equal(t.Truncate(every)):
+		case t.Equal(t.Truncate(24 * time.Hour)):
+			tk.Label = t.Format("01-02") // a day, or midnight among hours
+		default:
+			tk.Label = t.Format("15:04")
+		}
+		ticks = append(ticks, tk)
 	}
 	return ticks
 }
@@ -248,11 +483,15 @@ func (tt timeTicks) Ticks(lo, hi float64) []plot.Tick {
 type countTicks struct{}
 
 func (countTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 6, 64)
+	var ticks []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Trunc(t.Value) {
+			continue // no half events
 		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'g', 6, 64)
+		}
+		ticks = append(ticks, t)
 	}
 	return ticks
 }

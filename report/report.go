@@ -162,8 +162,11 @@ type Path struct {
 // Evidence is what the seed's format lacks: the period day by day.
 type Evidence struct {
 	ConduitDaily []ConduitDay `json:"conduit_daily"`
-	// ConduitHourly is the same per hour, for periods of up to 3 days.
-	ConduitHourly   []ConduitDay `json:"conduit_hourly,omitempty"`
+	// ConduitSeries is the same per SeriesStep seconds, for periods the
+	// charts draw in buckets shorter than a day (up to 3 days: per hour,
+	// down to per minute for an hour or less).
+	ConduitSeries   []ConduitDay `json:"conduit_series,omitempty"`
+	SeriesStep      int64        `json:"conduit_series_step_seconds,omitempty"`
 	UndeclaredPaths []Contact    `json:"undeclared_paths"`
 	AirGapContacts  []Contact    `json:"air_gap_contacts"`
 	Enforcement     Enforcement  `json:"enforcement_coverage"`
@@ -181,9 +184,9 @@ type Tolerances struct {
 	DiodeAvailability float64 `json:"diode_availability"`
 }
 
-// ConduitDay is one conduit's events on one day or hour (query
-// conduit_traffic);
-// Conduit "" is cross-zone traffic on no conduit.
+// ConduitDay is one conduit's events in one bucket — a day, an hour or
+// less — starting at Day (query conduit_traffic, or conduit_traffic_fine
+// under an hour); Conduit "" is cross-zone traffic on no conduit.
 type ConduitDay struct {
 	Day            time.Time `json:"time" ch:"t"`
 	Conduit        string    `json:"conduit" ch:"conduit"`

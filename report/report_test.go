@@ -211,8 +211,8 @@ func TestWeekJSON(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, want)
 		}
 	}
-	if _, err := lookup(j, "evidence.conduit_hourly"); err == nil {
-		t.Error("a week's report carries hourly traffic")
+	if _, err := lookup(j, "evidence.conduit_series"); err == nil {
+		t.Error("a week's report carries traffic in buckets under a day")
 	}
 	share, _ := lookup(j, "evidence.enforcement_coverage.share")
 	if s, _ := share.(float64); s < 0.7740 || s > 0.7741 { // 1336 / 1726
@@ -432,29 +432,67 @@ func TestLastPeriod(t *testing.T) {
 	}
 }
 
-// A period of up to three days also carries hourly conduit traffic for
-// its charts.
+// A period of up to four days is charted per hour (the hourly rollup), a
+// UTC day per 15 minutes.
 func TestShortPeriodHourly(t *testing.T) {
 	conn := migrated(t)
 	seedWeek(t, conn)
 	day4 := weekFrom.AddDate(0, 0, 4)
-	r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: day4, To: day4.AddDate(0, 0, 1), Now: generated})
+	r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: day4, To: day4.AddDate(0, 0, 2), Now: generated})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if r.Evidence.SeriesStep != 3600 || r.Period.Days != 2 {
+		t.Fatalf("step %d s, %d days", r.Evidence.SeriesStep, r.Period.Days)
+	}
 	got := map[string]uint64{}
-	for _, x := range r.Evidence.ConduitHourly {
-		got[x.Day.Format("15")+" "+x.Conduit] = x.Total
-		if x.Conduit == "C3-DMZ-ENT" && x.Day.Hour() == 9 && x.PolicyBreaking != 5 {
+	for _, x := range r.Evidence.ConduitSeries {
+		got[x.Day.Format("02 15")+" "+x.Conduit] = x.Total
+		if x.Conduit == "C3-DMZ-ENT" && x.Day.Equal(day4.Add(9*time.Hour)) && x.PolicyBreaking != 5 {
 			t.Errorf("C3 09:00 policy-breaking %d, want 5 (S4)", x.PolicyBreaking)
 		}
 	}
 	// Day 4, C1: A 60 + B 50 + F 10 from 08:00 (ids-z2 silent), A's last 40 at 09:00.
-	if got["08 C1-BPCS-OPS"] != 120 || got["09 C1-BPCS-OPS"] != 40 || got["09 C3-DMZ-ENT"] != 5 {
+	if got["06 08 C1-BPCS-OPS"] != 120 || got["06 09 C1-BPCS-OPS"] != 40 || got["06 09 C3-DMZ-ENT"] != 5 || got["07 08 C1-BPCS-OPS"] != 140 {
 		t.Errorf("hourly: %v", got)
 	}
-	if r.Period.Days != 1 {
-		t.Errorf("days %d", r.Period.Days)
+	r, err = report.Build(t.Context(), conn, refinery(t), report.Options{From: day4, To: day4.AddDate(0, 0, 1), Now: generated})
+	if err != nil || r.Evidence.SeriesStep != 900 || len(r.Evidence.ConduitSeries) == 0 {
+		t.Errorf("a day: %v, step %d s", err, r.Evidence.SeriesStep)
+	}
+}
+
+// A period under an hour is charted per minute, read from the events
+// themselves: exactly the period, with a gap where a conduit had none.
+func TestShortPeriodPerMinute(t *testing.T) {
+	conn := migrated(t)
+	seedWeek(t, conn)
+	from := weekFrom.AddDate(0, 0, 4).Add(8*time.Hour + 30*time.Minute) // day 4, 08:30 to 09:10
+	r, err := report.Build(t.Context(), conn, refinery(t), report.Options{From: from, To: from.Add(40 * time.Minute), Now: generated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Evidence.SeriesStep != 60 {
+		t.Fatalf("step %d s, want 60", r.Evidence.SeriesStep)
+	}
+	got := map[string][]string{}
+	for _, x := range r.Evidence.ConduitSeries {
+		got[x.Conduit] = append(got[x.Conduit], fmt.Sprintf("%s %d/%d", x.Day.Format("15:04"), x.Total, x.PolicyBreaking))
+	}
+	// C1: A every minute, B until 08:49; C2: C until 08:39, then nothing
+	// (no rows, not zeros); C3: D ended 08:29, S4 09:00-09:04 would_block.
+	c1 := got["C1-BPCS-OPS"]
+	if len(c1) != 40 || c1[0] != "08:30 2/0" || c1[19] != "08:49 2/0" || c1[20] != "08:50 1/0" || c1[39] != "09:09 1/0" {
+		t.Errorf("C1 per minute: %v", c1)
+	}
+	if c2 := got["C2-OPS-DMZ"]; len(c2) != 10 || c2[9] != "08:39 1/0" {
+		t.Errorf("C2 per minute: %v", c2)
+	}
+	if c3 := strings.Join(got["C3-DMZ-ENT"], ","); c3 != "09:00 1/1,09:01 1/1,09:02 1/1,09:03 1/1,09:04 1/1" {
+		t.Errorf("C3 per minute: %v", c3)
+	}
+	if html := string(render(t, r, "html")); !strings.Contains(html, "Events per conduit per minute") {
+		t.Error("the HTML chart is not per minute")
 	}
 }
 

@@ -214,7 +214,7 @@ ORDER BY letters DESC, reason, source`}
 var Queries = []Query{QueryFindings, QueryVerdicts, QueryTopViolatedConduits, QueryWouldBlock, QueryOpenWouldBlocks,
 	QueryEventsPerSecond, QueryComplianceDaily, QueryNewPairs, QueryDeadLettersByReason,
 	QueryFindingsOutside, QueryFindingStates, QueryFindingsByID, QueryDiodeHeartbeats, QueryStoredSince,
-	QueryConduitTraffic, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
+	QueryConduitTraffic, QueryConduitTrafficFine, QueryCrossZoneTests, QueryPathOutcomes, QueryUndeclaredPaths, QueryConduitEnforcement,
 	QueryCrossZoneByDevice, QueryDiodeAvailability, QueryDeviceCoverage, QueryOpenFindingsByAge,
 	QueryDeviceDays, QueryWouldFalseBlock, QueryDeviceWouldBlock, QueryBaselineFlows}
 

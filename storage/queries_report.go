@@ -25,6 +25,21 @@ WHERE hour >= toStartOfHour({from:DateTime64(6, 'UTC')}) AND hour < {to:DateTime
 GROUP BY t, conduit
 ORDER BY t, conduit`}
 
+	// QueryConduitTrafficFine is [QueryConduitTraffic] read from the events
+	// themselves, for windows too short for the hourly rollup: per bucket
+	// of {step:UInt32} seconds (any step; 60 is a minute) within [from,
+	// to) exactly, the same columns and the same definitions. The report
+	// draws its charts of periods under a day with it.
+	QueryConduitTrafficFine = Query{"conduit_traffic_fine", `
+SELECT toDateTime64(toStartOfInterval(time, toIntervalSecond({step:UInt32})), 6, 'UTC') AS t, conduit, count() AS total, countIf(verdict = 'allowed') AS allowed,
+       countIf(` + PolicyBreaking + `) AS policy_breaking, countIf(verdict = 'blocked') AS blocked,
+       countIf(verdict = 'false_block') AS false_block
+FROM events
+WHERE time >= {from:DateTime64(6, 'UTC')} AND time < {to:DateTime64(6, 'UTC')} AND verdict != ''
+  AND (conduit != '' OR (` + crossZone + `))
+GROUP BY t, conduit
+ORDER BY t, conduit`}
+
 	// QueryCrossZoneTests treats every distinct cross-zone flow (source,
 	// destination, transport, port, protocol, function) as a test of the
 	// design: it passes when all its events were allowed or blocked (the

@@ -95,6 +95,7 @@ func TestNamedQueriesOnSeededData(t *testing.T) {
 		"baseline_flows":         {"10.1.0.5 10.2.0.7 tcp 502 modbus 6 write_single_register 300 "},
 		// the report's queries (report_test covers them on a richer plant)
 		"conduit_traffic":      {"2026-03-01 00:00:00 +0000 UTC C1-BPCS-OPS 400 100 200 100 0"},
+		"conduit_traffic_fine": {"2026-03-01 00:00:00 +0000 UTC C1-BPCS-OPS 400 100 200 100 0"}, // the same from the events
 		"cross_zone_tests":     {"0 1 0 400"},
 		"path_outcomes":        {"Z3-OPS Z2-BPCS C1-BPCS-OPS blocked not_permitted tcp 502 modbus write_single_register false 100 1 1 ", "Z3-OPS Z2-BPCS C1-BPCS-OPS would_block not_permitted tcp 502 modbus write_single_register true 100 1 1 "},
 		"undeclared_paths":     nil,
