@@ -1,6 +1,9 @@
 package jsonlex
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // ErrNotObject reports a value that should be an object and is not.
 var ErrNotObject = errors.New("not a JSON object")
@@ -31,6 +34,9 @@ func (v Value) Kind() byte {
 func (v Value) Str() string {
 	switch v.Kind() {
 	case '"':
+		if n := len(v.Raw); n >= 2 && v.Raw[n-1] == '"' && strings.IndexByte(v.Raw[1:n-1], '\\') < 0 {
+			return v.Raw[1 : n-1] // the common string, checked when its document was
+		}
 		l := New(v.Raw)
 		s, _ := l.Str()
 		return s
