@@ -11,7 +11,8 @@ var ErrNotObject = errors.New("not a JSON object")
 // Value is one JSON value inside a line: its raw text, unparsed, as
 // EachMember, Object and Array hand it out.
 type Value struct {
-	Raw string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	Raw   string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	valid bool   // Raw was checked as part of a valid document
 }
 
 // Kind returns the value's JSON type by its first byte: '"' string, '{'
@@ -52,7 +53,10 @@ func (v Value) Object(fn func(key string, v Value) error) error {
 	if v.Kind() != '{' {
 		return ErrNotObject
 	}
-	return EachMember(v.Raw, fn)
+	if !v.valid {
+		return EachMember(v.Raw, fn)
+	}
+	return members(v.Raw, fn)
 }
 
 // Array calls fn for each element of an array value, in order; it does
@@ -67,7 +71,7 @@ func (v Value) Array(fn func(v Value) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(Value{Raw: raw})
+		return fn(Value{Raw: raw, valid: v.valid})
 	})
 }
 
@@ -87,9 +91,14 @@ func EachMember(s string, fn func(key string, v Value) error) error {
 	if err := l.End(); err != nil {
 		return err
 	}
-	l = New(s)
+	return members(s, fn)
+}
+
+// members walks the members of a valid object.
+func members(s string, fn func(key string, v Value) error) error {
+	l := New(s)
 	return l.Members(func(k string) error {
-		raw, _ := l.Value() // checked above
-		return fn(k, Value{Raw: raw})
+		raw, _ := l.Value() // checked before
+		return fn(k, Value{Raw: raw, valid: true})
 	})
 }
