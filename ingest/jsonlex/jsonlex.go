@@ -58,14 +58,11 @@ func (l *Lexer) fail(what string) error {
 }
 
 func (l *Lexer) space() {
-	for l.i < len(l.s) {
-		switch l.s[l.i] {
-		case ' ', '\t', '\n', '\r':
-			l.i++
-		default:
-			return
-		}
+	s, i := l.s, l.i
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
+	l.i = i
 }
 
 // Peek skips white space and returns the next byte without consuming it,
@@ -258,13 +255,13 @@ func (l *Lexer) str(build bool) (string, error) {
 	if err := l.Expect('"'); err != nil {
 		return "", err
 	}
-	start := l.i
+	start, s := l.i, l.s
 	i := start
-	for i < len(l.s) && plain[l.s[i]] {
+	for i < len(s) && plain[s[i]] {
 		i++
 	}
 	switch {
-	case i >= len(l.s):
+	case i >= len(s):
 		l.i = i
 		return "", l.fail("unterminated string")
 	case l.s[i] == '"':
