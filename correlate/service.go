@@ -16,41 +16,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-// ServiceConfig configures a Service.
-type ServiceConfig struct {
-	Bus    *bus.Bus     // connected, streams declared
-	Model  *rules.Model // the model to start with (see SetModel)
-	Engine Config
-
-	// Consumer is the durable consumer on OTSIEM_EVENTS that every
-	// correlator process shares for verdicts (default "otsiem-correlate").
-	Consumer string
-	// Instance names this process in the findings lease (default: a
-	// random id).
-	Instance string
-	// LeaseTTL: the findings stage runs in one process at a time, the
-	// holder of a lease it renews every LeaseTTL/3 (default 10s).
-	LeaseTTL time.Duration
-	// SnapshotEvery: how often the findings stage saves its state and
-	// stream position and renews its lease (default and at most LeaseTTL/3).
-	SnapshotEvery time.Duration
-	// FetchBatch is how many event messages (each a batch of up to 256
-	// events) a fetch takes (default 16).
-	FetchBatch int
-	// Tick: while the findings stage has processed every event, it moves
-	// the engine's time to the wall clock (less TickSlack, the most an
-	// event takes from a collector to this stage) this often, so that a
-	// diode going silent while nothing else is logged is down within its
-	// timeout plus one tick (default 1s; negative: never, as offline).
-	Tick      time.Duration
-	TickSlack time.Duration // default 2s
-
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-}
 
 // Service runs the correlator against NATS JetStream, in two stages:
 //
@@ -98,29 +64,30 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Bus == nil || cfg.Model == nil {
 		return nil, errors.New("correlate: service needs a bus and a model")
 	}
-	if err := cfg.Engine.Validate(); err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
+	def := DefaultServiceConfig()
 	if cfg.Consumer == "" {
-		cfg.Consumer = "otsiem-correlate"
+		cfg.Consumer = def.Consumer
 	}
 	if cfg.Instance == "" {
 		cfg.Instance = nats.NewInbox()[7:]
 	}
 	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = 10 * time.Second
+		cfg.LeaseTTL = def.LeaseTTL
 	}
 	if cfg.SnapshotEvery <= 0 || cfg.SnapshotEvery > cfg.LeaseTTL/3 {
 		cfg.SnapshotEvery = cfg.LeaseTTL / 3 // saving renews the lease
 	}
 	if cfg.FetchBatch <= 0 {
-		cfg.FetchBatch = 16
+		cfg.FetchBatch = def.FetchBatch
 	}
 	if cfg.Tick == 0 {
-		cfg.Tick = time.Second
+		cfg.Tick = def.Tick
 	}
 	if cfg.TickSlack <= 0 {
-		cfg.TickSlack = 2 * time.Second
+		cfg.TickSlack = def.TickSlack
 	}
 	s := &Service{cfg: cfg, js: cfg.Bus.JS, log: cfg.Logger}
 	if s.log == nil {

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	_ "github.com/otsiem/otsiem/ingest/decode/all"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
+	"github.com/otsiem/otsiem/setting"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 type stack struct {
@@ -59,6 +60,16 @@ func startStack(t testing.TB, cfgs []ListenerConfig, maxPending int) *stack {
 	return s
 }
 
+// readEvents reads a stream back whole: its messages, and the events
+// their records hold when it is OTSIEM_EVENTS.
+func readEvents(t testing.TB, b *bus.Bus, stream string) (events []event.Event, msgs []jetstream.Msg) {
+	t.Helper()
+	if stream == bus.StreamEvents {
+		events = bustest.Events(t, b, stream)
+	}
+	return events, bustest.Messages(t, b, stream)
+}
+
 func asaLines(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -73,7 +84,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	s := startStack(t, []ListenerConfig{
 		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
 		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0", MaxMessageSize: 4096},
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, 0)
 	addrs := s.c.Addrs()
 	lf, octet, overTLS := asaLines("lf", 1000), asaLines("octet", 1000), asaLines("tls", 1000)
@@ -142,7 +153,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	if v, _ := mismatch.Attr(AttrSenderMismatch); v != "true" {
 		t.Errorf("sender mismatch not marked: %+v", mismatch.Attrs)
 	}
-	dead := bustest.Messages(t, s.bus, bus.StreamDeadLetter)
+	_, dead := readEvents(t, s.bus, bus.StreamDeadLetter)
 	if len(dead) != 1 || dead[0].Headers().Get(HeaderReason) != ReasonOversize || len(dead[0].Data()) != 4096 ||
 		!strings.HasPrefix(dead[0].Subject(), "otsiem.deadletter.refinery.oversize") {
 		t.Errorf("dead letters: %d", len(dead))

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -22,86 +21,6 @@ import (
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 )
-
-// ServiceConfig configures the store stage.
-type ServiceConfig struct {
-	// Conn is where rows go (DB.Conn); the schema must be migrated.
-	Conn driver.Conn
-	// JS is the JetStream context the streams are read from (bus.Bus.JS).
-	JS jetstream.JetStream
-	// Consumer prefixes the durable consumer names (<prefix>-events,
-	// -findings, -deadletter); default "otsiem-store". Writers sharing a
-	// prefix share the work.
-	Consumer string
-	// BatchRows is the most rows per insert; default 100000.
-	BatchRows int
-	// MaxHeldBytes bounds the message bytes a stream's writer holds
-	// (fetched, not yet committed and acknowledged), while ClickHouse is
-	// slow or away too: the backlog stays in JetStream, on disk, and the
-	// heap holds about three times this (messages and their decoded
-	// columns). Default 64 MiB.
-	MaxHeldBytes int
-	// FlushInterval is the longest a fetched message waits for its insert;
-	// default 1s.
-	FlushInterval time.Duration
-	// AckWait is the consumers' acknowledgement deadline; messages held
-	// longer (an insert retrying through an outage) are kept alive with
-	// in-progress acknowledgements. Default 30s.
-	AckWait time.Duration
-	// MaxAckPending bounds the messages each consumer has in flight;
-	// default 4096.
-	MaxAckPending int
-	// MinBackoff and MaxBackoff bound the wait between retries of a failed
-	// insert; defaults 100ms and 10s.
-	MinBackoff, MaxBackoff time.Duration
-	// Inserters is how many event batches are inserted at once (default
-	// 2): while ClickHouse stores one, the next is encoded. Findings and
-	// dead letters, being few, use one.
-	Inserters int
-	// DrainTimeout bounds the final inserts after Run's context ends;
-	// default 30s. What is not committed by then is redelivered later.
-	DrainTimeout time.Duration
-	// Registerer takes the metrics (otsiem_store_*); nil registers none.
-	Registerer prometheus.Registerer
-	// Logger gets start-up lines and real problems; nil is silent.
-	Logger *slog.Logger
-}
-
-func (c *ServiceConfig) defaults() {
-	if c.Consumer == "" {
-		c.Consumer = "otsiem-store"
-	}
-	if c.BatchRows <= 0 {
-		c.BatchRows = 100000
-	}
-	if c.MaxHeldBytes <= 0 {
-		c.MaxHeldBytes = 64 << 20
-	}
-	if c.FlushInterval <= 0 {
-		c.FlushInterval = time.Second
-	}
-	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.MaxAckPending <= 0 {
-		c.MaxAckPending = 4096
-	}
-	if c.MinBackoff <= 0 {
-		c.MinBackoff = 100 * time.Millisecond
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		c.MaxBackoff = max(10*time.Second, c.MinBackoff)
-	}
-	if c.Inserters <= 0 {
-		c.Inserters = 2
-	}
-	if c.DrainTimeout <= 0 {
-		c.DrainTimeout = 30 * time.Second
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-}
 
 // Service is the store stage: it consumes enriched events, findings and
 // dead letters from JetStream and writes them to ClickHouse.
@@ -397,7 +316,7 @@ func (p *pipe) maxSetBytes() int {
 	if p.k == kindEvents {
 		n += p.s.cfg.Inserters - 1
 	}
-	return p.s.cfg.MaxHeldBytes / n
+	return int(p.s.cfg.MaxHeldBytes) / n
 }
 
 func (p *pipe) hold(b *batchSet) {

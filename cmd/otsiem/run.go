@@ -64,7 +64,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "learn" {
-			s.cfg.Correlate.Learn = o.learn
+			s.cfg.Correlate.Engine.Learn = o.learn
 		}
 	})
 	ctx, cancel := signalContext()

@@ -168,7 +168,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	closers = append(closers, store1.close)
 	s2 := newSvc("store-2")
-	sc := s2.cfg.StoreService()
+	sc := s2.cfg.Storage.Writer
 	sc.Conn, sc.JS, sc.Registerer = store1.db.Conn, open(s2).JS, s2.reg
 	store2, err := storage.NewService(ctx, sc)
 	if err != nil {

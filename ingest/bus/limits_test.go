@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/otsiem/otsiem/internal/poll"
+	"github.com/otsiem/otsiem/setting"
 )
 
 // waitUntil polls cond until it holds, or fails the test after a minute.
@@ -28,7 +29,7 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 
 func openSized(tb testing.TB, maxBytes int64) *Bus {
 	tb.Helper()
-	b, err := Open(context.Background(), Config{Embedded: EmbeddedConfig{Dir: tb.TempDir()}, MaxBytes: maxBytes})
+	b, err := Open(context.Background(), Config{Embedded: EmbeddedConfig{Dir: tb.TempDir()}, MaxBytes: setting.ByteSize(maxBytes)})
 	if err != nil {
 		tb.Fatal(err)
 	}

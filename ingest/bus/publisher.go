@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Publisher publishes to JetStream asynchronously and waits for every
@@ -54,34 +56,12 @@ type inflight struct {
 	bytes, records int
 }
 
-// PublisherConfig tunes a Publisher.
-type PublisherConfig struct {
-	// MaxPending bounds unacknowledged messages (default 8192).
-	MaxPending int
-	// MaxPendingBytes bounds their payload bytes (default 16 MiB).
-	MaxPendingBytes int
-	// MaxPendingRecords bounds their records (default 32768): about a
-	// second of a busy plant's events, so that TCP senders are slowed
-	// within seconds of the store refusing writes.
-	MaxPendingRecords int
-	// Stage names the metrics' stage ("ingest" → otsiem_ingest_publish_…).
-	Stage string
-	// Registerer takes the publisher's metrics; nil registers none.
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-}
-
 // NewPublisher starts a publisher on the bus.
 func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
-	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = 8192
-	}
-	if cfg.MaxPendingBytes <= 0 {
-		cfg.MaxPendingBytes = 16 << 20
-	}
-	if cfg.MaxPendingRecords <= 0 {
-		cfg.MaxPendingRecords = 32768
-	}
+	def := DefaultPublisherConfig()
+	setting.Positive(&cfg.MaxPending, def.MaxPending)
+	setting.Positive(&cfg.MaxPendingBytes, def.MaxPendingBytes)
+	setting.Positive(&cfg.MaxPendingRecords, def.MaxPendingRecords)
 	if cfg.Stage == "" {
 		cfg.Stage = "ingest"
 	}
@@ -206,7 +186,7 @@ func (p *Publisher) reserve(ctx context.Context, bytes, records int) error {
 			return ErrClosed
 		}
 		n := len(p.pending)
-		if n == 0 || n < p.cfg.MaxPending && p.bytes+bytes <= p.cfg.MaxPendingBytes && p.records+records <= p.cfg.MaxPendingRecords {
+		if n == 0 || n < p.cfg.MaxPending && p.bytes+bytes <= int(p.cfg.MaxPendingBytes) && p.records+records <= p.cfg.MaxPendingRecords {
 			p.bytes += bytes
 			p.records += records
 			p.mu.Unlock()
