@@ -294,8 +294,8 @@ func (l *Lexer) unescape(start int, build bool) (string, error) {
 		case c < 0x20:
 			return "", l.fail("control character in string")
 		case c != '\\':
-			j := l.i + 1
-			for j < len(l.s) && plain[l.s[j]] {
+			j, str := l.i+1, l.s
+			for j < len(str) && plain[str[j]] {
 				j++
 			}
 			if build {
