@@ -154,7 +154,7 @@ func TestIngestEndToEnd(t *testing.T) {
 		t.Errorf("sender mismatch not marked: %+v", mismatch.Attrs)
 	}
 	_, dead := readEvents(t, s.bus, bus.StreamDeadLetter)
-	if len(dead) != 1 || dead[0].Headers().Get(HeaderReason) != ReasonOversize || len(dead[0].Data()) != 4096 ||
+	if len(dead) != 1 || dead[0].Headers().Get(bus.HeaderReason) != ReasonOversize || len(dead[0].Data()) != 4096 ||
 		!strings.HasPrefix(dead[0].Subject(), "otsiem.deadletter.refinery.oversize") {
 		t.Errorf("dead letters: %d", len(dead))
 	}

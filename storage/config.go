@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/setting"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -128,8 +128,8 @@ func (c Config) Validate() error {
 type ServiceConfig struct {
 	// Conn is where rows go (DB.Conn); the schema must be migrated.
 	Conn driver.Conn `yaml:"-"`
-	// JS is the JetStream context the streams are read from (bus.Bus.JS).
-	JS jetstream.JetStream `yaml:"-"`
+	// Bus is where the streams are read from.
+	Bus *bus.Bus `yaml:"-"`
 	// Consumer prefixes the durable consumer names (<prefix>-events,
 	// -findings, -deadletter); default "otsiem-store". Writers sharing a
 	// prefix share the work.

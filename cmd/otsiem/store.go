@@ -55,7 +55,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		return nil, err
 	}
 	sc := s.cfg.Storage.Writer
-	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
+	sc.Conn, sc.Bus, sc.Registerer, sc.Logger = db.Conn, b, s.reg, s.log
 	if s.storeConn != nil {
 		sc.Conn = s.storeConn(db.Conn)
 	}

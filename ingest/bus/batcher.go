@@ -3,11 +3,7 @@ package bus
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/otsiem/otsiem/setting"
 )
@@ -113,17 +109,14 @@ func (b *Batcher) publishLocked(ctx context.Context, subject string, bt *batch) 
 	if bt.n == 0 {
 		return nil
 	}
-	msg := &nats.Msg{Subject: subject, Data: bytes.Clone(bt.buf.Bytes()), Header: nats.Header{}}
-	msg.Header.Set(HeaderCount, strconv.Itoa(bt.n))
-	msg.Header.Set(HeaderContentType, ContentNDJSON)
+	var id string
 	if bt.firstID != "" {
-		// The batch's content follows from its first record and its size;
-		// a retried publish sends the same message, so this id dedupes it.
-		msg.Header.Set(jetstream.MsgIDHeader, bt.firstID+"+"+strconv.Itoa(bt.n))
+		id = BatchMsgID(bt.firstID, bt.n)
 	}
+	data, n := bytes.Clone(bt.buf.Bytes()), bt.n
 	bt.buf.Reset()
 	bt.n = 0
-	return b.p.PublishMsg(ctx, msg)
+	return b.p.PublishBatch(ctx, subject, id, data, n, nil)
 }
 
 // Flush publishes every open batch.

@@ -1,6 +1,12 @@
-// Package bus connects otsiem's stages through NATS JetStream: it starts an
-// embedded server or connects to external ones, declares the streams, and
-// publishes with acknowledgements, deduplication ids and backpressure.
+// Package bus connects otsiem's stages through NATS JetStream, and is the
+// only package of otsiem that uses the JetStream API: it starts an embedded
+// server or connects to external ones, declares the streams, builds and
+// parses their subjects (subject.go), gives every message a deterministic
+// Msg-Id (msgid.go), carries dead letters (DeadLetter), publishes with
+// acknowledgements, deduplication ids and backpressure (Publisher,
+// Batcher, Tracker), reads with one Consumer (durable and shared, or
+// ordered; ack, nak, keep-alive, redelivery count), and keeps the leases,
+// saved state and retention of the stages (Lease, Blobs, Trim).
 package bus
 
 import (

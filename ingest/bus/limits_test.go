@@ -111,7 +111,7 @@ func TestFullStreamRefusesThenResumes(t *testing.T) {
 				_ = m.DoubleAck(ctx)
 			}
 		}
-		if _, err := Trim(ctx, b.JS, StreamEvents, 0); err != nil {
+		if _, err := b.Trim(ctx, StreamEvents, 0); err != nil {
 			t.Fatal(err)
 		}
 		return len(seen) == n
@@ -137,7 +137,7 @@ func TestTrim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 0); err != nil || n != 0 {
+	if n, err := b.Trim(ctx, StreamFindings, 0); err != nil || n != 0 {
 		t.Fatalf("trimmed %d (%v) with no reader", n, err)
 	}
 	ack := func(name string, upTo int) {
@@ -167,14 +167,14 @@ func TestTrim(t *testing.T) {
 		}
 		return st.CachedInfo().State.FirstSeq
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 0); err != nil || n != 5 || first() != 6 {
+	if n, err := b.Trim(ctx, StreamFindings, 0); err != nil || n != 5 || first() != 6 {
 		t.Errorf("trimmed %d (%v), first %d; want 5 and 6", n, err, first())
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 4); err != nil || n != 0 || first() != 6 {
+	if n, err := b.Trim(ctx, StreamFindings, 4); err != nil || n != 0 || first() != 6 {
 		t.Errorf("a position behind the first message trimmed %d (%v)", n, err)
 	}
 	ack("slow", 15)
-	if n, err := Trim(ctx, b.JS, StreamFindings, 12); err != nil || n != 6 || first() != 12 {
+	if n, err := b.Trim(ctx, StreamFindings, 12); err != nil || n != 6 || first() != 12 {
 		t.Errorf("trimmed %d (%v), first %d; want 6 and 12", n, err, first())
 	}
 }
@@ -324,7 +324,7 @@ func TestEmbeddedListenerRequiresCredentials(t *testing.T) {
 func TestTrimmerDue(t *testing.T) {
 	b := openSized(t, 5<<20) // findings: 1 MiB (the least a stream gets)
 	ctx := context.Background()
-	tr := Trimmer{JS: b.JS, Stream: StreamFindings, Every: time.Hour}
+	tr := Trimmer{Bus: b, Stream: StreamFindings, Every: time.Hour}
 	if !tr.Due(ctx) {
 		t.Error("a trimmer that never trimmed is not due")
 	}

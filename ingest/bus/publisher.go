@@ -54,6 +54,7 @@ type inflight struct {
 	f              jetstream.PubAckFuture
 	start          time.Time
 	bytes, records int
+	t              *Tracker // nil: not tracked
 }
 
 // NewPublisher starts a publisher on the bus.
@@ -132,14 +133,32 @@ func (p *Publisher) Publish(ctx context.Context, subject, id string, data []byte
 	return p.PublishMsg(ctx, msg)
 }
 
+// PublishBatch publishes a batch message: n records, one per line
+// (newline-delimited JSON), under a Msg-Id (see msgid.go). data is not
+// copied and must not be changed afterwards. With a Tracker, t.Wait
+// returns once JetStream acknowledged it.
+func (p *Publisher) PublishBatch(ctx context.Context, subject, id string, data []byte, n int, t *Tracker) error {
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(HeaderCount, strconv.Itoa(n))
+	msg.Header.Set(HeaderContentType, ContentNDJSON)
+	if id != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+	}
+	return p.publish(ctx, msg, t)
+}
+
 // PublishMsg is Publish for a prepared message; the message must not be
 // changed afterwards. It blocks while the pending bounds are reached. A
 // message it cannot hand over (ctx ended, the publisher closed) is counted
 // as lost with its records, and the error returned.
 func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) error {
+	return p.publish(ctx, msg, nil)
+}
+
+func (p *Publisher) publish(ctx context.Context, msg *nats.Msg, t *Tracker) error {
 	p.sendMu.RLock()
 	defer p.sendMu.RUnlock()
-	in := inflight{bytes: len(msg.Data), records: records(msg)}
+	in := inflight{bytes: len(msg.Data), records: records(msg), t: t}
 	if err := p.reserve(ctx, in.bytes, in.records); err != nil {
 		p.lose(1, in.records)
 		return err
@@ -148,6 +167,9 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) error {
 		f, err := p.js.PublishMsgAsync(msg)
 		if err == nil {
 			in.f, in.start = f, time.Now()
+			if t != nil {
+				t.add()
+			}
 			p.inflight.Inc()
 			// Never blocks for long: reserve admits at most MaxPending.
 			p.pending <- in
@@ -241,6 +263,9 @@ func (p *Publisher) acks() {
 		}
 		if !ok {
 			p.lose(1, in.records)
+		}
+		if in.t != nil {
+			in.t.done(ok)
 		}
 		p.latency.Observe(time.Since(in.start).Seconds())
 		p.inflight.Dec()
@@ -354,4 +379,69 @@ func (p *Publisher) Close(ctx context.Context) error {
 		return fmt.Errorf("publisher close: %d records in %d messages not accepted by JetStream: %w", lost, msgs, errors.Join(err, p.refused.Err()))
 	}
 	return err
+}
+
+// Tracker follows a group of publishes to their acknowledgements, for a
+// stage that acknowledges its input only once its output is stored: it
+// publishes with the tracker, then waits. Refused publishes are retried
+// (see Publisher) and waited for; only one given up on (the publisher
+// closed) fails the wait. Publishes may be added while another goroutine
+// waits, and the zero Tracker is ready to use.
+type Tracker struct {
+	mu   sync.Mutex
+	n    int           // published, not yet acknowledged or given up
+	lost int           // given up since the last Wait
+	idle chan struct{} // closed when n drops to 0; nil while it is 0
+}
+
+func (t *Tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *Tracker) done(ok bool) {
+	t.mu.Lock()
+	if !ok {
+		t.lost++
+	}
+	if t.n--; t.n == 0 {
+		close(t.idle)
+		t.idle = nil
+	}
+	t.mu.Unlock()
+}
+
+// Pending returns how many tracked publishes await their acknowledgement.
+func (t *Tracker) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// Wait waits until every tracked publish is acknowledged, or ctx ends
+// (ctx's error). It returns an error when a publish was given up on since
+// the last Wait.
+func (t *Tracker) Wait(ctx context.Context) error {
+	t.mu.Lock()
+	idle := t.idle
+	t.mu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	t.mu.Lock()
+	lost := t.lost
+	t.lost = 0
+	t.mu.Unlock()
+	if lost > 0 {
+		return fmt.Errorf("bus: %d tracked messages were not accepted by JetStream", lost)
+	}
+	return nil
 }
