@@ -27,6 +27,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/otsiem/otsiem/ingest/ingesttest"
+	"github.com/otsiem/otsiem/internal/poll"
+	"github.com/otsiem/otsiem/setting"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -126,16 +128,11 @@ func (r *recorder) byListener(name string) []string {
 	return out
 }
 
+// waitFor waits for cond; generous, as the machine may be loaded: the
+// deadline only bounds a failure.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	// Generous: the machine may be loaded; a deadline only bounds a failure.
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.True(t, time.Minute, what, cond)
 }
 
 func startCollector(t testing.TB, cfgs []ListenerConfig, h Handler, opts Options) (*Collector, func()) {
@@ -173,7 +170,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 	c, stop := startCollector(t, []ListenerConfig{
 		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
 		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"},
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, rec, Options{Registerer: reg})
 	addrs := c.Addrs()
 
@@ -252,7 +249,7 @@ func TestCollectorTLSRefusals(t *testing.T) {
 	pki, foreign := newTestPKI(t), newTestPKI(t)
 	rec := &recorder{}
 	c, stop := startCollector(t, []ListenerConfig{
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, rec, Options{Registerer: prometheus.NewRegistry()})
 	defer stop()
 	addr := c.Addrs()["tls"].String()

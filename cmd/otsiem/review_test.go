@@ -16,6 +16,7 @@ import (
 	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb"
+	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
 
 // storeEvents judges events under the refinery model and stores them in
@@ -35,6 +36,11 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if _, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The data directory may hold events already: wait for them plus these.
+	var stored uint64
+	if err := db.Conn.QueryRow(ctx, "SELECT sum(events) FROM device_flows_hourly").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
 	b := storage.NewEvents()
 	for _, ev := range evs {
 		correlate.Enrich(m, ev)
@@ -45,15 +51,7 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if err := storage.Insert(ctx, db.Conn, b.Batch); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var n uint64
-		if err := db.Conn.QueryRow(ctx, "SELECT sum(events) FROM device_flows_hourly").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == uint64(len(evs)) || time.Now().After(deadline) {
-			break
-		}
-	}
+	chdbtest.WaitUint(t, db.Conn, "SELECT sum(events) FROM device_flows_hourly", stored+uint64(len(evs)))
 }
 
 // panFlow is a PAN-OS traffic event from pa-c3 (monitor mode on C3).
@@ -75,7 +73,12 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nmodel: ../../examples/refinery\n"), 0o644); err != nil {
+	// data_dir "." is the configuration's directory.
+	model, err := filepath.Abs("../../examples/refinery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("data_dir: .\nmodel: "+model+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// No store yet: both say where they looked, an error, and create none.
@@ -112,7 +115,7 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 		t.Fatalf("propose --format diff: exit %d\n%s", code, out)
 	}
 	// The diff applies to a copy of the model, which otsiem validate accepts.
-	model := filepath.Join(dir, "model")
+	model = filepath.Join(dir, "model")
 	if err := os.CopyFS(model, os.DirFS("../../examples/refinery")); err != nil {
 		t.Fatal(err)
 	}

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
@@ -129,7 +129,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	defer b.Close()
 	for _, stream := range []string{bus.StreamEnriched, bus.StreamFindings} {
-		if left := countRecords(t, b, stream, nil); left != 0 {
+		if left := bustest.Records(t, b, stream, nil); left != 0 {
 			t.Errorf("%s still holds %d stored records", stream, left)
 		}
 	}
@@ -169,42 +169,6 @@ func sendAndStop(t *testing.T, s *service, p *pipeline, g *simulate.Generator, d
 	return st
 }
 
-// countRecords reads a whole stream, calling f for each record.
-func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
-	t.Helper()
-	ctx := context.Background()
-	st, err := b.JS.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs == 0 {
-		return 0
-	}
-	c, err := b.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for i := uint64(0); i < info.State.Msgs; i++ {
-		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = bus.SplitRecords(m.Data(), func(r []byte) error {
-			n++
-			if f != nil {
-				f(r)
-			}
-			return nil
-		})
-	}
-	return n
-}
-
 // startRunServing is startRun serving the ClickHouse HTTP interface on
 // a free loopback port (embedded is appended to storage.embedded), and
 // stopped when the test ends.
@@ -229,7 +193,7 @@ func startRunServing(t *testing.T, embedded string) (*service, *pipeline, string
 // through its ClickHouse HTTP interface as the reader, and cannot write.
 func TestReadingCommandsGoThroughRun(t *testing.T) {
 	s, p, path := startRunServing(t, "")
-	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
+	st, err := os.Stat(s.cfg.Storage.Embedded.UsersFile)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
 	}
@@ -283,7 +247,7 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
 	c := embeddedtest.SelfSigned(t, t.TempDir(), "otsiem")
 	s, _, path := startRunServing(t, fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n", c.CertFile, c.KeyFile))
-	addr := s.cfg.EmbeddedListen()
+	addr := s.cfg.Storage.Embedded.ListenAddr()
 	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones FROM model_zones"); code != 0 || out != "zones\n5\n" {
 		t.Errorf("query through run over TLS: exit %d, %q %s", code, out, errs)
 	}
