@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // WriteTable writes the report as people read it: one row per target
@@ -80,15 +83,8 @@ func devices(by map[string]int) string {
 
 func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
-// thousands formats a rate as a whole number with thousands separators.
+// thousands formats a rate as a whole number with English thousands
+// separators (CLDR "en"): 12,345.
 func thousands(v float64) string {
-	s := fmt.Sprintf("%.0f", v)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+	return message.NewPrinter(language.English).Sprintf("%.0f", v)
 }

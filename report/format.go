@@ -5,20 +5,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
-// num writes a count with thousands separators: 12,345.
-func num(n uint64) string {
-	s := strconv.FormatUint(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// num writes a count with English thousands separators: 12,345.
+func num(n uint64) string { return english.Sprint(n) }
+
+// english formats numbers with the thousands separators of CLDR's "en".
+var english = message.NewPrinter(language.English)
 
 // pct is part/whole as a percentage with one decimal, "-" when whole is 0.
 func pct(part, whole uint64) string {
