@@ -278,7 +278,7 @@ func DefaultSeverity(typ, reason string) event.Severity {
 	case string(PolicyDrift), string(FalseBlock), TypeScan, TypeDiodeDegraded:
 		return event.SeverityHigh
 	case string(Blocked):
-		if reason == "function_not_permitted" || reason == "no_conduit" {
+		if reason == string(rules.FunctionNotPermitted) || reason == string(rules.NoConduit) {
 			return event.SeverityMedium
 		}
 		return event.SeverityLow
@@ -287,7 +287,7 @@ func DefaultSeverity(typ, reason string) event.Severity {
 	case TypeNewPair:
 		return event.SeverityInfo
 	}
-	if reason == "function_not_permitted" || reason == "no_conduit" {
+	if reason == string(rules.FunctionNotPermitted) || reason == string(rules.NoConduit) {
 		return event.SeverityHigh
 	}
 	return event.SeverityMedium

@@ -22,22 +22,22 @@ var titles = map[string]string{
 }
 
 var reasonText = map[string]string{
-	"no_conduit":             "no conduit joins these zones (a bypass)",
-	"not_permitted":          "no rule of the conduit permits this protocol or port",
-	"wrong_direction":        "the conduit permits it only the other way",
-	"function_not_permitted": "the conduit does not permit this function",
-	"air_gap":                "it touches an air-gapped zone",
-	"diode_reverse":          "it runs against a data diode's direction",
-	"function_unverified":    "the conduit restricts functions and otsiem cannot identify this one (fail closed)",
-	"diode_bypass":           "only the diode's own tx → rx pair may carry it, one way",
-	"monitoring":             "declare it on the conduit, or move the device's logging to a path the design has",
-	"threat":                 "an IPS stopped a signature match inside traffic the conduit allows",
+	string(rules.NoConduit):            "no conduit joins these zones (a bypass)",
+	string(rules.NotPermitted):         "no rule of the conduit permits this protocol or port",
+	string(rules.WrongDirection):       "the conduit permits it only the other way",
+	string(rules.FunctionNotPermitted): "the conduit does not permit this function",
+	string(rules.AirGap):               "it touches an air-gapped zone",
+	string(rules.DiodeReverse):         "it runs against a data diode's direction",
+	string(rules.FunctionUnverified):   "the conduit restricts functions and otsiem cannot identify this one (fail closed)",
+	string(rules.DiodeBypass):          "only the diode's own tx → rx pair may carry it, one way",
+	string(rules.Monitoring):           "declare it on the conduit, or move the device's logging to a path the design has",
+	"threat":                           "an IPS stopped a signature match inside traffic the conduit allows",
 }
 
 // reasonTitles replace the type's title where the reason says more.
 var reasonTitles = map[string]string{
-	"monitoring":   "Monitoring traffic (otsiem's collection path) crosses a zone boundary no conduit rule documents",
-	"diode_bypass": "Session around a data diode: the conduit allows this protocol only through the diode",
+	string(rules.Monitoring):  "Monitoring traffic (otsiem's collection path) crosses a zone boundary no conduit rule documents",
+	string(rules.DiodeBypass): "Session around a data diode: the conduit allows this protocol only through the diode",
 }
 
 func summary(f *event.Finding, ev *event.Event) string {

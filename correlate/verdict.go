@@ -16,17 +16,17 @@ import (
 // Verdict is the one judgement an event with two endpoints gets.
 type Verdict string
 
-// The verdicts. See Judge for the table.
+// The verdicts, typed from event's vocabulary. See Judge for the table.
 const (
 	None        Verdict = "" // the event names fewer than two endpoints
-	Allowed     Verdict = "allowed"
-	Violation   Verdict = "violation"    // seen by a sensor or a device not on the path; policy forbids
-	PolicyDrift Verdict = "policy_drift" // an enforcing firewall permitted what the policy forbids
-	WouldBlock  Verdict = "would_block"  // a monitor-mode firewall saw what the policy forbids
-	Blocked     Verdict = "blocked"      // a firewall denied what the policy forbids
-	FalseBlock  Verdict = "false_block"  // a firewall denied what the policy allows
-	IntraZone   Verdict = "intra_zone"
-	UnknownZone Verdict = "unknown_zone"
+	Allowed     Verdict = event.VerdictAllowed
+	Violation   Verdict = event.VerdictViolation   // seen by a sensor or a device not on the path; policy forbids
+	PolicyDrift Verdict = event.VerdictPolicyDrift // an enforcing firewall permitted what the policy forbids
+	WouldBlock  Verdict = event.VerdictWouldBlock  // a monitor-mode firewall saw what the policy forbids
+	Blocked     Verdict = event.VerdictBlocked     // a firewall denied what the policy forbids
+	FalseBlock  Verdict = event.VerdictFalseBlock  // a firewall denied what the policy allows
+	IntraZone   Verdict = event.VerdictIntraZone
+	UnknownZone Verdict = event.VerdictUnknownZone
 )
 
 // Verdicts lists every verdict, for metrics and tests.

@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -365,16 +366,16 @@ func validation(paths []Path) (Prohibited, FunctionFiltering) {
 	var f FunctionFiltering
 	for _, x := range paths {
 		switch {
-		case x.Verdict == "blocked":
+		case x.Verdict == event.VerdictBlocked:
 			p.Attempts += x.Events
 			p.Blocked += x.Events
 		case x.PolicyBreaking:
 			p.Attempts += x.Events
 			p.Exceptions = append(p.Exceptions, x)
 		}
-		if x.Reason == "function_not_permitted" {
+		if x.Reason == string(rules.FunctionNotPermitted) {
 			switch {
-			case x.Verdict == "blocked":
+			case x.Verdict == event.VerdictBlocked:
 				f.Blocked += x.Events
 			case x.PolicyBreaking:
 				f.Passed += x.Events

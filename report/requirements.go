@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
 )
 
@@ -108,10 +109,10 @@ func sr52re1(m *rules.Model, r *Report, paths []Path, byDevice []DeviceEvents) R
 	ex := []string{}
 	for _, p := range paths {
 		switch p.Verdict {
-		case "policy_drift":
+		case event.VerdictPolicyDrift:
 			drift += p.Events
 			ex = append(ex, "permitted by an enforcing firewall: "+pathLine(p))
-		case "would_block":
+		case event.VerdictWouldBlock:
 			would += p.Events
 			ex = append(ex, "let through in monitor mode: "+pathLine(p))
 		}

@@ -195,7 +195,7 @@ func internTimeSource(s string) string {
 }
 
 // Verdicts are interned so that decoded events share their strings.
-var verdicts = [...]string{"allowed", "violation", "policy_drift", "would_block", "blocked", "false_block", "intra_zone", "unknown_zone"}
+var verdicts = [...]string{VerdictAllowed, VerdictViolation, VerdictPolicyDrift, VerdictWouldBlock, VerdictBlocked, VerdictFalseBlock, VerdictIntraZone, VerdictUnknownZone}
 
 func internVerdict(s string) string {
 	for _, v := range verdicts {
