@@ -283,12 +283,16 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 		if perr != nil {
 			return perr // the fetched messages are redelivered after AckWait
 		}
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("correlate: fetch", "err", err)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("correlate: fetch", "err", err)
+			}
+			if len(msgs) == 0 {
+				continue
+			}
 		}
-		if len(msgs) == 0 {
-			continue
-		}
+		// A fetch that worked is progress, even an empty one: a stage
+		// restarted while the plant is quiet is healthy again.
 		if err := sent.Wait(ctx); err != nil {
 			return err
 		}
