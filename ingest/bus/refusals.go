@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/health"
 )
 
 // Refusal reasons: why JetStream did not take a write.
@@ -30,18 +32,19 @@ const (
 // write is counted (otsiem_<stage>_publish_refused_total{reason}); the
 // first refusal, and then at most one a minute while they go on, is
 // logged, and so is the first write accepted after them. Err reports the
-// refusal for /healthz until a write is accepted again. It is safe for
+// refusal for /healthz, judged degraded or down. It is safe for
 // concurrent use.
 type Refusals struct {
 	log     *slog.Logger
 	counter *prometheus.CounterVec
 
-	mu      sync.Mutex
-	since   time.Time // first refusal of the current run; zero while accepted
-	last    error
-	n       int       // refusals not yet in a log line
-	lastLog time.Time // of the last refusal logged, over every run
-	logged  bool      // the current run was logged
+	mu       sync.Mutex
+	since    time.Time // first refusal of the current run; zero while accepted
+	lastFull time.Time // last refusal for want of space
+	last     error
+	n        int       // refusals not yet in a log line
+	lastLog  time.Time // of the last refusal logged, over every run
+	logged   bool      // the current run was logged
 }
 
 // NewRefusals returns a tracker for a stage ("ingest", "correlate"); it
@@ -78,6 +81,9 @@ func (r *Refusals) Refused(subject string, err error) {
 	if r.since.IsZero() {
 		r.since = now
 	}
+	if reason == RefusedFull {
+		r.lastFull = now
+	}
 	r.last = err
 	r.n++
 	if r.lastLog.IsZero() || now.Sub(r.lastLog) >= logEvery {
@@ -100,14 +106,42 @@ func (r *Refusals) Accepted() {
 	r.since, r.last, r.logged = time.Time{}, nil, false
 }
 
-// Err returns an error describing the refusal in progress, or nil.
+// stallAfter is how long writes may be refused as full, none accepted,
+// before the stage counts as stuck rather than slowed down: well above
+// the second in which a reader's trim frees room.
+var stallAfter = time.Minute
+
+// fullRecently is how long after its last refusal as full a stage still
+// reports itself degraded, so that a probe under sustained overload does
+// not see "ok" between two refusals.
+var fullRecently = 10 * time.Second
+
+// Err describes the refusal in progress as /healthz judges it (package
+// health): nil while JetStream takes the writes; a health.Degraded while
+// a stream is at its size bound (max_bytes, discard new) but writes still
+// go through as the readers free room — backpressure working as designed
+// — and for fullRecently after; the refusal itself (503) when JetStream
+// is away or refuses for another reason, or has accepted no write for
+// stallAfter.
 func (r *Refusals) Err() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	now := time.Now()
 	if r.since.IsZero() {
+		if !r.lastFull.IsZero() && now.Sub(r.lastFull) < fullRecently {
+			return &health.Degraded{Err: fmt.Errorf("JetStream refused writes as full until %s (a stream at its bound, senders slowed); it takes them again",
+				r.lastFull.UTC().Format(time.RFC3339))}
+		}
 		return nil
 	}
-	return fmt.Errorf("JetStream refuses writes since %s: %w", r.since.UTC().Format(time.RFC3339), r.last)
+	err := fmt.Errorf("JetStream refuses writes since %s: %w", r.since.UTC().Format(time.RFC3339), r.last)
+	switch {
+	case RefusalReason(r.last) != RefusedFull:
+		return err
+	case now.Sub(r.since) >= stallAfter:
+		return fmt.Errorf("no write accepted for %s, the readers do not free room: %w", now.Sub(r.since).Round(time.Second), err)
+	}
+	return &health.Degraded{Err: fmt.Errorf("%w (a stream at its bound: senders slowed while the readers free room)", err)}
 }
 
 // RefusalReason classifies a failed JetStream write.
