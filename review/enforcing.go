@@ -50,12 +50,7 @@ func (d *DeviceReview) enforcingText(w io.Writer) {
 	fmt.Fprintf(w, "ALREADY ENFORCING: %s is in enforce mode, %s.\n", clean(d.Device), d.enforcingSince())
 	fmt.Fprintf(w, "  Nothing to decide: otsiem review asks whether a firewall in monitor mode may enforce.\n")
 	fmt.Fprintf(w, "  Below is what it blocked that the model allows: legitimate traffic its rules cut.\n\n")
-	fmt.Fprintf(w, "OBSERVATION PERIOD\n")
-	fmt.Fprintf(w, "  %s .. %s (%s)\n", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), d.Basis)
-	if d.NoData {
-		fmt.Fprintf(w, "  No logs from %s in this period: nothing to review. Check that it sends syslog to otsiem.\n", clean(d.Device))
-	} else {
-		d.coverageText(w)
+	if d.periodText(w) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "BLOCKED although the model allows it (false_block): denied by %s's rules\n", clean(d.Device))
 		groupTable(w, d.Blocked, "  none", false)

@@ -80,12 +80,7 @@ func (d *DeviceReview) title() string {
 
 func (d *DeviceReview) text(w io.Writer) {
 	fmt.Fprintf(w, "otsiem review: %s\n\n", d.title())
-	fmt.Fprintf(w, "OBSERVATION PERIOD\n")
-	fmt.Fprintf(w, "  %s .. %s (%s)\n", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), d.Basis)
-	if d.NoData {
-		fmt.Fprintf(w, "  No logs from %s in this period: nothing to review. Check that it sends syslog to otsiem\n  (otsiem query \"SELECT device, count() FROM events GROUP BY device\").\n", clean(d.Device))
-	} else {
-		d.coverageText(w)
+	if d.periodText(w) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "WOULD BREAK when enforcing: allowed by the model, denied by %s's rules (would_false_block)\n", clean(d.Device))
 		groupTable(w, d.Break, "  none", false)
@@ -110,15 +105,23 @@ func (d *DeviceReview) text(w io.Writer) {
 	}
 }
 
-// coverageText prints the period's days: how many with logs, the silent
-// ones, and the strip.
-func (d *DeviceReview) coverageText(w io.Writer) {
+// periodText prints the observation period: its days, how many with
+// logs, the silent ones, and the strip; false when the device sent
+// nothing in it, so there is nothing more to show.
+func (d *DeviceReview) periodText(w io.Writer) bool {
+	fmt.Fprintf(w, "OBSERVATION PERIOD\n")
+	fmt.Fprintf(w, "  %s .. %s (%s)\n", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), d.Basis)
+	if d.NoData {
+		fmt.Fprintf(w, "  No logs from %s in this period: nothing to review. Check that it sends syslog to otsiem\n  (otsiem query \"SELECT device, count() FROM events GROUP BY device\").\n", clean(d.Device))
+		return false
+	}
 	fmt.Fprintf(w, "  %d full %s, %d with logs", d.FullDays, plural(d.FullDays, "day", "days"), d.DaysWithLogs)
 	if len(d.Silent) > 0 {
 		fmt.Fprintf(w, "; no logs on %s", countDates(d.Silent))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  %s\n", d.strip())
+	return true
 }
 
 // strip draws the period one character a day: '#' with logs, '.' without,
