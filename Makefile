@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/otsiem
 MODEL   ?= examples/refinery
 
-.PHONY: all build run test vet fmt-check bench clean chdb report-tools relay-tools dashboards dashboards-preview plugin plugin-test
+.PHONY: all build run test vet fmt-check bench bench-go clean chdb report-tools relay-tools dashboards dashboards-preview plugin plugin-test
 
 # The embedded ClickHouse engine (chDB) for `otsiem run` and the storage tests:
 # libchdb.so from a pinned npm package, installed into a git-ignored cache.
@@ -51,14 +51,27 @@ report-tools:
 relay-tools:
 	@command -v rsyslogd >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null; } || \
-	  echo "relay-tools: could not install rsyslog; the relay test will skip"
+	  echo "relay-tools: could not install rsyslog; the relay test and make bench's rsyslog column will skip"
 
-# Every Go benchmark, then the whole pipeline under load for 60 s: events
-# stored per second sustained, loss, send-to-stored-finding latency, peak RSS.
-BENCH_TIME ?= 60s
-bench: chdb build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Throughput and memory side by side (bench/): the same deterministic lines
+# (the refinery simulator, mostly Cisco ASA) over one TCP connection to
+# rsyslog (TCP -> file), `otsiem ingest` alone (-> JetStream acknowledged)
+# and `otsiem run` (-> ClickHouse with rollups, every row counted back):
+# lines/s, CPU us per line, peak RSS and the ratios, also as $(BENCH_JSON).
+# Then the whole pipeline in one process for $(BENCH_TIME): events stored
+# per second sustained, loss, send-to-stored-finding latency. rsyslog is
+# installed from Debian when missing (relay-tools); without it that column
+# is skipped with a message.
+BENCH_LINES ?= 300000
+BENCH_JSON  ?= bench.json
+BENCH_TIME  ?= 60s
+bench: chdb relay-tools build
+	$(BIN) bench --side-by-side --lines $(BENCH_LINES) --model $(MODEL) --json $(BENCH_JSON)
 	$(BIN) bench --duration $(BENCH_TIME)
+
+# Every Go benchmark (micro-benchmarks of each stage).
+bench-go: chdb
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Grafana dashboards as code: regenerate dashboards/json from dashboards/*.go.
 dashboards:
