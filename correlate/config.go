@@ -1,34 +1,43 @@
 package correlate
 
 import (
-	"fmt"
-	"net/netip"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/setting"
 
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
 )
 
-// Config tunes the stateful Engine. Zero values take the defaults listed.
+// Config tunes the stateful Engine; its keys are in the configuration
+// file's `correlate:` section. Zero values take the defaults listed
+// (DefaultConfig).
 type Config struct {
 	// Site is put on findings when the event has none.
-	Site string
+	Site string `yaml:"-"`
 
 	// FoldWindow: repeats of an identical finding (same type, reason,
 	// source and destination address, destination port and conduit; the
 	// source port does not count) arriving within this time of the last
 	// one are folded into it. Default 1h.
-	FoldWindow time.Duration
+	FoldWindow time.Duration `yaml:"fold_window"`
 	// UpdateEvery: a folded finding that keeps growing is published again
 	// at most once per this much event time, and once more when it closes.
 	// Default 1m.
-	UpdateEvery time.Duration
+	UpdateEvery time.Duration `yaml:"update_every"`
 	// MaxEventIDs bounds the event ids kept on a finding (default 10, the
 	// first ones).
-	MaxEventIDs int
+	MaxEventIDs int `yaml:"-"`
 	// MaxFolds bounds the open folded findings; past it the least recently
 	// updated is closed early. Default 100,000.
-	MaxFolds int
+	MaxFolds int `yaml:"-"`
 
 	// A scan is one source whose policy-breaking or blocked traffic (see
 	// Engine) reaches ScanPorts distinct destination ports or ScanHosts
@@ -37,17 +46,19 @@ type Config struct {
 	// SlowScanWindow (defaults 40, 40, 15m: one port every 10 s for ten
 	// minutes is a scan too). MaxScanSources bounds the sources tracked
 	// (default 50,000; the least recently active is forgotten).
-	ScanPorts, ScanHosts         int
-	ScanWindow                   time.Duration
-	SlowScanPorts, SlowScanHosts int
-	SlowScanWindow               time.Duration
-	MaxScanSources               int
+	ScanPorts      int           `yaml:"scan_ports"`
+	ScanHosts      int           `yaml:"scan_hosts"`
+	ScanWindow     time.Duration `yaml:"scan_window"`
+	SlowScanPorts  int           `yaml:"slow_scan_ports"`
+	SlowScanHosts  int           `yaml:"slow_scan_hosts"`
+	SlowScanWindow time.Duration `yaml:"slow_scan_window"`
+	MaxScanSources int           `yaml:"-"`
 
 	// DiodeMissed heartbeats in a row make a diode side down (default 3):
 	// DiodeMissed × the diode's heartbeat is its timeout. DiodeMaxLag is
 	// the replication lag above which a diode is degraded (default 5s).
-	DiodeMissed int
-	DiodeMaxLag time.Duration
+	DiodeMissed int           `yaml:"diode_missed"`
+	DiodeMaxLag time.Duration `yaml:"diode_max_lag"`
 
 	// ClockSkew is how far a device's event time may run ahead before
 	// otsiem stops trusting its clock (default 10s): such an event is
@@ -56,10 +67,10 @@ type Config struct {
 	// event's receive time; without it (offline replays, whose receive
 	// times are one made-up value), ahead of the engine's time without
 	// another device confirming the jump.
-	ClockSkew time.Duration
+	ClockSkew time.Duration `yaml:"clock_skew"`
 	// ReceiveClock says events' ReceivedAt is the collector's real clock
 	// at receipt (the service sets it).
-	ReceiveClock bool
+	ReceiveClock bool `yaml:"-"`
 	// DeliveryLag (with ReceiveClock; default 2s, the service's TickSlack)
 	// is how much later, by receive time, an event may reach the engine
 	// than one received after it: the collectors batch per subject, so
@@ -68,7 +79,7 @@ type Config struct {
 	// timeout an event's time passes is silent only once every event
 	// received up to that event has arrived: one received DeliveryLag
 	// later, or a Tick that late.
-	DeliveryLag time.Duration
+	DeliveryLag time.Duration `yaml:"-"`
 
 	// Learn is the baseline period, from the first event: communication
 	// pairs (source asset, destination asset, port) crossing a conduit
@@ -76,22 +87,25 @@ type Config struct {
 	// finding. Default 24h; negative disables new_pair. MaxPairs bounds
 	// the pairs remembered (default 1,000,000; past it no more are learnt
 	// and none is reported new).
-	Learn    time.Duration
-	MaxPairs int
+	Learn    time.Duration `yaml:"learn"`
+	MaxPairs int           `yaml:"-"`
 
 	// Severities overrides the default severity (see DefaultSeverity) by
 	// "type/reason", "type" or "*/reason", tried in that order.
-	Severities map[string]event.Severity
+	Severities map[string]event.Severity `yaml:"severities"`
 	// Suppress lists findings never to publish (counted in Stats).
-	Suppress []Suppression
+	Suppress []Suppression `yaml:"suppress"`
 }
 
 // Suppression matches findings to drop. Empty fields match anything.
 type Suppression struct {
-	Type, Reason string
-	Src, Dst     netip.Prefix
-	Port         uint16
-	Conduit      string
+	Type   string `yaml:"type"`
+	Reason string `yaml:"reason"`
+	// Src and Dst: an address or a CIDR prefix.
+	Src     setting.Prefix `yaml:"src"`
+	Dst     setting.Prefix `yaml:"dst"`
+	Port    uint16         `yaml:"port"`
+	Conduit string         `yaml:"conduit"`
 }
 
 func (s *Suppression) matches(f *event.Finding) bool {
@@ -101,47 +115,100 @@ func (s *Suppression) matches(f *event.Finding) bool {
 		(s.Port == 0 || f.DstPort.OK && f.DstPort.V == s.Port) && (s.Conduit == "" || s.Conduit == f.Conduit)
 }
 
+// DefaultConfig holds the defaults of every setting.
+func DefaultConfig() Config {
+	return Config{FoldWindow: time.Hour, UpdateEvery: time.Minute, MaxEventIDs: 10, MaxFolds: 100_000,
+		ScanPorts: 20, ScanHosts: 20, ScanWindow: time.Minute, SlowScanPorts: 40, SlowScanHosts: 40,
+		SlowScanWindow: 15 * time.Minute, MaxScanSources: 50_000, DiodeMissed: 3, DiodeMaxLag: 5 * time.Second,
+		ClockSkew: 10 * time.Second, DeliveryLag: 2 * time.Second, Learn: 24 * time.Hour, MaxPairs: 1_000_000}
+}
+
 func (c Config) withDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	defInt := func(i *int, v int) {
-		if *i <= 0 {
-			*i = v
-		}
-	}
-	def(&c.FoldWindow, time.Hour)
-	def(&c.UpdateEvery, time.Minute)
-	def(&c.ScanWindow, time.Minute)
-	def(&c.DiodeMaxLag, 5*time.Second)
-	def(&c.SlowScanWindow, 15*time.Minute)
-	def(&c.ClockSkew, 10*time.Second)
-	def(&c.DeliveryLag, 2*time.Second)
-	defInt(&c.MaxEventIDs, 10)
-	defInt(&c.MaxFolds, 100_000)
-	defInt(&c.ScanPorts, 20)
-	defInt(&c.ScanHosts, 20)
-	defInt(&c.SlowScanPorts, 40)
-	defInt(&c.SlowScanHosts, 40)
-	defInt(&c.MaxScanSources, 50_000)
-	defInt(&c.DiodeMissed, 3)
-	defInt(&c.MaxPairs, 1_000_000)
+	d := DefaultConfig()
+	setting.Positive(&c.FoldWindow, d.FoldWindow)
+	setting.Positive(&c.UpdateEvery, d.UpdateEvery)
+	setting.Positive(&c.ScanWindow, d.ScanWindow)
+	setting.Positive(&c.DiodeMaxLag, d.DiodeMaxLag)
+	setting.Positive(&c.SlowScanWindow, d.SlowScanWindow)
+	setting.Positive(&c.ClockSkew, d.ClockSkew)
+	setting.Positive(&c.DeliveryLag, d.DeliveryLag)
+	setting.Positive(&c.MaxEventIDs, d.MaxEventIDs)
+	setting.Positive(&c.MaxFolds, d.MaxFolds)
+	setting.Positive(&c.ScanPorts, d.ScanPorts)
+	setting.Positive(&c.ScanHosts, d.ScanHosts)
+	setting.Positive(&c.SlowScanPorts, d.SlowScanPorts)
+	setting.Positive(&c.SlowScanHosts, d.SlowScanHosts)
+	setting.Positive(&c.MaxScanSources, d.MaxScanSources)
+	setting.Positive(&c.DiodeMissed, d.DiodeMissed)
+	setting.Positive(&c.MaxPairs, d.MaxPairs)
 	if c.Learn == 0 {
-		c.Learn = 24 * time.Hour
+		c.Learn = d.Learn
 	}
 	return c
 }
 
-// Validate checks the configuration.
+// Validate checks the configuration; errors are setting.FieldErrors
+// naming the key ("severities[new_pair]").
 func (c Config) Validate() error {
-	for k, s := range c.Severities {
-		if s.Rank() < 0 {
-			return fmt.Errorf("correlate: severity of %q: %q is not critical, high, medium, low or info", k, s)
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(c.Severities)) {
+		if s := c.Severities[k]; s.Rank() < 0 {
+			errs = append(errs, setting.Errorf("severities["+k+"]", "%q: want critical, high, medium, low or info", s))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// ServiceConfig configures a Service: the configuration file's
+// `correlate:` section, the engine's keys and the service's side by side.
+type ServiceConfig struct {
+	Bus   *bus.Bus     `yaml:"-"` // connected, streams declared
+	Model *rules.Model `yaml:"-"` // the model to start with (see SetModel)
+	// Engine tunes the stateful findings; its keys sit in the same
+	// section.
+	Engine Config `yaml:",inline"`
+
+	// Consumer is the durable consumer on OTSIEM_EVENTS that every
+	// correlator process shares for verdicts (default "otsiem-correlate").
+	Consumer string `yaml:"consumer"`
+	// Instance names this process in the findings lease (default: a
+	// random id).
+	Instance string `yaml:"-"`
+	// LeaseTTL: the findings stage runs in one process at a time, the
+	// holder of a lease it renews every LeaseTTL/3 (default 10s).
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// SnapshotEvery: how often the findings stage saves its state and
+	// stream position and renews its lease (default and at most LeaseTTL/3).
+	SnapshotEvery time.Duration `yaml:"-"`
+	// FetchBatch is how many event messages (each a batch of up to 256
+	// events) a fetch takes (default 16).
+	FetchBatch int `yaml:"fetch_batch"`
+	// Tick: while the findings stage has processed every event, it moves
+	// the engine's time to the wall clock (less TickSlack, the most an
+	// event takes from a collector to this stage) this often, so that a
+	// diode going silent while nothing else is logged is down within its
+	// timeout plus one tick (default 1s; negative: never, as offline).
+	Tick      time.Duration `yaml:"tick"`
+	TickSlack time.Duration `yaml:"-"` // default 2s
+
+	Registerer prometheus.Registerer `yaml:"-"`
+	Logger     *slog.Logger          `yaml:"-"`
+}
+
+// DefaultServiceConfig holds the service's defaults, the engine's
+// (DefaultConfig) among them.
+func DefaultServiceConfig() ServiceConfig {
+	return ServiceConfig{Engine: DefaultConfig(), Consumer: "otsiem-correlate", LeaseTTL: 10 * time.Second, FetchBatch: 16,
+		Tick: time.Second, TickSlack: 2 * time.Second}
+}
+
+// Validate checks the engine's settings and the service's.
+func (c ServiceConfig) Validate() error {
+	errs := []error{c.Engine.Validate()}
+	if c.FetchBatch < 0 {
+		errs = append(errs, setting.Errorf("fetch_batch", "%d: want 0 (the default) or more", c.FetchBatch))
+	}
+	return errors.Join(errs...)
 }
 
 // Finding types beyond the verdicts (the shared vocabulary of package

@@ -14,6 +14,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/ingest/syslog"
 	"github.com/otsiem/otsiem/rules"
+	"github.com/otsiem/otsiem/setting"
 )
 
 func refinery(tb testing.TB) *rules.Model {
@@ -270,7 +271,7 @@ func TestReplayIsDeterministic(t *testing.T) {
 
 func TestSuppressionAndSeverityOverride(t *testing.T) {
 	fs := replay(t, Config{Learn: -1,
-		Suppress:   []Suppression{{Type: "blocked", Src: netip.MustParsePrefix("10.30.1.77/32")}},
+		Suppress:   []Suppression{{Type: "blocked", Src: setting.Prefix{Prefix: netip.MustParsePrefix("10.30.1.77/32")}}},
 		Severities: map[string]event.Severity{"blocked/diode_reverse": event.SeverityHigh, "scan": event.SeverityCritical}})
 	for _, f := range fs {
 		switch {

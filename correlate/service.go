@@ -6,51 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/rules"
-	"github.com/prometheus/client_golang/prometheus"
 )
-
-// ServiceConfig configures a Service.
-type ServiceConfig struct {
-	Bus    *bus.Bus     // connected, streams declared
-	Model  *rules.Model // the model to start with (see SetModel)
-	Engine Config
-
-	// Consumer is the durable consumer on OTSIEM_EVENTS that every
-	// correlator process shares for verdicts (default "otsiem-correlate").
-	Consumer string
-	// Instance names this process in the findings lease (default: a
-	// random id).
-	Instance string
-	// LeaseTTL: the findings stage runs in one process at a time, the
-	// holder of a lease it renews every LeaseTTL/3 (default 10s).
-	LeaseTTL time.Duration
-	// SnapshotEvery: how often the findings stage saves its state and
-	// stream position and renews its lease (default and at most LeaseTTL/3).
-	SnapshotEvery time.Duration
-	// FetchBatch is how many event messages (each a batch of up to 256
-	// events) a fetch takes (default 16).
-	FetchBatch int
-	// Tick: while the findings stage has processed every event, it moves
-	// the engine's time to the wall clock (less TickSlack, the most an
-	// event takes from a collector to this stage) this often, so that a
-	// diode going silent while nothing else is logged is down within its
-	// timeout plus one tick (default 1s; negative: never, as offline).
-	Tick      time.Duration
-	TickSlack time.Duration // default 2s
-
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-}
 
 // Service runs the correlator against NATS JetStream, in two stages:
 //
@@ -74,12 +37,14 @@ type ServiceConfig struct {
 //     finding is lost or doubled. While it has processed every event it
 //     ticks the engine with the wall clock (see Tick and Engine.Tick).
 type Service struct {
-	cfg     ServiceConfig
-	js      jetstream.JetStream
-	model   atomic.Pointer[rules.Model]
-	m       *metrics
-	log     *slog.Logger
-	refused *bus.Refusals
+	cfg      ServiceConfig
+	model    atomic.Pointer[rules.Model]
+	m        *metrics
+	log      *slog.Logger
+	pub      *bus.Publisher
+	verdicts *bus.Consumer
+	lease    *bus.Lease // of the findings stage
+	state    *bus.Blobs // the findings stage's saved state
 
 	failMu     sync.Mutex
 	fails      map[string]error // by stage: failed, no progress since
@@ -98,31 +63,32 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Bus == nil || cfg.Model == nil {
 		return nil, errors.New("correlate: service needs a bus and a model")
 	}
-	if err := cfg.Engine.Validate(); err != nil {
-		return nil, err
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
+	def := DefaultServiceConfig()
 	if cfg.Consumer == "" {
-		cfg.Consumer = "otsiem-correlate"
+		cfg.Consumer = def.Consumer
 	}
 	if cfg.Instance == "" {
-		cfg.Instance = nats.NewInbox()[7:]
+		cfg.Instance = bus.NewInstance()
 	}
 	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = 10 * time.Second
+		cfg.LeaseTTL = def.LeaseTTL
 	}
 	if cfg.SnapshotEvery <= 0 || cfg.SnapshotEvery > cfg.LeaseTTL/3 {
 		cfg.SnapshotEvery = cfg.LeaseTTL / 3 // saving renews the lease
 	}
 	if cfg.FetchBatch <= 0 {
-		cfg.FetchBatch = 16
+		cfg.FetchBatch = def.FetchBatch
 	}
 	if cfg.Tick == 0 {
-		cfg.Tick = time.Second
+		cfg.Tick = def.Tick
 	}
 	if cfg.TickSlack <= 0 {
-		cfg.TickSlack = 2 * time.Second
+		cfg.TickSlack = def.TickSlack
 	}
-	s := &Service{cfg: cfg, js: cfg.Bus.JS, log: cfg.Logger}
+	s := &Service{cfg: cfg, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -131,20 +97,18 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
 	}
-	if s.refused, err = bus.NewRefusals("correlate", cfg.Registerer, s.log); err != nil {
-		return nil, err
+	if s.verdicts, err = cfg.Bus.Consumer(ctx, bus.ConsumerConfig{Stream: bus.StreamEvents, Durable: cfg.Consumer,
+		AckWait: 30 * time.Second, MaxAckPending: 64}); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
-	if _, err := s.js.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
-		Durable: cfg.Consumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second,
-		MaxAckPending: 64, FilterSubject: bus.SubjectEvents + ".>",
-	}); err != nil {
-		return nil, fmt.Errorf("correlate: consumer: %w", err)
+	if s.lease, err = cfg.Bus.Lease(ctx, LeaseBucket, "findings", cfg.Instance, cfg.LeaseTTL); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
-	if _, err := s.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: LeaseBucket, TTL: cfg.LeaseTTL, History: 1, Replicas: cfg.Bus.Replicas()}); err != nil {
-		return nil, fmt.Errorf("correlate: lease bucket: %w", err)
+	if s.state, err = cfg.Bus.Blobs(ctx, StateBucket); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
-	if _, err := s.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: StateBucket, Replicas: cfg.Bus.Replicas()}); err != nil {
-		return nil, fmt.Errorf("correlate: state bucket: %w", err)
+	if s.pub, err = cfg.Bus.NewPublisher(bus.PublisherConfig{Stage: "correlate", Registerer: cfg.Registerer, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("correlate: %w", err)
 	}
 	return s, nil
 }
@@ -154,7 +118,7 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 // has not made progress since its restart; nil while both stages work:
 // for /healthz.
 func (s *Service) Err() error {
-	refused := s.refused.Err()
+	refused := s.pub.Err()
 	if s.failing.Load() == 0 {
 		return refused
 	}
@@ -246,6 +210,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err2 := <-errc; err == nil {
 		err = err2
 	}
+	// What is still unacknowledged is not lost: its input is redelivered,
+	// or replayed from the saved findings state, at the next start.
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = s.pub.Close(cctx)
+	ccancel()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -258,35 +227,28 @@ func (s *Service) Close() error { return nil }
 
 // runVerdicts is stage 1.
 func (s *Service) runVerdicts(ctx context.Context) error {
-	cons, err := s.js.Consumer(ctx, bus.StreamEvents, s.cfg.Consumer)
-	if err != nil {
-		return fmt.Errorf("correlate: consumer: %w", err)
-	}
 	type out struct {
 		buf []byte
 		n   int
 	}
 	outs := map[string]*out{}
 	var ev event.Event
+	var sent bus.Tracker
+	var msgs []*bus.Msg
 	conns := NewConnections(0) // what this process saw opened; see Connections
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			s.log.Warn("correlate: fetch", "err", err)
-			continue
-		}
-		var msgs []jetstream.Msg
-		var futures []jetstream.PubAckFuture
+		msgs = msgs[:0]
 		m := s.model.Load()
-		for msg := range batch.Messages() {
-			start := time.Now()
+		var perr error
+		err := s.verdicts.Fetch(s.cfg.FetchBatch, fetchWait, func(msg *bus.Msg) {
 			msgs = append(msgs, msg)
+			if perr != nil {
+				return
+			}
+			start := time.Now()
 			clear(outs)
 			rest := len(msg.Data()) // input bytes from the current record on
-			_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
+			_ = msg.Records(func(rec []byte) error {
 				size := rest
 				rest -= len(rec) + 1
 				if err := event.Decode(rec, &ev); err != nil {
@@ -296,7 +258,7 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 				conns.Orient(&ev)
 				j := Enrich(m, &ev)
 				s.m.verdict(j, ev.Conduit)
-				subj := bus.SubjectEnriched + "." + bus.Token(ev.Site) + "." + verdictToken(j.Verdict)
+				subj := bus.EnrichedSubject(ev.Site, string(j.Verdict))
 				o := outs[subj]
 				if o == nil {
 					// Room for the rest of the input and the verdict
@@ -309,26 +271,24 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 				o.n++
 				return nil
 			})
-			id := msg.Headers().Get(jetstream.MsgIDHeader)
-			if id == "" {
-				if md, err := msg.Metadata(); err == nil {
-					id = "seq" + strconv.FormatUint(md.Sequence.Stream, 10)
-				}
-			}
 			for subj, o := range outs {
-				pm := &nats.Msg{Subject: subj, Data: o.buf, Header: nats.Header{}}
-				pm.Header.Set(bus.HeaderCount, strconv.Itoa(o.n))
-				pm.Header.Set(bus.HeaderContentType, bus.ContentNDJSON)
-				pm.Header.Set(jetstream.MsgIDHeader, id+"/"+subj[len(bus.SubjectEnriched)+1:])
-				f, err := s.js.PublishMsgAsync(pm)
-				if err != nil {
-					return fmt.Errorf("correlate: publish enriched: %w", err)
+				if err := s.pub.PublishBatch(ctx, subj, bus.EnrichedMsgID(msg, subj), o.buf, o.n, &sent); err != nil {
+					perr = fmt.Errorf("correlate: publish enriched: %w", err)
+					return
 				}
-				futures = append(futures, f)
 			}
 			s.m.latency.Observe(time.Since(start).Seconds())
+		})
+		if perr != nil {
+			return perr // the fetched messages are redelivered after AckWait
 		}
-		if err := s.awaitAll(ctx, futures); err != nil {
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("correlate: fetch", "err", err)
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		if err := sent.Wait(ctx); err != nil {
 			return err
 		}
 		for _, msg := range msgs {
@@ -337,54 +297,11 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 			}
 		}
 		s.progressed("verdicts")
-		if info, err := cons.Info(ctx); err == nil {
-			s.m.lag.WithLabelValues("verdicts").Set(float64(info.NumPending))
+		if n, err := s.verdicts.Pending(ctx); err == nil {
+			s.m.lag.WithLabelValues("verdicts").Set(float64(n))
 		}
 	}
 	return ctx.Err()
-}
-
-func verdictToken(v Verdict) string {
-	if v == None {
-		return "none"
-	}
-	return string(v)
-}
-
-// awaitAll waits for every acknowledgement, republishing (same Msg-Id, so
-// deduplicated) what failed until it is accepted.
-func (s *Service) awaitAll(ctx context.Context, fs []jetstream.PubAckFuture) error {
-	for _, f := range fs {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			// Refused (a full stream, JetStream away): retry with the same
-			// id, backing off; counted, logged at most once a minute.
-			wait := 50 * time.Millisecond
-			for {
-				s.refused.Refused(f.Msg().Subject, err)
-				pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				_, err = s.js.PublishMsg(pctx, f.Msg())
-				cancel()
-				if err == nil {
-					s.refused.Accepted()
-					break
-				}
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(wait):
-				}
-				wait = min(2*wait, time.Second)
-			}
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
 }
 
 // state is what the findings stage saves.
@@ -396,21 +313,16 @@ type state struct {
 // runFindings is stage 2: wait for the lease, then run until ctx ends or
 // the lease is lost (and then wait for it again).
 func (s *Service) runFindings(ctx context.Context) error {
-	kv, err := s.js.KeyValue(ctx, LeaseBucket)
-	if err != nil {
-		return fmt.Errorf("correlate: lease: %w", err)
-	}
 	tick := time.NewTicker(s.cfg.LeaseTTL / 3)
 	defer tick.Stop()
 	for {
-		rev, err := kv.Create(ctx, "findings", []byte(s.cfg.Instance))
+		err := s.lease.Take(ctx)
 		if err == nil {
 			s.m.leader.Set(1)
-			err = s.lead(ctx, kv, rev)
+			err = s.lead(ctx)
 			s.m.leader.Set(0)
 			if ctx.Err() != nil {
-				// Hand the lease over at once.
-				_ = kv.Delete(context.Background(), "findings", jetstream.LastRevision(rev))
+				s.lease.Release() // hand the lease over at once
 				return ctx.Err()
 			}
 			if err != nil && !errors.Is(err, errLeaseLost) {
@@ -428,65 +340,56 @@ func (s *Service) runFindings(ctx context.Context) error {
 var errLeaseLost = errors.New("correlate: findings lease lost")
 
 // lead runs the findings stage while holding the lease.
-func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) error {
-	obs, err := s.js.ObjectStore(ctx, StateBucket)
-	if err != nil {
-		return fmt.Errorf("correlate: state: %w", err)
-	}
-	var futures []jetstream.PubAckFuture
+func (s *Service) lead(ctx context.Context) error {
+	var sent bus.Tracker
 	var publishErr error
+	pctx := ctx // what publishing waits with; the final drain's at stop
 	eng := NewEngine(s.model.Load(), s.cfg.Engine, func(f *event.Finding) {
 		if f.Revision == 1 {
 			s.m.findings.WithLabelValues(f.Type, string(f.Severity)).Inc()
 		}
-		pm := &nats.Msg{Subject: bus.SubjectFindings + "." + bus.Token(string(f.Severity)), Data: f.AppendJSON(nil), Header: nats.Header{}}
-		pm.Header.Set(jetstream.MsgIDHeader, f.FindingID+"/"+strconv.FormatUint(f.Revision, 10))
-		fu, err := s.js.PublishMsgAsync(pm)
+		err := s.pub.PublishBatch(pctx, bus.FindingsSubject(string(f.Severity)), bus.FindingMsgID(f.FindingID, f.Revision), f.AppendJSON(nil), 1, &sent)
 		if err != nil && publishErr == nil {
 			publishErr = fmt.Errorf("correlate: publish finding: %w", err)
 		}
-		if fu != nil {
-			futures = append(futures, fu)
-		}
 	})
 	var st state
-	if b, err := obs.GetBytes(ctx, "findings"); err == nil {
+	if b, err := s.state.Get(ctx, "findings"); err == nil {
 		if err := json.Unmarshal(b, &st); err != nil {
 			return fmt.Errorf("correlate: state: %w", err)
 		}
 		if err := eng.Restore(st.Engine); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+	} else if !errors.Is(err, bus.ErrNoBlob) {
 		return fmt.Errorf("correlate: state: %w", err)
 	}
-	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{bus.SubjectEvents + ".>"}}
+	var start uint64
 	if st.Seq > 0 {
-		occ.DeliverPolicy, occ.OptStartSeq = jetstream.DeliverByStartSequencePolicy, st.Seq+1
+		start = st.Seq + 1
 	}
-	cons, err := s.js.OrderedConsumer(ctx, bus.StreamEvents, occ)
+	cons, err := s.cfg.Bus.Consumer(ctx, bus.ConsumerConfig{Stream: bus.StreamEvents, StartSeq: start})
 	if err != nil {
 		return fmt.Errorf("correlate: findings consumer: %w", err)
 	}
-	trim := bus.Trimmer{JS: s.js, Stream: bus.StreamEvents, Logger: s.log}
+	trim := bus.Trimmer{Bus: s.cfg.Bus, Stream: bus.StreamEvents, Logger: s.log}
 	save := func(ctx context.Context) error {
-		if err := s.awaitAll(ctx, futures); err != nil {
+		if err := sent.Wait(ctx); err != nil {
 			return err
 		}
-		futures = futures[:0]
 		snap, err := eng.Snapshot()
 		if err != nil {
 			return err
 		}
 		// Renew the lease first: only the holder may save.
-		if rev, err = kv.Update(ctx, "findings", []byte(s.cfg.Instance), rev); err != nil {
+		if err := s.lease.Renew(ctx); err != nil {
 			return errLeaseLost
 		}
 		b, err := json.Marshal(state{Seq: st.Seq, Engine: snap})
 		if err != nil {
 			return err
 		}
-		if _, err := obs.PutBytes(ctx, "findings", b); err != nil {
+		if err := s.state.Put(ctx, "findings", b); err != nil {
 			return fmt.Errorf("correlate: save state: %w", err)
 		}
 		// The events before the saved position are judged and in the
@@ -503,32 +406,34 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	last, lastTick := time.Now(), time.Time{}
 	var ev event.Event
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(s.cfg.FetchBatch, jetstream.FetchMaxWait(fetchWait))
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("correlate: findings fetch", "err", err)
-		}
 		// Caught up: the fetch worked and left nothing pending.
-		caughtUp := err == nil
-		if batch != nil {
-			for msg := range batch.Messages() {
-				eng.SetModel(s.model.Load())
-				_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
-					// The engine never reads the message: skip unescaping it.
-					if event.DecodeNoMessage(rec, &ev) == nil {
-						eng.Process(&ev)
-					}
-					return nil
-				})
-				if md, err := msg.Metadata(); err == nil {
-					st.Seq = md.Sequence.Stream
-					s.m.lag.WithLabelValues("findings").Set(float64(md.NumPending))
-					caughtUp = md.NumPending == 0
-				}
-				if publishErr != nil {
-					return publishErr
-				}
+		caughtUp := true
+		err := cons.Fetch(s.cfg.FetchBatch, fetchWait, func(msg *bus.Msg) {
+			if publishErr != nil {
+				return // not processed: replayed from the saved state
 			}
-			caughtUp = caughtUp && batch.Error() == nil
+			eng.SetModel(s.model.Load())
+			_ = msg.Records(func(rec []byte) error {
+				// The engine never reads the message: skip unescaping it.
+				if event.DecodeNoMessage(rec, &ev) == nil {
+					eng.Process(&ev)
+				}
+				return nil
+			})
+			if seq := msg.Seq(); seq > 0 {
+				st.Seq = seq
+				s.m.lag.WithLabelValues("findings").Set(float64(msg.Pending()))
+				caughtUp = msg.Pending() == 0
+			}
+		})
+		if publishErr != nil {
+			return publishErr
+		}
+		if err != nil {
+			caughtUp = false
+			if ctx.Err() == nil {
+				s.log.Warn("correlate: findings fetch", "err", err)
+			}
 		}
 		if s.cfg.Tick > 0 && caughtUp && time.Since(lastTick) >= s.cfg.Tick {
 			eng.SetModel(s.model.Load())
@@ -538,7 +443,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 				return publishErr
 			}
 		}
-		if time.Since(last) >= s.cfg.SnapshotEvery || len(futures) > 4096 {
+		if time.Since(last) >= s.cfg.SnapshotEvery || sent.Pending() > 4096 {
 			if err := save(ctx); err != nil {
 				return err
 			}
@@ -551,6 +456,7 @@ func (s *Service) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) e
 	if publishErr == nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
+		pctx = sctx
 		eng.Drain()
 		if err := save(sctx); err != nil {
 			s.log.Warn("correlate: saving the findings state at stop", "err", err)

@@ -18,56 +18,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/setting"
 )
-
-// Listener protocols.
-const (
-	ProtoUDP = "udp"
-	ProtoTCP = "tcp"
-	ProtoTLS = "tls"
-)
-
-// ListenerConfig is one syslog listener.
-type ListenerConfig struct {
-	Name     string // label in metrics and on events; default "<protocol>-<port>"
-	Protocol string // udp, tcp or tls
-	// Address to listen on; default 127.0.0.1:5514 (6514 for TLS).
-	Address string
-	// MaxMessageSize cuts longer messages (they go to the dead letters);
-	// default 64 KiB.
-	MaxMessageSize int
-	// MaxConnections bounds open TCP/TLS connections; default 1024.
-	MaxConnections int
-	// MaxConnectionsPerSource bounds the open TCP/TLS connections from one
-	// address, so that one sender cannot take them all; default 16.
-	MaxConnectionsPerSource int
-	// IdleTimeout closes a TCP/TLS connection silent this long, so that
-	// dead or abandoned connections do not hold a slot; default 10m,
-	// negative never.
-	IdleTimeout time.Duration
-	Framing     Framing // TCP/TLS framing; default auto
-	TLS         ServerTLS
-	// Decoder forces a vendor decoder; empty detects by content.
-	Decoder string
-	// Timezone for timestamps that carry none (RFC 3164); default UTC.
-	Timezone string
-	// QueueSize is the UDP receive queue, in datagrams; default 8192. A full
-	// queue drops datagrams, counted.
-	QueueSize int
-	// ReadBuffer is each TCP/TLS connection's kernel receive buffer, in
-	// bytes (the kernel doubles it); default 256 KiB. What it holds is
-	// acknowledged to the sender by TCP and not yet read: a crash loses
-	// it, so it is kept small (README, "What a crash can lose").
-	ReadBuffer int
-}
-
-// ServerTLS configures a TLS listener (RFC 5425).
-type ServerTLS struct {
-	CertFile, KeyFile string
-	// ClientCAFile, when set, makes the listener require a client
-	// certificate signed by one of these CAs.
-	ClientCAFile string
-}
 
 // Frame is one received syslog message. Data is only valid during the
 // Handle call.
@@ -161,44 +114,6 @@ func NewCollector(cfgs []ListenerConfig, h Handler, opts Options) (*Collector, e
 	return c, nil
 }
 
-// Defaults fills in a listener's defaults.
-func (cfg *ListenerConfig) Defaults() {
-	if cfg.Protocol == "" {
-		cfg.Protocol = ProtoUDP
-	}
-	if cfg.Address == "" {
-		cfg.Address = "127.0.0.1:5514"
-		if cfg.Protocol == ProtoTLS {
-			cfg.Address = "127.0.0.1:6514"
-		}
-	}
-	if cfg.Name == "" {
-		_, port, _ := net.SplitHostPort(cfg.Address)
-		cfg.Name = cfg.Protocol + "-" + port
-	}
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = 64 << 10
-	}
-	if cfg.MaxConnections <= 0 {
-		cfg.MaxConnections = 1024
-	}
-	if cfg.MaxConnectionsPerSource <= 0 {
-		cfg.MaxConnectionsPerSource = 16
-	}
-	if cfg.IdleTimeout == 0 {
-		cfg.IdleTimeout = 10 * time.Minute
-	}
-	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = 8192
-	}
-	if cfg.ReadBuffer <= 0 {
-		cfg.ReadBuffer = 256 << 10
-	}
-	if cfg.Framing == "" {
-		cfg.Framing = FramingAuto
-	}
-}
-
 func openListener(cfg ListenerConfig) (*listener, error) {
 	cfg.Defaults()
 	l := &listener{cfg: cfg, conn: map[net.Conn]struct{}{}, bySource: map[netip.Addr]int{}}
@@ -241,7 +156,7 @@ func openListener(cfg ListenerConfig) (*listener, error) {
 	return l, nil
 }
 
-func serverTLS(t ServerTLS) (*tls.Config, error) {
+func serverTLS(t setting.ServerTLS) (*tls.Config, error) {
 	if t.CertFile == "" || t.KeyFile == "" {
 		return nil, errors.New("tls needs cert_file and key_file")
 	}
@@ -358,7 +273,7 @@ func (c *Collector) serveStream(ctx, hctx context.Context, l *listener) {
 			continue
 		}
 		sender := addrPort(conn.RemoteAddr())
-		setReadBuffer(conn, l.cfg.ReadBuffer)
+		setReadBuffer(conn, int(l.cfg.ReadBuffer))
 		if c.allow != nil && !c.allow(sender.Addr()) {
 			c.m.rejected.WithLabelValues(name, "sender_not_allowed").Inc()
 			conn.Close()

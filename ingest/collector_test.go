@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/otsiem/otsiem/ingest/ingesttest"
+	"github.com/otsiem/otsiem/setting"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -173,7 +174,7 @@ func TestCollectorEndToEnd(t *testing.T) {
 	c, stop := startCollector(t, []ListenerConfig{
 		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
 		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0"},
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, rec, Options{Registerer: reg})
 	addrs := c.Addrs()
 
@@ -252,7 +253,7 @@ func TestCollectorTLSRefusals(t *testing.T) {
 	pki, foreign := newTestPKI(t), newTestPKI(t)
 	rec := &recorder{}
 	c, stop := startCollector(t, []ListenerConfig{
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, rec, Options{Registerer: prometheus.NewRegistry()})
 	defer stop()
 	addr := c.Addrs()["tls"].String()

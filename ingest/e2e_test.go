@@ -15,6 +15,7 @@ import (
 	_ "github.com/otsiem/otsiem/ingest/decode/all"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
+	"github.com/otsiem/otsiem/setting"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -109,7 +110,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	s := startStack(t, []ListenerConfig{
 		{Name: "udp", Protocol: ProtoUDP, Address: "127.0.0.1:0"},
 		{Name: "tcp", Protocol: ProtoTCP, Address: "127.0.0.1:0", MaxMessageSize: 4096},
-		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
+		{Name: "tls", Protocol: ProtoTLS, Address: "127.0.0.1:0", TLS: setting.ServerTLS{CertFile: pki.certFile, KeyFile: pki.keyFile, ClientCAFile: pki.caFile}},
 	}, 0)
 	addrs := s.c.Addrs()
 	lf, octet, overTLS := asaLines("lf", 1000), asaLines("octet", 1000), asaLines("tls", 1000)
@@ -179,7 +180,7 @@ func TestIngestEndToEnd(t *testing.T) {
 		t.Errorf("sender mismatch not marked: %+v", mismatch.Attrs)
 	}
 	_, dead := readEvents(t, s.bus, bus.StreamDeadLetter)
-	if len(dead) != 1 || dead[0].Headers().Get(HeaderReason) != ReasonOversize || len(dead[0].Data()) != 4096 ||
+	if len(dead) != 1 || dead[0].Headers().Get(bus.HeaderReason) != ReasonOversize || len(dead[0].Data()) != 4096 ||
 		!strings.HasPrefix(dead[0].Subject(), "otsiem.deadletter.refinery.oversize") {
 		t.Errorf("dead letters: %d", len(dead))
 	}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/event"
@@ -23,15 +20,6 @@ const (
 	ReasonIncomplete       = "incomplete" // the stream ended or stalled inside a message
 	ReasonFraming          = "framing"    // octet counting without a valid length
 	ReasonSenderNotAllowed = "sender_not_allowed"
-)
-
-// Dead-letter headers: why the bytes could not become an event, and where
-// they came from.
-const (
-	HeaderReason   = "Otsiem-Reason"
-	HeaderListener = "Otsiem-Listener"
-	HeaderSender   = "Otsiem-Sender"
-	HeaderReceived = "Otsiem-Received"
 )
 
 // AttrSenderMismatch is set on an event whose sender address is not one
@@ -153,7 +141,7 @@ func (p *Pipeline) Handle(ctx context.Context, f *Frame) error {
 		p.mismatches.Inc()
 	}
 	w.buf = ev.AppendJSON(w.buf[:0])
-	subject := EventSubject(p.cfg.Site, ev.Kind)
+	subject := bus.EventsSubject(p.cfg.Site, string(ev.Kind))
 	if err := p.cfg.Events.Add(ctx, subject, ev.ID.String(), w.buf); err != nil {
 		return err
 	}
@@ -161,23 +149,9 @@ func (p *Pipeline) Handle(ctx context.Context, f *Frame) error {
 	return nil
 }
 
-// EventSubject is the subject of a site's events of one kind.
-func EventSubject(site string, kind event.Kind) string {
-	return bus.SubjectEvents + "." + bus.Token(site) + "." + bus.Token(string(kind))
-}
-
 func (p *Pipeline) deadLetter(ctx context.Context, f *Frame, reason string) error {
-	msg := &nats.Msg{
-		Subject: bus.SubjectDeadLetter + "." + bus.Token(p.cfg.Site) + "." + reason,
-		Data:    append([]byte(nil), f.Data...),
-		Header:  nats.Header{},
-	}
-	msg.Header.Set(HeaderReason, reason)
-	msg.Header.Set(HeaderListener, f.Listener.Name)
-	msg.Header.Set(HeaderSender, f.Sender.String())
-	msg.Header.Set(HeaderReceived, f.Received.UTC().Format(time.RFC3339Nano))
-	msg.Header.Set(jetstream.MsgIDHeader, event.NewID(f.Sender.Addr(), "", f.Received, f.Data).String()+"-"+strconv.Itoa(len(f.Data)))
-	if err := p.cfg.DeadLetters.PublishMsg(ctx, msg); err != nil {
+	if err := p.cfg.DeadLetters.PublishDeadLetter(ctx, bus.DeadLetter{Site: p.cfg.Site, Reason: reason,
+		Listener: f.Listener.Name, Sender: f.Sender, Received: f.Received, Data: f.Data}); err != nil {
 		return err
 	}
 	p.deadLetters.WithLabelValues(reason).Inc()

@@ -403,10 +403,10 @@ func TestScheduledWeekly(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "petrochemical-refinery-unit-3-weekly-2026-03-02_2026-03-09.json")); err != nil {
 		t.Error(err)
 	}
-	if err := (report.Schedule{Every: "fortnightly"}).Check(); err == nil {
+	if err := (report.Schedule{Every: "fortnightly"}).Validate(); err == nil {
 		t.Error("fortnightly accepted")
 	}
-	if err := (report.Schedule{Every: "daily", Formats: []string{"docx"}}).Check(); err == nil {
+	if err := (report.Schedule{Every: "daily", Formats: []string{"docx"}}).Validate(); err == nil {
 		t.Error("docx accepted")
 	}
 }

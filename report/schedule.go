@@ -17,37 +17,6 @@ import (
 	"github.com/otsiem/otsiem/rules"
 )
 
-// Schedule is one entry of the configuration's reports: section: a report
-// for every closed period, written once into Dir in each format.
-type Schedule struct {
-	// Every is daily, weekly (Monday to Monday), monthly or quarterly;
-	// periods are calendar periods in UTC.
-	Every string `yaml:"every"`
-	// Formats to write (default: text, html and pdf).
-	Formats []string `yaml:"formats"`
-	// Dir is the output directory (default: <data_dir>/reports).
-	Dir string `yaml:"dir"`
-	// Delay is how long after a period closes its report waits for late
-	// events (default 15m).
-	Delay time.Duration `yaml:"delay"`
-}
-
-// Check reports a schedule that cannot work.
-func (s Schedule) Check() error {
-	if _, _, err := LastPeriod(s.Every, time.Now(), 1); err != nil {
-		return err
-	}
-	for _, f := range s.Formats {
-		if _, ok := Formats[f]; !ok {
-			return fmt.Errorf("format %q: want text, markdown, html, pdf or json", f)
-		}
-	}
-	if s.Delay < 0 {
-		return fmt.Errorf("delay %s: must not be negative", s.Delay)
-	}
-	return nil
-}
-
 // LastPeriod returns the n-th last calendar period (UTC) of a kind that
 // closed at or before t: n = 1 is the one that closed last. Kinds: daily,
 // weekly (from Monday), monthly, quarterly; also "Nd" for N-day periods

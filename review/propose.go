@@ -16,16 +16,6 @@ import (
 	"github.com/otsiem/otsiem/storage"
 )
 
-// Recurrence says when an observed flow is regular enough to be a
-// legitimate path the model forgot, rather than a one-off.
-type Recurrence struct {
-	MinCount int `json:"min_count"` // events at least; default 10
-	MinDays  int `json:"min_days"`  // on at least this many distinct days (UTC); default 3
-}
-
-// DefaultRecurrence is a flow seen 10 times on 3 days.
-var DefaultRecurrence = Recurrence{MinCount: 10, MinDays: 3}
-
 func (r Recurrence) orDefault() Recurrence {
 	if r.MinCount <= 0 {
 		r.MinCount = DefaultRecurrence.MinCount

@@ -23,22 +23,6 @@ import (
 	"github.com/otsiem/otsiem/storage"
 )
 
-// Thresholds decide when a monitor-mode firewall is ready to enforce. The
-// defaults are the seed's ("analyze firewall logs for 2 weeks to identify
-// any legitimate traffic that would be blocked"): at least 14 full days
-// with logs, no day without logs in the last 7, no would_false_block flow
-// in the last 7 days. A negative maximum turns its check off.
-type Thresholds struct {
-	MinObservedDays    int  `json:"min_observed_days"`     // full days with logs from the device
-	RecentDays         int  `json:"recent_days"`           // the window of the checks below
-	MaxSilentDays      int  `json:"max_silent_days"`       // days without logs in the recent window
-	MaxWouldFalseBlock int  `json:"max_would_false_block"` // would_false_block flows last seen in the recent window
-	MissingRulesBlock  bool `json:"missing_rules_block"`   // flows that look like missing conduit rules make it NOT READY
-}
-
-// DefaultThresholds are the seed's.
-var DefaultThresholds = Thresholds{MinObservedDays: 14, RecentDays: 7}
-
 func (t Thresholds) orDefault() Thresholds {
 	if t.MinObservedDays <= 0 {
 		t.MinObservedDays = DefaultThresholds.MinObservedDays

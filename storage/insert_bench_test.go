@@ -65,7 +65,7 @@ func BenchmarkService(b *testing.B) {
 				bs := openBusTB(b)
 				publishEventsTB(b, bs, evs, 256)
 				reg := prometheus.NewRegistry()
-				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, JS: bs.JS, BatchRows: size,
+				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, Bus: bs, BatchRows: size,
 					FlushInterval: 200 * time.Millisecond, Registerer: reg})
 				if err != nil {
 					b.Fatal(err)

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,58 +10,10 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/otsiem/otsiem/setting"
 	"github.com/otsiem/otsiem/storage/chdb"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
-
-// Config says where the data lives: a ClickHouse server when Addrs is set,
-// else the embedded engine.
-type Config struct {
-	// Addrs are ClickHouse servers (host:port); empty means embedded.
-	Addrs []string
-	// Protocol is "native" (default) or "http".
-	Protocol string
-	// Database is created when missing; default "otsiem".
-	Database string
-	Username string
-	Password string
-	// TLS enables TLS towards the servers with this configuration.
-	TLS *tls.Config
-	// Compression enables LZ4 on the native protocol.
-	Compression bool
-
-	// Embedded configures the in-process engine used without Addrs.
-	Embedded EmbeddedConfig
-}
-
-// EmbeddedConfig configures the in-process engine.
-type EmbeddedConfig struct {
-	// Path is the data directory (required).
-	Path string
-	// LibPath is libchdb.so; empty means chdb.Locate's search.
-	LibPath string
-	// Listen is where the process running the engine serves its HTTP
-	// interface ("" for nowhere), with Users; the passwords not given in
-	// Users are read from UsersFile (see embedded.LoadUsers).
-	Listen    string
-	Users     embedded.Users
-	UsersFile string
-	// MaxMemory bounds what the engine allocates, in bytes
-	// (ClickHouse's max_server_memory_usage: a query that would pass it
-	// fails, an insert is retried); 0: ClickHouse's default, 90% of RAM.
-	MaxMemory int64
-	// TLS, when enabled, serves the interface over HTTPS; otsiem's own
-	// commands then pin its certificate.
-	TLS embedded.TLS
-	// ReadThrough lets a reading command share the data: when another
-	// process (otsiem run) holds Path, Open connects to that process's
-	// HTTP interface at Listen as Users.Reader instead of failing.
-	ReadThrough bool
-	// WriteThrough is ReadThrough as Users.Writer, for a command that
-	// inserts rows (otsiem findings ack): the writer may insert into
-	// otsiem's tables and read, nothing else (see embedded.RoleWriter).
-	WriteThrough bool
-}
 
 // DB is an open connection to the configured ClickHouse.
 type DB struct {
@@ -85,11 +36,12 @@ type DB struct {
 // Open connects to the configured ClickHouse, starting the embedded engine
 // when no server is configured, and creates the database when missing.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{Database: cfg.Database}
+	ch := cfg.ClickHouse
+	db := &DB{Database: ch.Database}
 	if db.Database == "" {
-		db.Database = "otsiem"
+		db.Database = DefaultConfig().ClickHouse.Database
 	}
-	if len(cfg.Addrs) == 0 {
+	if len(ch.Addresses) == 0 {
 		if cfg.Embedded.Path == "" {
 			return nil, errors.New("storage: embedded engine needs a data path")
 		}
@@ -124,20 +76,24 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Conn, db.Engine, db.Handler = conn, e, h
 		return db, nil
 	}
-	opts := &clickhouse.Options{
-		Addr: cfg.Addrs,
-		Auth: clickhouse.Auth{Username: cfg.Username, Password: cfg.Password},
-		TLS:  cfg.TLS,
+	tc, err := ch.TLS.Load(ch.TLSEnabled)
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", setting.Under("clickhouse.tls", err))
 	}
-	switch strings.ToLower(cfg.Protocol) {
+	opts := &clickhouse.Options{
+		Addr: ch.Addresses,
+		Auth: clickhouse.Auth{Username: ch.User, Password: ch.Password},
+		TLS:  tc,
+	}
+	switch strings.ToLower(ch.Protocol) {
 	case "", "native":
 		opts.Protocol = clickhouse.Native
 	case "http":
 		opts.Protocol = clickhouse.HTTP
 	default:
-		return nil, fmt.Errorf("storage: unknown protocol %q (native or http)", cfg.Protocol)
+		return nil, fmt.Errorf("storage: unknown protocol %q (native or http)", ch.Protocol)
 	}
-	if cfg.Compression {
+	if ch.Compression {
 		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
 	boot, err := clickhouse.Open(opts)
@@ -160,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // embedded data, as its reader (its writer with WriteThrough).
 func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	e := cfg.Embedded
-	if e.Listen == "" {
+	if e.ListenAddr() == "" {
 		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process (otsiem run?), "+
 			"and storage.embedded.listen is off: nothing to read it through", e.Path)
 	}
@@ -174,7 +130,7 @@ func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	}
 	opts := &clickhouse.Options{
 		Protocol: clickhouse.HTTP,
-		Addr:     []string{e.Listen},
+		Addr:     []string{e.ListenAddr()},
 		Auth:     clickhouse.Auth{Database: db.Database, Username: as.User, Password: as.Password},
 	}
 	if e.TLS.Enabled() {
@@ -190,7 +146,7 @@ func openShared(ctx context.Context, cfg Config, db *DB) (*DB, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: the embedded data in %s is in use by another process, and its ClickHouse HTTP interface "+
-			"at %s does not answer: %w", e.Path, e.Listen, err)
+			"at %s does not answer: %w", e.Path, e.ListenAddr(), err)
 	}
 	db.Conn, db.Shared, db.sharedWriter = conn, true, e.WriteThrough
 	return db, nil

@@ -5,103 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/event"
 )
-
-// ServiceConfig configures the store stage.
-type ServiceConfig struct {
-	// Conn is where rows go (DB.Conn); the schema must be migrated.
-	Conn driver.Conn
-	// JS is the JetStream context the streams are read from (bus.Bus.JS).
-	JS jetstream.JetStream
-	// Consumer prefixes the durable consumer names (<prefix>-events,
-	// -findings, -deadletter); default "otsiem-store". Writers sharing a
-	// prefix share the work.
-	Consumer string
-	// BatchRows is the most rows per insert; default 100000.
-	BatchRows int
-	// MaxHeldBytes bounds the message bytes a stream's writer holds
-	// (fetched, not yet committed and acknowledged), while ClickHouse is
-	// slow or away too: the backlog stays in JetStream, on disk, and the
-	// heap holds about three times this (messages and their decoded
-	// columns). Default 64 MiB.
-	MaxHeldBytes int
-	// FlushInterval is the longest a fetched message waits for its insert;
-	// default 1s.
-	FlushInterval time.Duration
-	// AckWait is the consumers' acknowledgement deadline; messages held
-	// longer (an insert retrying through an outage) are kept alive with
-	// in-progress acknowledgements. Default 30s.
-	AckWait time.Duration
-	// MaxAckPending bounds the messages each consumer has in flight;
-	// default 4096.
-	MaxAckPending int
-	// MinBackoff and MaxBackoff bound the wait between retries of a failed
-	// insert; defaults 100ms and 10s.
-	MinBackoff, MaxBackoff time.Duration
-	// Inserters is how many event batches are inserted at once (default
-	// 2): while ClickHouse stores one, the next is encoded. Findings and
-	// dead letters, being few, use one.
-	Inserters int
-	// DrainTimeout bounds the final inserts after Run's context ends;
-	// default 30s. What is not committed by then is redelivered later.
-	DrainTimeout time.Duration
-	// Registerer takes the metrics (otsiem_store_*); nil registers none.
-	Registerer prometheus.Registerer
-	// Logger gets start-up lines and real problems; nil is silent.
-	Logger *slog.Logger
-}
-
-func (c *ServiceConfig) defaults() {
-	if c.Consumer == "" {
-		c.Consumer = "otsiem-store"
-	}
-	if c.BatchRows <= 0 {
-		c.BatchRows = 100000
-	}
-	if c.MaxHeldBytes <= 0 {
-		c.MaxHeldBytes = 64 << 20
-	}
-	if c.FlushInterval <= 0 {
-		c.FlushInterval = time.Second
-	}
-	if c.AckWait <= 0 {
-		c.AckWait = 30 * time.Second
-	}
-	if c.MaxAckPending <= 0 {
-		c.MaxAckPending = 4096
-	}
-	if c.MinBackoff <= 0 {
-		c.MinBackoff = 100 * time.Millisecond
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		c.MaxBackoff = max(10*time.Second, c.MinBackoff)
-	}
-	if c.Inserters <= 0 {
-		c.Inserters = 2
-	}
-	if c.DrainTimeout <= 0 {
-		c.DrainTimeout = 30 * time.Second
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-}
 
 // Service is the store stage: it consumes enriched events, findings and
 // dead letters from JetStream and writes them to ClickHouse.
@@ -123,7 +38,7 @@ type Service struct {
 	cfg    ServiceConfig
 	pipes  []*pipe
 	m      *metrics
-	outage outage
+	outage *bus.Outage // failing inserts
 }
 
 // Err reports that ClickHouse has been failing the writer's inserts (they
@@ -131,78 +46,26 @@ type Service struct {
 // for /healthz.
 func (s *Service) Err() error { return s.outage.Err() }
 
-// outage tracks failing inserts: the first failure, then at most one a
-// minute while they go on, is logged with how many there were, and so is
-// the first success after them.
-type outage struct {
-	mu     sync.Mutex
-	since  time.Time // first failure of the current outage; zero while inserts succeed
-	err    error
-	n      int       // failures not yet in a log line
-	logged time.Time // last failure logged, over every outage
-	told   bool      // the current outage was logged
-}
-
-func (o *outage) failed(log *slog.Logger, table string, backoff time.Duration, err error) {
-	now := time.Now()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.since.IsZero() {
-		o.since = now
-	}
-	o.err = err
-	o.n++
-	if o.logged.IsZero() || now.Sub(o.logged) >= time.Minute {
-		log.Warn("clickhouse write failed, retrying", "table", table, "failures", o.n,
-			"since", o.since.UTC().Format(time.RFC3339), "backoff", backoff, "err", err)
-		o.logged, o.n, o.told = now, 0, true
-	}
-}
-
-func (o *outage) succeeded(log *slog.Logger) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.since.IsZero() {
-		return
-	}
-	if o.told {
-		log.Info("clickhouse takes writes again", "failed_for", time.Since(o.since).Round(time.Millisecond).String())
-	}
-	o.since, o.err, o.n, o.told = time.Time{}, nil, 0, false
-}
-
-// Err describes the outage in progress, or nil.
-func (o *outage) Err() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.since.IsZero() {
-		return nil
-	}
-	return fmt.Errorf("clickhouse fails inserts since %s (retrying): %w", o.since.UTC().Format(time.RFC3339), o.err)
-}
-
 // NewService declares the durable consumers and returns the stage; start
 // it with Run.
 func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	cfg.defaults()
-	if cfg.Conn == nil || cfg.JS == nil {
-		return nil, errors.New("storage: service needs a ClickHouse connection and a JetStream context")
+	if cfg.Conn == nil || cfg.Bus == nil {
+		return nil, errors.New("storage: service needs a ClickHouse connection and a bus")
 	}
-	s := &Service{cfg: cfg, m: newMetrics(cfg.Registerer)}
+	s := &Service{cfg: cfg, m: newMetrics(cfg.Registerer), outage: &bus.Outage{Logger: cfg.Logger, Level: slog.LevelWarn,
+		Failing: "clickhouse write failed, retrying", Recovered: "clickhouse takes writes again",
+		Summary: "clickhouse fails inserts"}}
 	for _, k := range []kind{kindEvents, kindFindings, kindDeadLetters} {
-		cc := jetstream.ConsumerConfig{
+		cons, err := cfg.Bus.Consumer(ctx, bus.ConsumerConfig{
+			Stream:        k.stream,
 			Durable:       cfg.Consumer + "-" + k.name,
 			Description:   "otsiem store: " + k.stream + " into ClickHouse " + k.table,
-			FilterSubject: k.subject + ".>",
-			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       cfg.AckWait,
 			MaxAckPending: cfg.MaxAckPending,
-			MaxDeliver:    -1,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-		}
-		cons, err := cfg.JS.CreateOrUpdateConsumer(ctx, k.stream, cc)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("storage: consumer %s on %s: %w", cc.Durable, k.stream, err)
+			return nil, fmt.Errorf("storage: %w", err)
 		}
 		s.pipes = append(s.pipes, &pipe{s: s, k: k, cons: cons})
 	}
@@ -228,13 +91,13 @@ func (s *Service) Run(ctx context.Context) error {
 
 // kind is one stream and the table it fills.
 type kind struct {
-	name, stream, subject, table string
+	name, stream, table string
 }
 
 var (
-	kindEvents      = kind{"events", bus.StreamEnriched, bus.SubjectEnriched, "events"}
-	kindFindings    = kind{"findings", bus.StreamFindings, bus.SubjectFindings, "finding_revisions"}
-	kindDeadLetters = kind{"deadletter", bus.StreamDeadLetter, bus.SubjectDeadLetter, "deadletter"}
+	kindEvents      = kind{"events", bus.StreamEnriched, "events"}
+	kindFindings    = kind{"findings", bus.StreamFindings, "finding_revisions"}
+	kindDeadLetters = kind{"deadletter", bus.StreamDeadLetter, "deadletter"}
 )
 
 // Dead-letter reasons the store adds.
@@ -253,10 +116,8 @@ const SourceStore = "store"
 type pipe struct {
 	s    *Service
 	k    kind
-	cons jetstream.Consumer
+	cons *bus.Consumer
 
-	mu   sync.Mutex
-	held map[*batchSet]struct{} // fetched and not yet acknowledged
 	// free holds committed sets for reuse: their columns keep their
 	// capacity, which saves most of the cost of building the next batch.
 	free chan *batchSet
@@ -265,12 +126,12 @@ type pipe struct {
 // batchSet is what one insert round commits: the rows of whole messages,
 // the dead letters they produced, and the messages to acknowledge after.
 type batchSet struct {
-	rows, suspect    *Batch // suspect: rows of redelivered messages
-	dead, suspectDL  *DeadLetters
-	msgs             []jetstream.Msg
-	first, keepAlive time.Time
-	bytes            int
-	lastMeta         *jetstream.MsgMetadata
+	rows, suspect   *Batch // suspect: rows of redelivered messages
+	dead, suspectDL *DeadLetters
+	msgs            []*bus.Msg
+	first           time.Time
+	bytes           int
+	last            *bus.Msg
 
 	ev  *Events
 	sev *Events
@@ -302,7 +163,6 @@ func (p *pipe) newSet() *batchSet {
 }
 
 func (p *pipe) run(ctx context.Context) error {
-	p.held = map[*batchSet]struct{}{}
 	p.free = make(chan *batchSet, 1+p.s.cfg.Inserters)
 	ready := make(chan *batchSet, 1)
 	done := make(chan error, 1)
@@ -325,7 +185,7 @@ func (p *pipe) run(ctx context.Context) error {
 		wg.Wait()
 		done <- errors.Join(errs...)
 	}()
-	go p.keepAlive(dctx)
+	go p.cons.KeepAlive(dctx)
 	go p.trim(dctx)
 
 	var cur *batchSet
@@ -340,42 +200,30 @@ func (p *pipe) run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if cur == nil {
 			cur = p.newSet()
-			p.hold(cur)
 		}
 		wait := p.s.cfg.FlushInterval
 		if len(cur.msgs) > 0 {
 			wait = time.Until(cur.first.Add(p.s.cfg.FlushInterval))
 		}
 		if wait > 0 {
-			mb, err := p.cons.Fetch(256, jetstream.FetchMaxWait(max(wait, 10*time.Millisecond)))
-			if err != nil {
-				if ctx.Err() == nil {
-					p.s.cfg.Logger.Warn("fetch", "stream", p.k.stream, "err", err)
-					sleepCtx(ctx, p.s.cfg.MinBackoff)
+			err := p.cons.Fetch(256, max(wait, 10*time.Millisecond), func(msg *bus.Msg) {
+				if len(cur.msgs) == 0 {
+					cur.first = time.Now()
 				}
-			} else {
-				for msg := range mb.Messages() {
-					if len(cur.msgs) == 0 {
-						p.mu.Lock()
-						cur.first = time.Now()
-						cur.keepAlive = cur.first
-						p.mu.Unlock()
-					}
-					p.add(cur, msg, &ev, &fi)
-					if cur.rows.Len()+cur.suspect.Len() >= p.s.cfg.BatchRows || cur.bytes >= p.maxSetBytes() {
-						hand()
-						cur = p.newSet()
-						p.hold(cur)
-					}
+				p.add(cur, msg, &ev, &fi)
+				if cur.rows.Len()+cur.suspect.Len() >= p.s.cfg.BatchRows || cur.bytes >= p.maxSetBytes() {
+					hand()
+					cur = p.newSet()
 				}
+			})
+			if err != nil && ctx.Err() == nil {
+				p.s.cfg.Logger.Warn("fetch", "stream", p.k.stream, "err", err)
+				sleepCtx(ctx, p.s.cfg.MinBackoff)
 			}
 		}
 		if len(cur.msgs) > 0 && time.Since(cur.first) >= p.s.cfg.FlushInterval {
 			hand()
 		}
-	}
-	if cur != nil && len(cur.msgs) == 0 {
-		p.release(cur)
 	}
 	hand()
 	close(ready)
@@ -384,7 +232,7 @@ func (p *pipe) run(ctx context.Context) error {
 	// start.
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if _, terr := bus.Trim(tctx, p.s.cfg.JS, p.k.stream, 0); terr != nil {
+	if _, terr := p.s.cfg.Bus.Trim(tctx, p.k.stream, 0); terr != nil {
 		p.s.cfg.Logger.Warn("trim", "stream", p.k.stream, "err", terr)
 	}
 	return err
@@ -397,13 +245,7 @@ func (p *pipe) maxSetBytes() int {
 	if p.k == kindEvents {
 		n += p.s.cfg.Inserters - 1
 	}
-	return p.s.cfg.MaxHeldBytes / n
-}
-
-func (p *pipe) hold(b *batchSet) {
-	p.mu.Lock()
-	p.held[b] = struct{}{}
-	p.mu.Unlock()
+	return int(p.s.cfg.MaxHeldBytes) / n
 }
 
 // recycle empties a released set and keeps it for reuse.
@@ -413,49 +255,17 @@ func (p *pipe) recycle(b *batchSet) {
 	}
 	clear(b.msgs)
 	b.msgs = b.msgs[:0]
-	b.bytes, b.lastMeta = 0, nil
+	b.bytes, b.last = 0, nil
 	select {
 	case p.free <- b:
 	default:
 	}
 }
 
-func (p *pipe) release(b *batchSet) {
-	p.mu.Lock()
-	delete(p.held, b)
-	p.mu.Unlock()
-}
-
-// keepAlive tells JetStream that held messages are still being worked on,
-// so that an insert retrying through an outage does not get its messages
-// redelivered (to this or another writer) meanwhile.
-func (p *pipe) keepAlive(ctx context.Context) {
-	every := p.s.cfg.AckWait / 3
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			p.mu.Lock()
-			for b := range p.held {
-				if len(b.msgs) > 0 && now.Sub(b.keepAlive) >= every {
-					for _, m := range b.msgs {
-						_ = m.InProgress()
-					}
-					b.keepAlive = now
-				}
-			}
-			p.mu.Unlock()
-		}
-	}
-}
-
 // trim removes from the stream, when due, what every consumer has
 // acknowledged (see bus.Trimmer): ClickHouse holds it now.
 func (p *pipe) trim(ctx context.Context) {
-	tr := bus.Trimmer{JS: p.s.cfg.JS, Stream: p.k.stream, Logger: p.s.cfg.Logger}
+	tr := bus.Trimmer{Bus: p.s.cfg.Bus, Stream: p.k.stream, Logger: p.s.cfg.Logger}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -470,17 +280,11 @@ func (p *pipe) trim(ctx context.Context) {
 
 // add decodes one message into the set: its rows into rows (or suspect,
 // when it is a redelivery), undecodable records into the dead letters.
-func (p *pipe) add(b *batchSet, msg jetstream.Msg, ev *event.Event, fi *event.Finding) {
-	meta, err := msg.Metadata()
-	redelivered := err == nil && meta.NumDelivered > 1
-	var seq uint64
-	if err == nil {
-		seq = meta.Sequence.Stream
-		b.lastMeta = meta
-	}
-	p.mu.Lock()
+func (p *pipe) add(b *batchSet, msg *bus.Msg, ev *event.Event, fi *event.Finding) {
+	redelivered := msg.Delivered() > 1
+	seq := msg.Seq()
+	b.last = msg
 	b.msgs = append(b.msgs, msg)
-	p.mu.Unlock()
 	data := msg.Data()
 	b.bytes += len(data)
 	dead := b.dead
@@ -499,7 +303,7 @@ func (p *pipe) add(b *batchSet, msg jetstream.Msg, ev *event.Event, fi *event.Fi
 			dst = b.sev
 		}
 		i := 0
-		_ = bus.SplitRecords(data, func(rec []byte) error {
+		_ = msg.Records(func(rec []byte) error {
 			if err := event.Decode(rec, ev); err != nil {
 				undecodable(i, rec, err)
 			} else {
@@ -522,7 +326,7 @@ func (p *pipe) add(b *batchSet, msg jetstream.Msg, ev *event.Event, fi *event.Fi
 			dst = b.sfi
 		}
 		i := 0
-		_ = bus.SplitRecords(data, func(rec []byte) error {
+		_ = msg.Records(func(rec []byte) error {
 			if err := event.DecodeFinding(rec, fi); err != nil {
 				undecodable(i, rec, err)
 			} else if err := dst.Add(fi); err != nil {
@@ -543,35 +347,15 @@ func (p *pipe) add(b *batchSet, msg jetstream.Msg, ev *event.Event, fi *event.Fi
 	}
 }
 
-// deadLetterFromMsg reads an ingest dead letter: the raw bytes with the
-// headers of package ingest, and the site from the subject
-// (otsiem.deadletter.<site>.<reason>).
-func deadLetterFromMsg(msg jetstream.Msg, stream string, seq uint64) *DeadLetter {
-	h := msg.Headers()
-	d := &DeadLetter{Raw: msg.Data(), Reason: h.Get(ingest.HeaderReason), Source: h.Get(ingest.HeaderListener)}
-	d.ID = h.Get(jetstream.MsgIDHeader)
+// deadLetterFromMsg reads an ingest dead letter into its row; a message
+// published without an id is keyed by its stream position.
+func deadLetterFromMsg(msg *bus.Msg, stream string, seq uint64) *DeadLetter {
+	d := bus.ReadDeadLetter(msg)
 	if d.ID == "" {
 		d.ID = fmt.Sprintf("%s:%d", stream, seq)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, h.Get(ingest.HeaderReceived)); err == nil {
-		d.ReceivedAt = t
-	} else if meta, err := msg.Metadata(); err == nil {
-		d.ReceivedAt = meta.Timestamp
-	}
-	if s := h.Get(ingest.HeaderSender); s != "" {
-		if ap, err := netip.ParseAddrPort(s); err == nil {
-			d.Sender = ap.Addr()
-		} else if a, err := netip.ParseAddr(s); err == nil {
-			d.Sender = a
-		}
-	}
-	if parts := strings.Split(msg.Subject(), "."); len(parts) >= 4 {
-		d.Site = parts[2]
-	}
-	if d.Reason == "" && len(strings.Split(msg.Subject(), ".")) >= 4 {
-		d.Reason = strings.Split(msg.Subject(), ".")[3]
-	}
-	return d
+	return &DeadLetter{ID: d.ID, ReceivedAt: d.Received, Site: d.Site, Source: d.Listener, Sender: d.Sender.Addr(),
+		Reason: d.Reason, Raw: d.Data}
 }
 
 // commitLoop commits sets in order: inserts, then acknowledges. After ctx
@@ -587,7 +371,6 @@ func (p *pipe) commitLoop(ctx, dctx context.Context, ready <-chan *batchSet) err
 		if err == nil {
 			err = p.commit(cctx, b)
 		}
-		p.release(b)
 		p.recycle(b)
 	}
 	if err != nil && cctx.Err() != nil && ctx.Err() != nil {
@@ -621,19 +404,17 @@ func (p *pipe) commit(ctx context.Context, b *batchSet) error {
 	if err := p.insertRetrying(ctx, b.dead.Batch); err != nil {
 		return err
 	}
-	p.mu.Lock()
 	for _, m := range b.msgs {
 		_ = m.Ack()
 	}
-	p.mu.Unlock()
 	m := p.s.m
 	m.rows.WithLabelValues(p.k.table).Add(float64(rows))
 	m.bytes.WithLabelValues(p.k.table).Add(float64(b.bytes))
 	m.batchRows.WithLabelValues(p.k.table).Observe(float64(rows))
 	m.commitLatency.WithLabelValues(p.k.table).Observe(time.Since(start).Seconds())
-	if b.lastMeta != nil {
-		m.pending.WithLabelValues(p.k.stream).Set(float64(b.lastMeta.NumPending))
-		m.lag.WithLabelValues(p.k.stream).Set(time.Since(b.lastMeta.Timestamp).Seconds())
+	if b.last != nil {
+		m.pending.WithLabelValues(p.k.stream).Set(float64(b.last.Pending()))
+		m.lag.WithLabelValues(p.k.stream).Set(time.Since(b.last.Stored()).Seconds())
 	}
 	for r, n := range countReasons(b.dead) {
 		m.deadLetters.WithLabelValues(r).Add(float64(n))
@@ -760,14 +541,14 @@ func (p *pipe) retry(ctx context.Context, table string, f func() error) error {
 		err := f()
 		var r *retryable
 		if err == nil || (IsDataError(err) && !errors.As(err, &r)) {
-			p.s.outage.succeeded(p.s.cfg.Logger)
+			p.s.outage.Succeeded()
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		p.s.m.retries.WithLabelValues(table).Inc()
-		p.s.outage.failed(p.s.cfg.Logger, table, backoff, err)
+		p.s.outage.Failed(err, "table", table, "backoff", backoff)
 		if !sleepCtx(ctx, backoff) {
 			return ctx.Err()
 		}

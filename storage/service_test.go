@@ -112,7 +112,7 @@ func TestServiceStoresEventsFindingsDeadLetters(t *testing.T) {
 	conn, _ := migrated(t)
 	b := openBus(t)
 	reg := prometheus.NewRegistry()
-	startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 700, FlushInterval: 50 * time.Millisecond, Registerer: reg})
+	startService(t, storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 700, FlushInterval: 50 * time.Millisecond, Registerer: reg})
 
 	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	evs := sampleEvents(3000, t0)
@@ -129,10 +129,10 @@ func TestServiceStoresEventsFindingsDeadLetters(t *testing.T) {
 	}
 	// A dead letter from ingest, with its headers.
 	dl := &nats.Msg{Subject: bus.SubjectDeadLetter + ".refinery.oversize", Data: []byte("<13>" + strings.Repeat("x", 100)), Header: nats.Header{}}
-	dl.Header.Set(ingest.HeaderReason, ingest.ReasonOversize)
-	dl.Header.Set(ingest.HeaderListener, "syslog-tcp")
-	dl.Header.Set(ingest.HeaderSender, "10.30.1.1:51514")
-	dl.Header.Set(ingest.HeaderReceived, t0.Format(time.RFC3339Nano))
+	dl.Header.Set(bus.HeaderReason, ingest.ReasonOversize)
+	dl.Header.Set(bus.HeaderListener, "syslog-tcp")
+	dl.Header.Set(bus.HeaderSender, "10.30.1.1:51514")
+	dl.Header.Set(bus.HeaderReceived, t0.Format(time.RFC3339Nano))
 	dl.Header.Set(jetstream.MsgIDHeader, "dl-1")
 	publish(t, b, dl)
 
@@ -224,7 +224,7 @@ func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 	fl.down.Store(true) // ClickHouse unreachable from the start
 	fl.lose.Store(3)    // then three inserts commit but their success is never heard
 	var logs syncBuffer
-	svc := startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 500, FlushInterval: 20 * time.Millisecond,
+	svc := startService(t, storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 500, FlushInterval: 20 * time.Millisecond,
 		MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond, Registerer: reg,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	const n = 5000
@@ -270,7 +270,7 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 
 	b := openBus(t)
 	reg := prometheus.NewRegistry()
-	cfg := storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 300, FlushInterval: 20 * time.Millisecond,
+	cfg := storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 300, FlushInterval: 20 * time.Millisecond,
 		AckWait: 500 * time.Millisecond, Registerer: reg}
 	declare := cfg
 	declare.Registerer = nil
@@ -397,8 +397,8 @@ func seedRest(t *testing.T, b *bus.Bus) {
 	}
 	for _, id := range []string{"d1", "d2"} {
 		m := &nats.Msg{Subject: bus.SubjectDeadLetter + ".refinery.oversize", Data: []byte("x"), Header: nats.Header{}}
-		m.Header.Set(ingest.HeaderListener, "syslog-tcp")
-		m.Header.Set(ingest.HeaderReceived, q0.Format(time.RFC3339Nano))
+		m.Header.Set(bus.HeaderListener, "syslog-tcp")
+		m.Header.Set(bus.HeaderReceived, q0.Format(time.RFC3339Nano))
 		m.Header.Set(jetstream.MsgIDHeader, id)
 		publish(t, b, m)
 	}
@@ -415,7 +415,7 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	}
 	b := openBus(t)
 	reg := prometheus.NewRegistry()
-	startService(t, storage.ServiceConfig{Conn: conn, JS: b.JS, BatchRows: 1000, FlushInterval: 50 * time.Millisecond, Registerer: reg})
+	startService(t, storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 1000, FlushInterval: 50 * time.Millisecond, Registerer: reg})
 	evs := sampleEvents(1000, q0)
 	for _, i := range []int{3, 500, 999} {
 		evs[i].Message = "POISON " + evs[i].Message

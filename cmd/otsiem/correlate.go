@@ -113,13 +113,11 @@ type correlateStage struct {
 
 // startCorrelate starts the correlator on the bus, with model reloads.
 func (s *service) startCorrelate(ctx context.Context, b *bus.Bus) (*correlateStage, error) {
-	ec, err := s.cfg.Engine(s.site)
-	if err != nil {
-		return nil, err
-	}
-	k := s.cfg.Correlate
-	svc, err := correlate.New(ctx, correlate.ServiceConfig{Bus: b, Model: s.model, Engine: ec, Consumer: k.Consumer,
-		LeaseTTL: k.LeaseTTL, FetchBatch: k.FetchBatch, Tick: k.Tick, Registerer: s.reg, Logger: s.log})
+	sc := s.cfg.Correlate.ServiceConfig
+	sc.Bus, sc.Model, sc.Registerer, sc.Logger = b, s.model, s.reg, s.log
+	// The services read live collectors, whose receive times are real.
+	sc.Engine.Site, sc.Engine.ReceiveClock = s.site, true
+	svc, err := correlate.New(ctx, sc)
 	if err != nil {
 		return nil, err
 	}

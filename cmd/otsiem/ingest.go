@@ -34,20 +34,20 @@ type ingestStage struct {
 
 // startIngest opens the listeners and starts collecting onto the bus.
 func (s *service) startIngest(ctx context.Context, b *bus.Bus) (*ingestStage, error) {
-	pc := s.cfg.Publisher()
+	pc := s.cfg.Ingest.Publish
 	pc.Stage, pc.Registerer, pc.Logger = "ingest", s.reg, s.log
 	pub, err := b.NewPublisher(pc)
 	if err != nil {
 		return nil, err
 	}
-	st := &ingestStage{pub: pub, batcher: bus.NewBatcher(pub, s.cfg.Batcher()), done: make(chan struct{})}
+	st := &ingestStage{pub: pub, batcher: bus.NewBatcher(pub, s.cfg.Ingest.Batch), done: make(chan struct{})}
 	pipeline := ingest.NewPipeline(ingest.PipelineConfig{Site: s.site, Events: st.batcher, DeadLetters: pub,
 		SenderMatches: s.senderMatches, Registerer: s.reg})
 	opts := ingest.Options{Registerer: s.reg, Logger: s.log}
 	if s.cfg.Ingest.AllowOnlyModelDevices {
 		opts.AllowSender = func(a netip.Addr) bool { return s.model.DeviceByAddr(a) != nil }
 	}
-	if st.collector, err = ingest.NewCollector(s.cfg.Listeners(), pipeline, opts); err != nil {
+	if st.collector, err = ingest.NewCollector(s.cfg.Ingest.Listeners, pipeline, opts); err != nil {
 		st.batcher.Close(context.Background())
 		pub.Close(context.Background())
 		return nil, err

@@ -17,7 +17,12 @@ func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "otsiem.yaml")
-	cfg := fmt.Sprintf("model: ../../examples/refinery\ndata_dir: %s\nhttp: {address: \"off\"}\n%s", filepath.Join(dir, "data"), body)
+	// Relative paths in a configuration file are relative to its directory.
+	model, err := filepath.Abs("../../examples/refinery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf("model: %s\ndata_dir: %s\nhttp: {address: \"off\"}\n%s", model, filepath.Join(dir, "data"), body)
 	if !strings.Contains(body, "storage:") { // never the shared default port
 		cfg += "storage: {embedded: {listen: \"127.0.0.1:0\"}}\n"
 	}
@@ -60,11 +65,7 @@ func TestIngestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	ib.Close()
-	bc, err := s.cfg.Bus("check")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := bus.Open(context.Background(), bc)
+	b, err := bus.Open(context.Background(), s.cfg.NATS)
 	if err != nil {
 		t.Fatal(err)
 	}

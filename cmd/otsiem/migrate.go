@@ -47,13 +47,10 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	sc, err := cfg.StorageConfig()
+	db, err := openWith(ctx, cfg, cfg.Storage, false)
 	if err == nil {
-		var db *storage.DB
-		if db, err = openWith(ctx, cfg, sc, false); err == nil {
-			defer db.Close()
-			err = migrate(ctx, db, cfg, stdout)
-		}
+		defer db.Close()
+		err = migrate(ctx, db, cfg, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "otsiem migrate: %v\n", err)

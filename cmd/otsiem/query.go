@@ -141,17 +141,14 @@ func withConfigAs(cfg *config.Config, cfgPath string, stderr io.Writer, write bo
 // embedded data, the command goes through run's ClickHouse HTTP interface
 // as the reader, or as the writer when it writes.
 func openExisting(ctx context.Context, cfg *config.Config, cfgPath string, write bool) (*storage.DB, error) {
-	sc, err := cfg.StorageConfig()
-	if err != nil {
-		return nil, err
-	}
-	if len(sc.Addrs) == 0 {
+	sc := cfg.Storage
+	if len(sc.ClickHouse.Addresses) == 0 {
 		if err := embeddedStoreExists(sc.Embedded.Path, cfgPath); err != nil {
 			return nil, err
 		}
 	}
 	sc.Embedded.ReadThrough, sc.Embedded.WriteThrough = !write, write
-	return openWith(ctx, cfg, sc, len(sc.Addrs) == 0)
+	return openWith(ctx, cfg, sc, len(sc.ClickHouse.Addresses) == 0)
 }
 
 // embeddedStoreExists reports, as an error saying where it looked and how

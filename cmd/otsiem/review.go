@@ -52,8 +52,8 @@ func runReview(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "otsiem review: %s: %v\n", p.Path, err)
 			return 2
 		}
-		th, rec := cfg.ReviewThresholds()
-		res, err := review.Run(ctx, db.Conn, p, devices, review.Options{Now: time.Now(), Since: sinceD, Thresholds: th, Recurrence: rec})
+		res, err := review.Run(ctx, db.Conn, p, devices, review.Options{Now: time.Now(), Since: sinceD,
+			Thresholds: cfg.Review.Thresholds, Recurrence: cfg.Review.Recurrence})
 		if err != nil {
 			fmt.Fprintf(stderr, "otsiem review: %v\n", err)
 			return 2
@@ -101,7 +101,7 @@ func runPropose(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, "propose", err, stderr)
 	}
 	return withPlant("propose", *cfgPath, *model, stderr, func(ctx context.Context, cfg *config.Config, p *review.Plant, db *storage.DB) int {
-		_, rec := cfg.ReviewThresholds()
+		rec := cfg.Review.Recurrence
 		if *minCount > 0 {
 			rec.MinCount = *minCount
 		}

@@ -75,7 +75,12 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nmodel: ../../examples/refinery\n"), 0o644); err != nil {
+	// data_dir "." is the configuration's directory.
+	model, err := filepath.Abs("../../examples/refinery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("data_dir: .\nmodel: "+model+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// No store yet: both say where they looked, an error, and create none.
@@ -112,7 +117,7 @@ func TestReviewAndProposeExitCodes(t *testing.T) {
 		t.Fatalf("propose --format diff: exit %d\n%s", code, out)
 	}
 	// The diff applies to a copy of the model, which otsiem validate accepts.
-	model := filepath.Join(dir, "model")
+	model = filepath.Join(dir, "model")
 	if err := os.CopyFS(model, os.DirFS("../../examples/refinery")); err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "learn" {
-			s.cfg.Correlate.Learn = o.learn
+			s.cfg.Correlate.Engine.Learn = o.learn
 		}
 	})
 	ctx, cancel := signalContext()
@@ -207,7 +207,7 @@ func (p *pipeline) close(s *service) error {
 // messages pending or unacknowledged.
 func waitIdle(ctx context.Context, b *bus.Bus) error {
 	for {
-		pending, err := busPending(ctx, b)
+		pending, err := b.Backlog(ctx)
 		if err == nil && pending == 0 {
 			return nil
 		}
@@ -217,27 +217,6 @@ func waitIdle(ctx context.Context, b *bus.Bus) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-func busPending(ctx context.Context, b *bus.Bus) (uint64, error) {
-	var n uint64
-	for _, sc := range b.StreamConfigs() {
-		st, err := b.JS.Stream(ctx, sc.Name)
-		if err != nil {
-			return 0, err
-		}
-		l := st.ListConsumers(ctx)
-		for ci := range l.Info() {
-			if ci.Config.Durable == "" {
-				continue // ordered consumers follow a durable position of their own
-			}
-			n += ci.NumPending + uint64(ci.NumAckPending)
-		}
-		if err := l.Err(); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
 }
 
 // runSimulator feeds the refinery simulator to the collector over TCP.

@@ -229,7 +229,7 @@ func startRunServing(t *testing.T, embedded string) (*service, *pipeline, string
 // through its ClickHouse HTTP interface as the reader, and cannot write.
 func TestReadingCommandsGoThroughRun(t *testing.T) {
 	s, p, path := startRunServing(t, "")
-	st, err := os.Stat(s.cfg.EmbeddedUsersFile())
+	st, err := os.Stat(s.cfg.Storage.Embedded.UsersFile)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("users file: %v, mode %v; want 0600", err, st.Mode())
 	}
@@ -283,7 +283,7 @@ func TestReadingCommandsGoThroughRun(t *testing.T) {
 func TestReadingCommandsThroughRunOverTLS(t *testing.T) {
 	c := embeddedtest.SelfSigned(t, t.TempDir(), "otsiem")
 	s, _, path := startRunServing(t, fmt.Sprintf("    tls: {cert_file: %s, key_file: %s}\n", c.CertFile, c.KeyFile))
-	addr := s.cfg.EmbeddedListen()
+	addr := s.cfg.Storage.Embedded.ListenAddr()
 	if code, out, errs := run(t, "query", "--config", path, "--format", "csv", "SELECT count() AS zones FROM model_zones"); code != 0 || out != "zones\n5\n" {
 		t.Errorf("query through run over TLS: exit %d, %q %s", code, out, errs)
 	}

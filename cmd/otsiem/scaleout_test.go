@@ -168,8 +168,8 @@ func TestScaleOut(t *testing.T) {
 	}
 	closers = append(closers, store1.close)
 	s2 := newSvc("store-2")
-	sc := s2.cfg.StoreService()
-	sc.Conn, sc.JS, sc.Registerer = store1.db.Conn, open(s2).JS, s2.reg
+	sc := s2.cfg.Storage.Writer
+	sc.Conn, sc.Bus, sc.Registerer = store1.db.Conn, open(s2), s2.reg
 	store2, err := storage.NewService(ctx, sc)
 	if err != nil {
 		t.Fatal(err)

@@ -178,11 +178,8 @@ func modelStamp(path string) string {
 
 // openBus connects to NATS, or starts the embedded server.
 func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
-	bc, err := s.cfg.Bus(s.name)
-	if err != nil {
-		return nil, err
-	}
-	bc.Logger = s.log
+	bc := s.cfg.NATS
+	bc.Name, bc.Logger = "otsiem-"+s.name, s.log
 	b, err := bus.Open(ctx, bc)
 	if err != nil {
 		return nil, err

@@ -54,8 +54,8 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		db.Close()
 		return nil, err
 	}
-	sc := s.cfg.StoreService()
-	sc.Conn, sc.JS, sc.Registerer, sc.Logger = db.Conn, b.JS, s.reg, s.log
+	sc := s.cfg.Storage.Writer
+	sc.Conn, sc.Bus, sc.Registerer, sc.Logger = db.Conn, b, s.reg, s.log
 	if s.storeConn != nil {
 		sc.Conn = s.storeConn(db.Conn)
 	}
@@ -66,12 +66,11 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 	}
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	st := &storeStage{db: db, svc: svc, cancel: cancel, done: make(chan error, 1)}
-	if addr := s.cfg.EmbeddedListen(); db.Engine != nil && addr != "" {
-		e := s.cfg.Storage.Embedded
-		users, err := embedded.LoadUsers(s.cfg.EmbeddedUsersFile(), embedded.Users{Reader: e.Reader, Writer: e.Writer}, true)
+	if e := s.cfg.Storage.Embedded; db.Engine != nil && e.ListenAddr() != "" {
+		users, err := embedded.LoadUsers(e.UsersFile, e.Users, true)
 		var ln net.Listener
 		if err == nil {
-			ln, err = embedded.Listen(addr, e.TLS)
+			ln, err = embedded.Listen(e.ListenAddr(), e.TLS)
 		}
 		if err != nil {
 			cancel()
@@ -81,7 +80,7 @@ func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, erro
 		st.served = make(chan error, 1)
 		go func() { st.served <- embedded.Serve(cctx, ln, embedded.Guard(db.Handler, users)) }()
 		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(), "tls", e.TLS.Enabled(),
-			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", s.cfg.EmbeddedUsersFile())
+			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", e.UsersFile)
 	}
 	go func() { st.done <- svc.Run(cctx) }()
 	s.watchModel(cctx, func(m *rules.Model) {
@@ -142,15 +141,11 @@ func (st *storeStage) close() error {
 // schema up to date and sets the retention. The embedded engine's data
 // directory is created when missing.
 func openStore(ctx context.Context, cfg *config.Config, migrate bool) (*storage.DB, error) {
-	sc, err := cfg.StorageConfig()
-	if err != nil {
-		return nil, err
-	}
-	return openWith(ctx, cfg, sc, migrate)
+	return openWith(ctx, cfg, cfg.Storage, migrate)
 }
 
 func openWith(ctx context.Context, cfg *config.Config, sc storage.Config, migrate bool) (*storage.DB, error) {
-	if len(sc.Addrs) == 0 {
+	if len(sc.ClickHouse.Addresses) == 0 {
 		if err := os.MkdirAll(sc.Embedded.Path, 0o750); err != nil {
 			return nil, fmt.Errorf("storage: %w", err)
 		}

@@ -3,11 +3,9 @@ package bus
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Batch headers. A batch message carries Count records, one per line
@@ -48,25 +46,13 @@ type batch struct {
 	opened  time.Time
 }
 
-// BatcherConfig tunes a Batcher.
-type BatcherConfig struct {
-	MaxRecords int           // default 256
-	MaxBytes   int           // default 512 KiB (below NATS's 1 MiB payload limit)
-	Linger     time.Duration // default 20ms
-}
-
 // NewBatcher returns a batcher publishing through p.
 func NewBatcher(p *Publisher, cfg BatcherConfig) *Batcher {
-	if cfg.MaxRecords <= 0 {
-		cfg.MaxRecords = 256
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 512 << 10
-	}
-	if cfg.Linger <= 0 {
-		cfg.Linger = 20 * time.Millisecond
-	}
-	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: cfg.MaxBytes, linger: cfg.Linger,
+	def := DefaultBatcherConfig()
+	setting.Positive(&cfg.MaxRecords, def.MaxRecords)
+	setting.Positive(&cfg.MaxBytes, def.MaxBytes)
+	setting.Positive(&cfg.Linger, def.Linger)
+	b := &Batcher{p: p, maxRecords: cfg.MaxRecords, maxBytes: int(cfg.MaxBytes), linger: cfg.Linger,
 		lock: make(chan struct{}, 1), batches: map[string]*batch{}, stop: make(chan struct{}), stopped: make(chan struct{})}
 	b.lingerCtx, b.lingerCancel = context.WithCancel(context.Background())
 	go b.lingerLoop()
@@ -123,17 +109,14 @@ func (b *Batcher) publishLocked(ctx context.Context, subject string, bt *batch) 
 	if bt.n == 0 {
 		return nil
 	}
-	msg := &nats.Msg{Subject: subject, Data: bytes.Clone(bt.buf.Bytes()), Header: nats.Header{}}
-	msg.Header.Set(HeaderCount, strconv.Itoa(bt.n))
-	msg.Header.Set(HeaderContentType, ContentNDJSON)
+	var id string
 	if bt.firstID != "" {
-		// The batch's content follows from its first record and its size;
-		// a retried publish sends the same message, so this id dedupes it.
-		msg.Header.Set(jetstream.MsgIDHeader, bt.firstID+"+"+strconv.Itoa(bt.n))
+		id = BatchMsgID(bt.firstID, bt.n)
 	}
+	data, n := bytes.Clone(bt.buf.Bytes()), bt.n
 	bt.buf.Reset()
 	bt.n = 0
-	return b.p.PublishMsg(ctx, msg)
+	return b.p.PublishBatch(ctx, subject, id, data, n, nil)
 }
 
 // Flush publishes every open batch.

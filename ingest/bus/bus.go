@@ -1,11 +1,16 @@
-// Package bus connects otsiem's stages through NATS JetStream: it starts an
-// embedded server or connects to external ones, declares the streams, and
-// publishes with acknowledgements, deduplication ids and backpressure.
+// Package bus connects otsiem's stages through NATS JetStream, and is the
+// only package of otsiem that uses the JetStream API: it starts an embedded
+// server or connects to external ones, declares the streams, builds and
+// parses their subjects (subject.go), gives every message a deterministic
+// Msg-Id (msgid.go), carries dead letters (DeadLetter), publishes with
+// acknowledgements, deduplication ids and backpressure (Publisher,
+// Batcher, Tracker), reads with one Consumer (durable and shared, or
+// ordered; ack, nak, keep-alive, redelivery count), and keeps the leases,
+// saved state and retention of the stages (Lease, Blobs, Trim).
 package bus
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +26,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Subjects and streams. Each stage publishes under its own prefix; the
@@ -36,56 +43,6 @@ const (
 	SubjectEnriched   = "otsiem.enriched"
 	SubjectFindings   = "otsiem.findings"
 )
-
-// Config says how to reach NATS. With no URL an embedded server runs in the
-// process, with its JetStream store under Embedded.Dir.
-type Config struct {
-	URL string
-	// Name identifies this connection to the server (e.g. "otsiem-ingest").
-	Name string
-
-	User, Password string
-	Token          string
-	CredsFile      string      // NATS decentralized-auth credentials
-	NKeyFile       string      // NKey seed file
-	TLS            *tls.Config // client TLS; nil for none
-
-	Embedded EmbeddedConfig
-
-	// Replicas of each stream on a cluster (1 for one server).
-	Replicas int
-	// MaxAge bounds how long a stream keeps a message (default 7 days):
-	// the backstop for a consumer that never catches up. Messages every
-	// reader is done with go long before (see Trim).
-	MaxAge time.Duration
-	// MaxBytes is what otsiem's four streams may hold in all, split
-	// among them by StreamShares. A full stream refuses new messages
-	// (discard new): the stage publishing to it retries and its readers
-	// slow down; nothing already accepted is dropped. Default: with the
-	// embedded server, half of the disk its store is on (free space plus
-	// what the store holds); with servers, 80% of the account's storage
-	// limit divided by Replicas, or 4 GiB when the account has none.
-	MaxBytes int64
-	// DuplicateWindow is how long a message id is remembered for
-	// deduplication (0: 2 minutes).
-	DuplicateWindow time.Duration
-	// Logger gets the embedded server's state changes; nil: slog.Default.
-	Logger *slog.Logger
-}
-
-// EmbeddedConfig configures the in-process server.
-type EmbeddedConfig struct {
-	Dir string // JetStream store directory (default "data/nats")
-	// Listen is a host:port for other processes and tools; empty keeps the
-	// server reachable only from inside this process. A listening server
-	// requires credentials: otsiem's own NKey (generated into
-	// Dir/otsiem.nk, mode 0600, on first start) and Users.
-	Listen string
-	Users  []User
-	// TLSCert and TLSKey serve the listener over TLS; with TLSClientCA,
-	// clients must present a certificate it signed.
-	TLSCert, TLSKey, TLSClientCA string
-}
 
 // StreamShares is the share of MaxBytes each stream may hold, in percent.
 var StreamShares = map[string]int64{StreamEvents: 40, StreamEnriched: 40, StreamFindings: 10, StreamDeadLetter: 10}
@@ -203,7 +160,7 @@ func (b *Bus) Close() {
 func (b *Bus) StreamConfigs() []jetstream.StreamConfig {
 	age := b.cfg.MaxAge
 	if age == 0 {
-		age = 7 * 24 * time.Hour
+		age = DefaultMaxAge
 	}
 	dup := b.cfg.DuplicateWindow
 	if dup == 0 {
@@ -251,7 +208,7 @@ func (b *Bus) EnsureStreams(ctx context.Context) error {
 func (b *Bus) sizeStreams(ctx context.Context) error {
 	switch {
 	case b.cfg.MaxBytes > 0:
-		b.budget = b.cfg.MaxBytes
+		b.budget = int64(b.cfg.MaxBytes)
 	case b.cfg.MaxBytes < 0:
 		b.budget = 0 // unbounded, by request
 	case b.srv != nil:
@@ -323,13 +280,13 @@ func (b *Bus) startEmbedded() ([]nats.Option, error) {
 			return nil, fmt.Errorf("embedded nats identity: %w", err)
 		}
 		conn = append(conn, own)
-		if cfg.TLSCert != "" || cfg.TLSKey != "" {
-			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey,
-				CaFile: cfg.TLSClientCA, Verify: cfg.TLSClientCA != ""})
+		if t := cfg.TLS; t.Enabled() {
+			tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.CertFile, KeyFile: t.KeyFile,
+				CaFile: t.ClientCAFile, Verify: t.ClientCAFile != ""})
 			if err != nil {
 				return nil, fmt.Errorf("embedded nats tls: %w", err)
 			}
-			opts.TLSConfig, opts.TLS, opts.TLSVerify, opts.TLSTimeout = tc, true, cfg.TLSClientCA != "", 2
+			opts.TLSConfig, opts.TLS, opts.TLSVerify, opts.TLSTimeout = tc, true, t.ClientCAFile != "", 2
 		}
 	}
 	srv, err := server.NewServer(opts)
@@ -445,8 +402,12 @@ func clientOptions(cfg Config) ([]nats.Option, error) {
 	case cfg.Token != "":
 		opts = append(opts, nats.Token(cfg.Token))
 	}
-	if cfg.TLS != nil {
-		opts = append(opts, nats.Secure(cfg.TLS))
+	tc, err := cfg.TLS.Load(false)
+	if err != nil {
+		return nil, fmt.Errorf("nats %w", setting.Under("tls", err))
+	}
+	if tc != nil {
+		opts = append(opts, nats.Secure(tc))
 	}
 	return opts, nil
 }

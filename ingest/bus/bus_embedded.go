@@ -22,14 +22,6 @@ const (
 	RoleReader = "reader"
 )
 
-// User is an identity the embedded server admits on its listener: a user
-// name and password, or an NKey public key (U…).
-type User struct {
-	Name, Password string
-	NKey           string
-	Role           string // RoleOtsiem or RoleReader (default)
-}
-
 // SeedFile is where the embedded server keeps otsiem's own NKey seed,
 // under its store directory; other otsiem processes on the host connect
 // with it (nats.nkey_file).

@@ -86,7 +86,7 @@ func TestHealthAtTheBound(t *testing.T) {
 					read.Add(1)
 				}
 			}
-			_, _ = Trim(ctx, b.JS, StreamEvents, 0)
+			_, _ = b.Trim(ctx, StreamEvents, 0)
 		}
 	}()
 	waitUntil(t, "a refusal at the bound", func() bool { return p.Err() != nil })

@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // waitUntil polls cond until it holds, or fails the test after a deadline.
@@ -30,7 +32,7 @@ func waitUntil(tb testing.TB, what string, cond func() bool) {
 
 func openSized(tb testing.TB, maxBytes int64) *Bus {
 	tb.Helper()
-	b, err := Open(context.Background(), Config{Embedded: EmbeddedConfig{Dir: tb.TempDir()}, MaxBytes: maxBytes})
+	b, err := Open(context.Background(), Config{Embedded: EmbeddedConfig{Dir: tb.TempDir()}, MaxBytes: setting.ByteSize(maxBytes)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestFullStreamRefusesThenResumes(t *testing.T) {
 				_ = m.DoubleAck(ctx)
 			}
 		}
-		if _, err := Trim(ctx, b.JS, StreamEvents, 0); err != nil {
+		if _, err := b.Trim(ctx, StreamEvents, 0); err != nil {
 			t.Fatal(err)
 		}
 		return len(seen) == n
@@ -138,7 +140,7 @@ func TestTrim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 0); err != nil || n != 0 {
+	if n, err := b.Trim(ctx, StreamFindings, 0); err != nil || n != 0 {
 		t.Fatalf("trimmed %d (%v) with no reader", n, err)
 	}
 	ack := func(name string, upTo int) {
@@ -168,14 +170,14 @@ func TestTrim(t *testing.T) {
 		}
 		return st.CachedInfo().State.FirstSeq
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 0); err != nil || n != 5 || first() != 6 {
+	if n, err := b.Trim(ctx, StreamFindings, 0); err != nil || n != 5 || first() != 6 {
 		t.Errorf("trimmed %d (%v), first %d; want 5 and 6", n, err, first())
 	}
-	if n, err := Trim(ctx, b.JS, StreamFindings, 4); err != nil || n != 0 || first() != 6 {
+	if n, err := b.Trim(ctx, StreamFindings, 4); err != nil || n != 0 || first() != 6 {
 		t.Errorf("a position behind the first message trimmed %d (%v)", n, err)
 	}
 	ack("slow", 15)
-	if n, err := Trim(ctx, b.JS, StreamFindings, 12); err != nil || n != 6 || first() != 12 {
+	if n, err := b.Trim(ctx, StreamFindings, 12); err != nil || n != 6 || first() != 12 {
 		t.Errorf("trimmed %d (%v), first %d; want 6 and 12", n, err, first())
 	}
 }
@@ -325,7 +327,7 @@ func TestEmbeddedListenerRequiresCredentials(t *testing.T) {
 func TestTrimmerDue(t *testing.T) {
 	b := openSized(t, 5<<20) // findings: 1 MiB (the least a stream gets)
 	ctx := context.Background()
-	tr := Trimmer{JS: b.JS, Stream: StreamFindings, Every: time.Hour}
+	tr := Trimmer{Bus: b, Stream: StreamFindings, Every: time.Hour}
 	if !tr.Due(ctx) {
 		t.Error("a trimmer that never trimmed is not due")
 	}

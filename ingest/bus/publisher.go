@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/setting"
 )
 
 // Publisher publishes to JetStream asynchronously and waits for every
@@ -52,36 +54,15 @@ type inflight struct {
 	f              jetstream.PubAckFuture
 	start          time.Time
 	bytes, records int
-}
-
-// PublisherConfig tunes a Publisher.
-type PublisherConfig struct {
-	// MaxPending bounds unacknowledged messages (default 8192).
-	MaxPending int
-	// MaxPendingBytes bounds their payload bytes (default 16 MiB).
-	MaxPendingBytes int
-	// MaxPendingRecords bounds their records (default 32768): about a
-	// second of a busy plant's events, so that TCP senders are slowed
-	// within seconds of the store refusing writes.
-	MaxPendingRecords int
-	// Stage names the metrics' stage ("ingest" → otsiem_ingest_publish_…).
-	Stage string
-	// Registerer takes the publisher's metrics; nil registers none.
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	t              *Tracker // nil: not tracked
 }
 
 // NewPublisher starts a publisher on the bus.
 func (b *Bus) NewPublisher(cfg PublisherConfig) (*Publisher, error) {
-	if cfg.MaxPending <= 0 {
-		cfg.MaxPending = 8192
-	}
-	if cfg.MaxPendingBytes <= 0 {
-		cfg.MaxPendingBytes = 16 << 20
-	}
-	if cfg.MaxPendingRecords <= 0 {
-		cfg.MaxPendingRecords = 32768
-	}
+	def := DefaultPublisherConfig()
+	setting.Positive(&cfg.MaxPending, def.MaxPending)
+	setting.Positive(&cfg.MaxPendingBytes, def.MaxPendingBytes)
+	setting.Positive(&cfg.MaxPendingRecords, def.MaxPendingRecords)
 	if cfg.Stage == "" {
 		cfg.Stage = "ingest"
 	}
@@ -152,14 +133,32 @@ func (p *Publisher) Publish(ctx context.Context, subject, id string, data []byte
 	return p.PublishMsg(ctx, msg)
 }
 
+// PublishBatch publishes a batch message: n records, one per line
+// (newline-delimited JSON), under a Msg-Id (see msgid.go). data is not
+// copied and must not be changed afterwards. With a Tracker, t.Wait
+// returns once JetStream acknowledged it.
+func (p *Publisher) PublishBatch(ctx context.Context, subject, id string, data []byte, n int, t *Tracker) error {
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(HeaderCount, strconv.Itoa(n))
+	msg.Header.Set(HeaderContentType, ContentNDJSON)
+	if id != "" {
+		msg.Header.Set(jetstream.MsgIDHeader, id)
+	}
+	return p.publish(ctx, msg, t)
+}
+
 // PublishMsg is Publish for a prepared message; the message must not be
 // changed afterwards. It blocks while the pending bounds are reached. A
 // message it cannot hand over (ctx ended, the publisher closed) is counted
 // as lost with its records, and the error returned.
 func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) error {
+	return p.publish(ctx, msg, nil)
+}
+
+func (p *Publisher) publish(ctx context.Context, msg *nats.Msg, t *Tracker) error {
 	p.sendMu.RLock()
 	defer p.sendMu.RUnlock()
-	in := inflight{bytes: len(msg.Data), records: records(msg)}
+	in := inflight{bytes: len(msg.Data), records: records(msg), t: t}
 	if err := p.reserve(ctx, in.bytes, in.records); err != nil {
 		p.lose(1, in.records)
 		return err
@@ -168,6 +167,9 @@ func (p *Publisher) PublishMsg(ctx context.Context, msg *nats.Msg) error {
 		f, err := p.js.PublishMsgAsync(msg)
 		if err == nil {
 			in.f, in.start = f, time.Now()
+			if t != nil {
+				t.add()
+			}
 			p.inflight.Inc()
 			// Never blocks for long: reserve admits at most MaxPending.
 			p.pending <- in
@@ -206,7 +208,7 @@ func (p *Publisher) reserve(ctx context.Context, bytes, records int) error {
 			return ErrClosed
 		}
 		n := len(p.pending)
-		if n == 0 || n < p.cfg.MaxPending && p.bytes+bytes <= p.cfg.MaxPendingBytes && p.records+records <= p.cfg.MaxPendingRecords {
+		if n == 0 || n < p.cfg.MaxPending && p.bytes+bytes <= int(p.cfg.MaxPendingBytes) && p.records+records <= p.cfg.MaxPendingRecords {
 			p.bytes += bytes
 			p.records += records
 			p.mu.Unlock()
@@ -261,6 +263,9 @@ func (p *Publisher) acks() {
 		}
 		if !ok {
 			p.lose(1, in.records)
+		}
+		if in.t != nil {
+			in.t.done(ok)
 		}
 		p.latency.Observe(time.Since(in.start).Seconds())
 		p.inflight.Dec()
@@ -375,4 +380,69 @@ func (p *Publisher) Close(ctx context.Context) error {
 		return fmt.Errorf("publisher close: %d records in %d messages not accepted by JetStream: %w", lost, msgs, errors.Join(err, p.refused.Err()))
 	}
 	return err
+}
+
+// Tracker follows a group of publishes to their acknowledgements, for a
+// stage that acknowledges its input only once its output is stored: it
+// publishes with the tracker, then waits. Refused publishes are retried
+// (see Publisher) and waited for; only one given up on (the publisher
+// closed) fails the wait. Publishes may be added while another goroutine
+// waits, and the zero Tracker is ready to use.
+type Tracker struct {
+	mu   sync.Mutex
+	n    int           // published, not yet acknowledged or given up
+	lost int           // given up since the last Wait
+	idle chan struct{} // closed when n drops to 0; nil while it is 0
+}
+
+func (t *Tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *Tracker) done(ok bool) {
+	t.mu.Lock()
+	if !ok {
+		t.lost++
+	}
+	if t.n--; t.n == 0 {
+		close(t.idle)
+		t.idle = nil
+	}
+	t.mu.Unlock()
+}
+
+// Pending returns how many tracked publishes await their acknowledgement.
+func (t *Tracker) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// Wait waits until every tracked publish is acknowledged, or ctx ends
+// (ctx's error). It returns an error when a publish was given up on since
+// the last Wait.
+func (t *Tracker) Wait(ctx context.Context) error {
+	t.mu.Lock()
+	idle := t.idle
+	t.mu.Unlock()
+	if idle != nil {
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	t.mu.Lock()
+	lost := t.lost
+	t.lost = 0
+	t.mu.Unlock()
+	if lost > 0 {
+		return fmt.Errorf("bus: %d tracked messages were not accepted by JetStream", lost)
+	}
+	return nil
 }

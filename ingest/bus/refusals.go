@@ -35,16 +35,9 @@ const (
 // refusal for /healthz, judged degraded or down. It is safe for
 // concurrent use.
 type Refusals struct {
-	log     *slog.Logger
-	counter *prometheus.CounterVec
-
-	mu       sync.Mutex
-	since    time.Time // first refusal of the current run; zero while accepted
-	lastFull time.Time // last refusal for want of space
-	last     error
-	n        int       // refusals not yet in a log line
-	lastLog  time.Time // of the last refusal logged, over every run
-	logged   bool      // the current run was logged
+	Outage
+	counter  *prometheus.CounterVec
+	lastFull time.Time // last refusal for want of space; under Outage.mu
 }
 
 // NewRefusals returns a tracker for a stage ("ingest", "correlate"); it
@@ -53,10 +46,13 @@ func NewRefusals(stage string, reg prometheus.Registerer, log *slog.Logger) (*Re
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Refusals{log: log, counter: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "otsiem_" + stage + "_publish_refused_total",
-		Help: "Writes JetStream refused (retried until accepted), per reason: full, unavailable, other.",
-	}, []string{"reason"})}
+	r := &Refusals{Outage: Outage{Logger: log, Level: slog.LevelError,
+		Failing:   "JetStream refuses writes; retrying, readers slowed until it accepts them",
+		Recovered: "JetStream accepts writes again", Summary: "JetStream refuses writes"},
+		counter: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "otsiem_" + stage + "_publish_refused_total",
+			Help: "Writes JetStream refused (retried until accepted), per reason: full, unavailable, other.",
+		}, []string{"reason"})}
 	for _, reason := range []string{RefusedFull, RefusedUnavailable, RefusedOther} {
 		r.counter.WithLabelValues(reason)
 	}
@@ -68,42 +64,90 @@ func NewRefusals(stage string, reg prometheus.Registerer, log *slog.Logger) (*Re
 	return r, nil
 }
 
-// logEvery is how often refusals are logged at most.
-const logEvery = time.Minute
-
 // Refused records a refused write to subject.
 func (r *Refusals) Refused(subject string, err error) {
 	reason := RefusalReason(err)
 	r.counter.WithLabelValues(reason).Inc()
-	now := time.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.since.IsZero() {
-		r.since = now
-	}
 	if reason == RefusedFull {
-		r.lastFull = now
+		r.mu.Lock()
+		r.lastFull = time.Now()
+		r.mu.Unlock()
 	}
-	r.last = err
-	r.n++
-	if r.lastLog.IsZero() || now.Sub(r.lastLog) >= logEvery {
-		r.log.Error("JetStream refuses writes; retrying, readers slowed until it accepts them",
-			"reason", reason, "subject", subject, "refused", r.n, "since", r.since.UTC().Format(time.RFC3339), "err", err)
-		r.lastLog, r.n, r.logged = now, 0, true
-	}
+	r.Failed(err, "reason", reason, "subject", subject)
 }
 
 // Accepted records an accepted write: a refusal in progress ends.
-func (r *Refusals) Accepted() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.since.IsZero() {
+func (r *Refusals) Accepted() { r.Succeeded() }
+
+// logEvery is how often a run of failures is logged at most.
+const logEvery = time.Minute
+
+// Outage tracks a run of failures of something retried until it works
+// (JetStream refusing writes, ClickHouse failing inserts): the first
+// failure, then at most one a minute while they go on, is logged (at
+// Level, with how many failures there were since the last line), and so is
+// the first success after them. Err describes the run in progress, for
+// /healthz. Set the fields before use; it is safe for concurrent use.
+type Outage struct {
+	Logger    *slog.Logger // nil: slog.Default
+	Level     slog.Level
+	Failing   string // the message of a failure's log line
+	Recovered string // the message of the line after the first success
+	Summary   string // Err's text: "<Summary> since <RFC 3339 time>: <last error>"
+
+	mu      sync.Mutex
+	since   time.Time // first failure of the current run; zero while it works
+	last    error
+	n       int       // failures not yet in a log line
+	lastLog time.Time // of the last failure logged, over every run
+	logged  bool      // the current run was logged
+}
+
+func (o *Outage) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.Default()
+	}
+	return o.Logger
+}
+
+// Failed records a failure; attrs go on its log line (slog key-value pairs).
+func (o *Outage) Failed(err error, attrs ...any) {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		o.since = now
+	}
+	o.last = err
+	o.n++
+	if o.lastLog.IsZero() || now.Sub(o.lastLog) >= logEvery {
+		attrs = append(attrs, "failures", o.n, "since", o.since.UTC().Format(time.RFC3339), "err", err)
+		o.logger().Log(context.Background(), o.Level, o.Failing, attrs...)
+		o.lastLog, o.n, o.logged = now, 0, true
+	}
+}
+
+// Succeeded records a success: a run of failures in progress ends.
+func (o *Outage) Succeeded() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
 		return
 	}
-	if r.logged {
-		r.log.Info("JetStream accepts writes again", "refused_for", time.Since(r.since).Round(time.Millisecond).String())
+	if o.logged {
+		o.logger().Info(o.Recovered, "failed_for", time.Since(o.since).Round(time.Millisecond).String())
 	}
-	r.since, r.last, r.logged = time.Time{}, nil, false
+	o.since, o.last, o.n, o.logged = time.Time{}, nil, 0, false
+}
+
+// Err returns an error describing the run of failures in progress, or nil.
+func (o *Outage) Err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.since.IsZero() {
+		return nil
+	}
+	return fmt.Errorf("%s since %s: %w", o.Summary, o.since.UTC().Format(time.RFC3339), o.last)
 }
 
 // stallAfter is how long writes may be refused as full, none accepted,
@@ -134,7 +178,7 @@ func (r *Refusals) Err() error {
 		}
 		return nil
 	}
-	err := fmt.Errorf("JetStream refuses writes since %s: %w", r.since.UTC().Format(time.RFC3339), r.last)
+	err := fmt.Errorf("%s since %s: %w", r.Summary, r.since.UTC().Format(time.RFC3339), r.last)
 	switch {
 	case RefusalReason(r.last) != RefusedFull:
 		return err

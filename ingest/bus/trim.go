@@ -22,8 +22,8 @@ import (
 // interest stream drops what is published while no consumer exists yet. A
 // stream without such a consumer and without keep is not trimmed. Consumers
 // that acknowledge nothing (ordered ones, tools) hold nothing back.
-func Trim(ctx context.Context, js jetstream.JetStream, stream string, keep uint64) (uint64, error) {
-	st, err := js.Stream(ctx, stream)
+func (b *Bus) Trim(ctx context.Context, stream string, keep uint64) (uint64, error) {
+	st, err := b.JS.Stream(ctx, stream)
 	if err != nil {
 		return 0, fmt.Errorf("trim %s: %w", stream, err)
 	}
@@ -61,7 +61,7 @@ func Trim(ctx context.Context, js jetstream.JetStream, stream string, keep uint6
 // often and trims seldom while there is room. A failed trim (JetStream
 // away, its disk full) is logged to Logger at most once a minute.
 type Trimmer struct {
-	JS     jetstream.JetStream
+	Bus    *Bus
 	Stream string
 	Every  time.Duration // default 10s
 	Logger *slog.Logger  // nil: failures are not logged
@@ -79,7 +79,7 @@ func (t *Trimmer) Due(ctx context.Context) bool {
 	if time.Since(t.last) >= every {
 		return true
 	}
-	st, err := t.JS.Stream(ctx, t.Stream)
+	st, err := t.Bus.JS.Stream(ctx, t.Stream)
 	if err != nil {
 		return false
 	}
@@ -93,7 +93,7 @@ func (t *Trimmer) Trim(ctx context.Context, keep uint64) (uint64, error) {
 		return 0, nil
 	}
 	t.last = time.Now()
-	n, err := Trim(ctx, t.JS, t.Stream, keep)
+	n, err := t.Bus.Trim(ctx, t.Stream, keep)
 	if err != nil && ctx.Err() == nil && t.Logger != nil {
 		t.failed++
 		if time.Since(t.warned) >= logEvery {
@@ -102,4 +102,28 @@ func (t *Trimmer) Trim(ctx context.Context, keep uint64) (uint64, error) {
 		}
 	}
 	return n, err
+}
+
+// Backlog returns how many messages of otsiem's streams the durable
+// consumers have not acknowledged yet: pending delivery or delivered and
+// unacknowledged. Ordered consumers (the findings stage, tools) keep a
+// position of their own and are left out. Zero means every stage is idle.
+func (b *Bus) Backlog(ctx context.Context) (uint64, error) {
+	var n uint64
+	for _, sc := range b.StreamConfigs() {
+		st, err := b.JS.Stream(ctx, sc.Name)
+		if err != nil {
+			return 0, err
+		}
+		l := st.ListConsumers(ctx)
+		for ci := range l.Info() {
+			if ci.Config.Durable != "" {
+				n += ci.NumPending + uint64(ci.NumAckPending)
+			}
+		}
+		if err := l.Err(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }

@@ -60,18 +60,6 @@ func AsRole(h http.Handler, role Role) http.Handler {
 	})
 }
 
-// Credentials are a user name and password.
-type Credentials struct {
-	User     string `yaml:"user"`
-	Password string `yaml:"password"`
-}
-
-// Users are the two accounts of the HTTP interface served to the network.
-type Users struct {
-	Reader Credentials `yaml:"reader"`
-	Writer Credentials `yaml:"writer"`
-}
-
 // Default user names.
 const (
 	DefaultReader = "otsiem_reader"

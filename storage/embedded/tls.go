@@ -11,17 +11,6 @@ import (
 	"os"
 )
 
-// TLS is the certificate of an interface served over HTTPS: PEM files, the
-// certificate (with its chain) and its private key. The zero value serves
-// plain HTTP.
-type TLS struct {
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-}
-
-// Enabled reports whether a certificate is configured.
-func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
-
 func (t TLS) load() (tls.Certificate, error) {
 	if t.CertFile == "" || t.KeyFile == "" {
 		return tls.Certificate{}, errors.New("tls needs cert_file and key_file")

@@ -158,7 +158,7 @@ func (s *Source) natsHealth(ctx context.Context) NATSHealth {
 		h.Message = fmt.Sprintf("connected to %s, but the findings stream %s cannot be read: %v", url, bus.StreamFindings, err)
 		return h
 	}
-	subject := bus.SubjectFindings + ".>"
+	subject := bus.Filter(bus.StreamFindings)
 	sub, err := nc.SubscribeSync(subject)
 	if err == nil {
 		err = nc.FlushWithContext(ctx)

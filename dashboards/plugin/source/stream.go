@@ -46,9 +46,9 @@ func (s *Source) RunStream(ctx context.Context, req *backend.RunStreamRequest, s
 	if err != nil {
 		return err
 	}
-	subject := bus.SubjectFindings + ".>"
+	subject := bus.Filter(bus.StreamFindings)
 	if len(q.Severities) == 1 {
-		subject = bus.SubjectFindings + "." + bus.Token(q.Severities[0])
+		subject = bus.FindingsSubject(q.Severities[0])
 	}
 	msgs := make(chan *nats.Msg, streamBuffer)
 	sub, err := nc.ChanSubscribe(subject, msgs)
