@@ -12,45 +12,20 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/otsiem/otsiem/ingest/bus"
-	"github.com/otsiem/otsiem/ingest/event"
-	"github.com/otsiem/otsiem/rules"
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// readAll reads every message of a stream.
-func readAll(t *testing.T, b *bus.Bus, stream string) []jetstream.Msg {
-	t.Helper()
-	ctx := context.Background()
-	st, err := b.JS.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := st.Info(ctx)
-	cons, err := b.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []jetstream.Msg
-	for i := uint64(0); i < info.State.Msgs; i++ {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
+	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
+	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/internal/poll"
+	"github.com/otsiem/otsiem/rules"
+)
 
 // testBus opens an embedded JetStream server for a test, with a publisher
 // on it as ingest has.
 func testBus(t *testing.T) (*bus.Bus, *bus.Publisher) {
 	t.Helper()
-	b, err := bus.Open(context.Background(), bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b := bustest.Open(t)
 	pub, err := b.NewPublisher(bus.PublisherConfig{Stage: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -118,24 +93,9 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	half := len(evs) / 2
 	publish(0, half)
 	waitEnriched := func(n int) {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			st, _ := b.JS.Stream(ctx, bus.StreamEnriched)
-			info, _ := st.Info(ctx)
-			var got int
-			if info != nil {
-				for _, msg := range readAll(t, b, bus.StreamEnriched) {
-					_ = bus.SplitRecords(msg.Data(), func([]byte) error { got++; return nil })
-				}
-			}
-			if got >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d of %d events enriched", got, n)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		poll.Until(t, 30*time.Second, fmt.Sprintf("%d events enriched", n), func() (int, error) {
+			return bustest.Records(t, b, bus.StreamEnriched, nil), nil
+		}, func(got int) bool { return got >= n })
 	}
 	waitEnriched(half)
 	stopA() // mid-stream
@@ -154,12 +114,11 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 	for _, f := range want.Items {
 		final[f.FindingID] = f
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	latest := func() (map[string]event.Finding, error) {
 		got := map[string]event.Finding{}
 		seen := map[string]bool{}
 		dup := ""
-		for _, msg := range readAll(t, b, bus.StreamFindings) {
+		for _, msg := range bustest.Messages(t, b, bus.StreamFindings) {
 			var f event.Finding
 			if err := event.DecodeFinding(msg.Data(), &f); err != nil {
 				t.Fatal(err)
@@ -176,22 +135,20 @@ func TestServiceTwoInstancesWithRestart(t *testing.T) {
 		if dup != "" {
 			t.Fatalf("finding revision %s published twice", dup)
 		}
-		ok := len(got) == len(final)
-		for id, f := range final {
-			g, found := got[id]
-			ok = ok && found && g.Count == f.Count && g.Status == f.Status
-		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("findings: got %d, want %d", len(got), len(final))
-		}
-		time.Sleep(100 * time.Millisecond)
+		return got, nil
 	}
+	poll.Until(t, 30*time.Second, fmt.Sprintf("the latest revisions of the replay's %d findings", len(final)), latest,
+		func(got map[string]event.Finding) bool {
+			ok := len(got) == len(final)
+			for id, f := range final {
+				g, found := got[id]
+				ok = ok && found && g.Count == f.Count && g.Status == f.Status
+			}
+			return ok
+		})
 	// Every event judged exactly once.
 	ids := map[event.ID]int{}
-	for _, msg := range readAll(t, b, bus.StreamEnriched) {
+	for _, msg := range bustest.Messages(t, b, bus.StreamEnriched) {
 		_ = bus.SplitRecords(msg.Data(), func(rec []byte) error {
 			var ev event.Event
 			if err := event.Decode(rec, &ev); err != nil {
@@ -273,7 +230,7 @@ func TestServiceRestartAndSilentDiode(t *testing.T) {
 	}
 	downs := func() []event.Finding {
 		var out []event.Finding
-		for _, msg := range readAll(t, b, bus.StreamFindings) {
+		for _, msg := range bustest.Messages(t, b, bus.StreamFindings) {
 			var f event.Finding
 			if err := event.DecodeFinding(msg.Data(), &f); err != nil {
 				t.Fatal(err)
@@ -299,13 +256,7 @@ func TestServiceRestartAndSilentDiode(t *testing.T) {
 	}
 
 	// Now the diode stops for real, and nothing else is logged.
-	deadline := time.Now().Add(timeout + 10*time.Second)
-	for len(downs()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no diode_down %s after the last heartbeat", time.Since(last))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.True(t, timeout+10*time.Second, "diode_down for both sides after the last heartbeat", func() bool { return len(downs()) >= 2 })
 	took := time.Since(last)
 	for _, f := range downs() {
 		if want := last.Add(timeout); f.Reason != "missed_heartbeats" || f.FirstSeen.Sub(want).Abs() > time.Millisecond {
@@ -370,11 +321,7 @@ func TestServiceRestartsAFailedStage(t *testing.T) {
 	}
 	until := func(what string, ok func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s after 30s", what)
-			}
-		}
+		poll.True(t, 30*time.Second, what, ok)
 	}
 	half := len(evs) / 2
 	publish(evs[:half])

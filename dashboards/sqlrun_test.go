@@ -1,10 +1,8 @@
 package dashboards_test
 
 import (
-	"context"
 	"fmt"
 	"maps"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +13,8 @@ import (
 
 	"github.com/otsiem/otsiem/dashboards"
 	"github.com/otsiem/otsiem/dashboards/grafana"
-	"github.com/otsiem/otsiem/dashboards/sample"
-	"github.com/otsiem/otsiem/rules"
+	"github.com/otsiem/otsiem/dashboards/sample/sampletest"
 	"github.com/otsiem/otsiem/storage"
-	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
 
@@ -35,52 +31,15 @@ type plant struct {
 
 func newPlant(t *testing.T) *plant {
 	t.Helper()
-	e := chdbtest.Engine(t)
-	db := chdbtest.Database(t)
-	ctx := t.Context()
-	owner, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.NewHandler(e), db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if _, err := storage.Migrate(ctx, owner, storage.MigrateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rules.Load("../examples/refinery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &plant{start: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), site: m.Site}
-	p.end = p.start.Add(90 * time.Minute)
-	st, err := sample.Store(ctx, owner, sample.Config{Model: m, Source: "examples/refinery",
-		Periods: []sample.Period{{Start: p.start, Duration: p.end.Sub(p.start)}}, Rate: 10, ScenarioEvery: 15 * time.Second, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("stored %d lines, %d findings (%d revisions)", st.Lines, st.Findings, st.Revisions)
-	if err := owner.QueryRow(ctx, "SELECT finding_id FROM findings WHERE length(event_ids) > 0 ORDER BY finding_id LIMIT 1").Scan(&p.finding); err != nil {
-		t.Fatal(err)
-	}
-
 	users := embedded.Users{Reader: embedded.Credentials{User: "grafana", Password: "reader-password"},
 		Writer: embedded.Credentials{User: "otsiem", Password: "writer-password"}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- embedded.Serve(sctx, ln, embedded.Guard(embedded.NewHandler(e), users)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	sp := sampletest.Serve(t, "../examples/refinery", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), 90*time.Minute, users)
+	p := &plant{start: sp.Start, end: sp.End, site: sp.Model.Site}
+	var err error
 	p.reader, err = clickhouse.Open(&clickhouse.Options{
 		Protocol:    clickhouse.HTTP,
-		Addr:        []string{ln.Addr().String()},
-		Auth:        clickhouse.Auth{Database: db, Username: users.Reader.User, Password: users.Reader.Password},
+		Addr:        []string{sp.Addr},
+		Auth:        clickhouse.Auth{Database: sp.DB, Username: users.Reader.User, Password: users.Reader.Password},
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionGZIP},
 		Settings:    clickhouse.Settings{"max_execution_time": 60, "enable_http_compression": 1},
 	})
@@ -88,6 +47,9 @@ func newPlant(t *testing.T) *plant {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.reader.Close() })
+	if err := p.reader.QueryRow(t.Context(), "SELECT finding_id FROM findings WHERE length(event_ids) > 0 ORDER BY finding_id LIMIT 1").Scan(&p.finding); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 

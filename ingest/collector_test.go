@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/otsiem/otsiem/ingest/ingesttest"
+	"github.com/otsiem/otsiem/internal/poll"
 	"github.com/otsiem/otsiem/setting"
 )
 
@@ -127,16 +128,11 @@ func (r *recorder) byListener(name string) []string {
 	return out
 }
 
+// waitFor waits for cond; generous, as the machine may be loaded: the
+// deadline only bounds a failure.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	// Generous: the machine may be loaded; a deadline only bounds a failure.
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	poll.True(t, time.Minute, what, cond)
 }
 
 func startCollector(t testing.TB, cfgs []ListenerConfig, h Handler, opts Options) (*Collector, func()) {

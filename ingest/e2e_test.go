@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	_ "github.com/otsiem/otsiem/ingest/decode/all"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
@@ -31,10 +32,7 @@ type stack struct {
 func startStack(t testing.TB, cfgs []ListenerConfig, maxPending int) *stack {
 	t.Helper()
 	ctx := context.Background()
-	b, err := bus.Open(ctx, bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := bustest.Open(t)
 	reg := prometheus.NewRegistry()
 	pub, err := b.NewPublisher(bus.PublisherConfig{MaxPending: maxPending, Registerer: reg})
 	if err != nil {
@@ -58,42 +56,18 @@ func startStack(t testing.TB, cfgs []ListenerConfig, maxPending int) *stack {
 			t.Error(err)
 		}
 	}
-	t.Cleanup(func() { s.stop(); b.Close() })
+	t.Cleanup(s.stop)
 	return s
 }
 
-// readEvents reads every record of a stream (batches split, events decoded).
+// readEvents reads a stream back whole: its messages, and the events
+// their records hold when it is OTSIEM_EVENTS.
 func readEvents(t testing.TB, b *bus.Bus, stream string) (events []event.Event, msgs []jetstream.Msg) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := b.JS.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
+	if stream == bus.StreamEvents {
+		events = bustest.Events(t, b, stream)
 	}
-	info, _ := st.Info(ctx)
-	cons, err := b.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := uint64(0); i < info.State.Msgs; i++ {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, m)
-		if stream != bus.StreamEvents {
-			continue
-		}
-		_ = bus.SplitRecords(m.Data(), func(r []byte) error {
-			var ev event.Event
-			if err := event.Decode(r, &ev); err != nil {
-				t.Fatalf("decode %s: %v", r, err)
-			}
-			events = append(events, ev)
-			return nil
-		})
-	}
-	return events, msgs
+	return events, bustest.Messages(t, b, stream)
 }
 
 func asaLines(prefix string, n int) []string {
@@ -151,7 +125,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	waitFor(t, "oversize dead letter", func() bool { return testutilValue(s.pipeline.deadLetters.WithLabelValues(ReasonOversize)) == 1 })
 	s.stop()
 
-	events, _ := readEvents(t, s.bus, bus.StreamEvents)
+	events := bustest.Events(t, s.bus, bus.StreamEvents)
 	seen := map[string]int{}
 	for _, ev := range events {
 		seen[ev.Message]++
@@ -215,7 +189,7 @@ func TestIngestBackpressureAndRecovery(t *testing.T) {
 		return testutilValue(s.pipeline.events.WithLabelValues("cisco", "flow")) == n
 	})
 	s.stop()
-	events, _ := readEvents(t, s.bus, bus.StreamEvents)
+	events := bustest.Events(t, s.bus, bus.StreamEvents)
 	seen := make(map[string]bool, n)
 	for _, ev := range events {
 		if seen[ev.Message] {

@@ -79,20 +79,8 @@ func (tr *traffic) store(t *testing.T, conn driver.Conn) {
 	if err := storage.Insert(t.Context(), conn, b.Batch); err != nil {
 		t.Fatal(err)
 	}
-	var got uint64
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := conn.QueryRow(t.Context(), "SELECT sum(events) FROM device_daily").Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		var flows uint64
-		if err := conn.QueryRow(t.Context(), "SELECT count() FROM device_flows_hourly").Scan(&flows); err != nil {
-			t.Fatal(err)
-		}
-		if got == uint64(len(tr.evs)) && flows > 0 {
-			return
-		}
-	}
-	t.Fatalf("device_daily holds %d events, want %d", got, len(tr.evs))
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_daily", uint64(len(tr.evs)))
+	chdbtest.WaitUint(t, conn, "SELECT toUInt64(count() > 0) FROM device_flows_hourly", 1)
 }
 
 // migrated returns a connection to a fresh database with the schema.

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
 
 // d0 is the first day of the per-device seed.
@@ -75,8 +74,8 @@ func TestDeviceQueriesOnSeededData(t *testing.T) {
 	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
 		t.Fatal(err)
 	}
-	waitRows(t, conn, "SELECT sum(events) FROM device_daily", uint64(len(evs)))
-	waitRows(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_daily", uint64(len(evs)))
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
 	from, to := d0, d0.Add(4*24*time.Hour)
 
 	var days []storage.DeviceDay
@@ -164,7 +163,7 @@ func TestDeviceRollupsBackfill(t *testing.T) {
 	if err := storage.Insert(ctx, conn, eventBatch(t, evs)); err != nil {
 		t.Fatal(err)
 	}
-	waitRows(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
 	// Back to the schema before the device rollups, with the events kept.
 	for _, stmt := range []string{"DROP VIEW device_daily_mv", "DROP VIEW device_flows_hourly_mv", "DROP TABLE device_daily",
 		"DROP TABLE device_flows_hourly", "DELETE FROM schema_migrations WHERE version = 6"} {
@@ -189,22 +188,6 @@ func TestDeviceRollupsBackfill(t *testing.T) {
 			}
 		}
 	}
-	waitRows(t, conn, "SELECT sum(events) FROM device_daily", uint64(len(evs)))
-	waitRows(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
-}
-
-// waitRows polls a one-number query until it gives want: a table and the
-// views it feeds commit one after the other.
-func waitRows(t *testing.T, conn driver.Conn, q string, want uint64) {
-	t.Helper()
-	var got uint64
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if err := conn.QueryRow(t.Context(), q).Scan(&got); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		if got == want {
-			return
-		}
-	}
-	t.Fatalf("%s = %d, want %d", q, got, want)
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_daily", uint64(len(evs)))
+	chdbtest.WaitUint(t, conn, "SELECT sum(events) FROM device_flows_hourly", uint64(len(evs)-2))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/event"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -62,7 +63,7 @@ func BenchmarkService(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				conn, _ := migrated(b)
-				bs := openBusTB(b)
+				bs := bustest.Open(b)
 				publishEventsTB(b, bs, evs, 256)
 				reg := prometheus.NewRegistry()
 				s, err := storage.NewService(b.Context(), storage.ServiceConfig{Conn: conn, Bus: bs, BatchRows: size,

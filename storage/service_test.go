@@ -22,24 +22,13 @@ import (
 
 	"github.com/otsiem/otsiem/ingest"
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/internal/poll"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
-
-// openBus starts an embedded JetStream server for the test.
-func openBus(t *testing.T) *bus.Bus { return openBusTB(t) }
-
-func openBusTB(t testing.TB) *bus.Bus {
-	t.Helper()
-	b, err := bus.Open(t.Context(), bus.Config{Embedded: bus.EmbeddedConfig{Dir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	return b
-}
 
 // publishEvents publishes events as NDJSON batches of per records, the way
 // the correlator does, and returns the number of messages.
@@ -91,26 +80,9 @@ func startService(t *testing.T, cfg storage.ServiceConfig) *storage.Service {
 	return s
 }
 
-// waitFor polls q until it returns want or the deadline passes.
-func waitFor(t *testing.T, conn driver.Conn, q string, want uint64) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	var got uint64
-	for time.Now().Before(deadline) {
-		if err := conn.QueryRow(t.Context(), q).Scan(&got); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		if got == want {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s = %d, want %d (after 60s)", q, got, want)
-}
-
 func TestServiceStoresEventsFindingsDeadLetters(t *testing.T) {
 	conn, _ := migrated(t)
-	b := openBus(t)
+	b := bustest.Open(t)
 	reg := prometheus.NewRegistry()
 	startService(t, storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 700, FlushInterval: 50 * time.Millisecond, Registerer: reg})
 
@@ -136,9 +108,9 @@ func TestServiceStoresEventsFindingsDeadLetters(t *testing.T) {
 	dl.Header.Set(jetstream.MsgIDHeader, "dl-1")
 	publish(t, b, dl)
 
-	waitFor(t, conn, "SELECT count() FROM events", 3000)
-	waitFor(t, conn, "SELECT count() FROM deadletter", 3)
-	waitFor(t, conn, "SELECT max(revision) FROM finding_revisions", 4)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM events", 3000)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM deadletter", 3)
+	chdbtest.WaitUint(t, conn, "SELECT max(revision) FROM finding_revisions", 4)
 	waitCounts(t, conn, [4]uint64{3000, 3000, 3000, 3000})
 	var n, count uint64
 	if err := conn.QueryRow(t.Context(), "SELECT count(), max(count) FROM findings").Scan(&n, &count); err != nil || n != 1 || count != 40 {
@@ -219,7 +191,7 @@ func flakyConn(t *testing.T, db string) (driver.Conn, *flaky) {
 func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 	plain, db := migrated(t)
 	conn, fl := flakyConn(t, db)
-	b := openBus(t)
+	b := bustest.Open(t)
 	reg := prometheus.NewRegistry()
 	fl.down.Store(true) // ClickHouse unreachable from the start
 	fl.lose.Store(3)    // then three inserts commit but their success is never heard
@@ -229,13 +201,9 @@ func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	const n = 5000
 	publishEvents(t, b, sampleEvents(n, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)), 100)
-	deadline := time.Now().Add(30 * time.Second)
-	for testutil.ToFloat64(mustVec(t, reg, "otsiem_store_insert_retries_total", "events")) < 5 {
-		if time.Now().After(deadline) {
-			t.Fatal("no retries while ClickHouse was down")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.True(t, 30*time.Second, "5 retries while ClickHouse is down", func() bool {
+		return testutil.ToFloat64(mustVec(t, reg, "otsiem_store_insert_retries_total", "events")) >= 5
+	})
 	// Reported for /healthz, logged once (not once per retry).
 	if err := svc.Err(); err == nil || !strings.Contains(err.Error(), "clickhouse fails inserts") {
 		t.Errorf("Err during the outage: %v", err)
@@ -244,8 +212,8 @@ func TestServiceSurvivesOutageAndLostResponses(t *testing.T) {
 		t.Errorf("the outage logged %d times, want once in its first minute:\n%s", got, logs.String())
 	}
 	fl.down.Store(false)
-	waitFor(t, plain, "SELECT uniqExact(event_id) FROM events", n)
-	waitFor(t, plain, "SELECT sum(events) FROM flows_hourly", n) // rollups complete too
+	chdbtest.WaitUint(t, plain, "SELECT uniqExact(event_id) FROM events", n)
+	chdbtest.WaitUint(t, plain, "SELECT sum(events) FROM flows_hourly", n) // rollups complete too
 	if err := svc.Err(); err != nil {
 		t.Errorf("Err after the outage: %v", err)
 	}
@@ -268,7 +236,7 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 	ref, _ := migrated(t)
 	seed(t, ref) // the reference: every row once
 
-	b := openBus(t)
+	b := bustest.Open(t)
 	reg := prometheus.NewRegistry()
 	cfg := storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 300, FlushInterval: 20 * time.Millisecond,
 		AckWait: 500 * time.Millisecond, Registerer: reg}
@@ -358,26 +326,21 @@ func TestRedeliveryAfterCrashHasNoDuplicates(t *testing.T) {
 
 	// The new writer: redeliveries after AckWait.
 	startService(t, cfg)
-	waitFor(t, conn, "SELECT count() FROM events", 410)
-	waitFor(t, conn, "SELECT count() FROM deadletter", 2)
-	waitFor(t, conn, "SELECT count() FROM finding_revisions", 5)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM events", 410)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM deadletter", 2)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM finding_revisions", 5)
 	if got := testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", "events")); got != 186+33 {
 		// redelivered: messages 2-10 (rows 74-399); stored: 74-259, 300-332
 		t.Errorf("duplicate rows dropped = %v, want %d", got, 186+33)
 	}
 	// The redelivered findings and dead letters were found stored.
 	for table, want := range map[string]float64{"finding_revisions": 3, "deadletter": 1} {
-		deadline := time.Now().Add(30 * time.Second)
-		for testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", table)) != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("duplicate %s rows dropped = %v, want %v", table,
-					testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", table)), want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		poll.Equal(t, 30*time.Second, "duplicate "+table+" rows dropped", func() (float64, error) {
+			return testutil.ToFloat64(mustVec(t, reg, "otsiem_store_duplicate_rows_total", table)), nil
+		}, want)
 	}
-	waitFor(t, conn, "SELECT count() FROM finding_revisions", 5)
-	waitFor(t, conn, "SELECT count() FROM deadletter", 2)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM finding_revisions", 5)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM deadletter", 2)
 	want, got := render(t, ref), render(t, conn)
 	for _, q := range storage.Queries {
 		if got[q.Name] != want[q.Name] {
@@ -413,7 +376,7 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	if err := conn.Exec(t.Context(), "ALTER TABLE events ADD CONSTRAINT no_poison CHECK position(message, 'POISON') = 0"); err != nil {
 		t.Fatal(err)
 	}
-	b := openBus(t)
+	b := bustest.Open(t)
 	reg := prometheus.NewRegistry()
 	startService(t, storage.ServiceConfig{Conn: conn, Bus: b, BatchRows: 1000, FlushInterval: 50 * time.Millisecond, Registerer: reg})
 	evs := sampleEvents(1000, q0)
@@ -421,8 +384,8 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 		evs[i].Message = "POISON " + evs[i].Message
 	}
 	publishEvents(t, b, evs, 250)
-	waitFor(t, conn, "SELECT count() FROM deadletter WHERE reason = 'rejected'", 3)
-	waitFor(t, conn, "SELECT count() FROM events", 997)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM deadletter WHERE reason = 'rejected'", 3)
+	chdbtest.WaitUint(t, conn, "SELECT count() FROM events", 997)
 	var raw, errText string
 	if err := conn.QueryRow(t.Context(), "SELECT raw, error FROM deadletter WHERE reason = 'rejected' ORDER BY id LIMIT 1").Scan(&raw, &errText); err != nil {
 		t.Fatal(err)
@@ -436,14 +399,9 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	}
 	// The counter moves once the insert returns, a moment after its rows
 	// are visible.
-	written := func() float64 {
-		return testutil.ToFloat64(mustVec(t, reg, "otsiem_store_rows_written_total", "events"))
-	}
-	for deadline := time.Now().Add(30 * time.Second); written() < 997 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-	}
-	if got := written(); got != 997 {
-		t.Errorf("rows written %v, want 997", got)
-	}
+	poll.Equal(t, 30*time.Second, "rows written", func() (float64, error) {
+		return testutil.ToFloat64(mustVec(t, reg, "otsiem_store_rows_written_total", "events")), nil
+	}, 997)
 }
 
 // syncBuffer is a log sink safe for the writer's goroutines.

@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/internal/poll"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
@@ -214,13 +215,8 @@ func counts(t *testing.T, conn driver.Conn) [4]uint64 {
 // events of an insert before its rollups.
 func waitCounts(t *testing.T, conn driver.Conn, want [4]uint64) {
 	t.Helper()
-	var got [4]uint64
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got = counts(t, conn); got == want {
-			return
-		}
-	}
-	t.Errorf("counts (raw, distinct, flows, compliance) = %v, want %v", got, want)
+	poll.Equal(t, 30*time.Second, "counts (raw, distinct, flows, compliance)",
+		func() ([4]uint64, error) { return counts(t, conn), nil }, want)
 }
 
 func TestRetriedBatchIsDeduplicated(t *testing.T) {

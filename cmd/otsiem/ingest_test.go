@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -70,7 +71,7 @@ func TestIngestService(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	records := countRecords(t, b, bus.StreamEvents, nil)
+	records := bustest.Records(t, b, bus.StreamEvents, nil)
 	if records != 300 {
 		t.Errorf("%d events stored, want 300", records)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/otsiem/otsiem/rules"
 	"github.com/otsiem/otsiem/storage"
 	"github.com/otsiem/otsiem/storage/chdb"
+	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 )
 
 // storeEvents judges events under the refinery model and stores them in
@@ -35,6 +36,11 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if _, err := storage.Migrate(ctx, db.Conn, storage.MigrateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// The data directory may hold events already: wait for them plus these.
+	var stored uint64
+	if err := db.Conn.QueryRow(ctx, "SELECT sum(events) FROM device_flows_hourly").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
 	b := storage.NewEvents()
 	for _, ev := range evs {
 		correlate.Enrich(m, ev)
@@ -45,15 +51,7 @@ func storeEvents(t *testing.T, dataDir string, evs []*event.Event) {
 	if err := storage.Insert(ctx, db.Conn, b.Batch); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		var n uint64
-		if err := db.Conn.QueryRow(ctx, "SELECT sum(events) FROM device_flows_hourly").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == uint64(len(evs)) || time.Now().After(deadline) {
-			break
-		}
-	}
+	chdbtest.WaitUint(t, db.Conn, "SELECT sum(events) FROM device_flows_hourly", stored+uint64(len(evs)))
 }
 
 // panFlow is a PAN-OS traffic event from pa-c3 (monitor mode on C3).

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage/embedded/embeddedtest"
@@ -129,7 +129,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	defer b.Close()
 	for _, stream := range []string{bus.StreamEnriched, bus.StreamFindings} {
-		if left := countRecords(t, b, stream, nil); left != 0 {
+		if left := bustest.Records(t, b, stream, nil); left != 0 {
 			t.Errorf("%s still holds %d stored records", stream, left)
 		}
 	}
@@ -167,42 +167,6 @@ func sendAndStop(t *testing.T, s *service, p *pipeline, g *simulate.Generator, d
 		t.Fatal(err)
 	}
 	return st
-}
-
-// countRecords reads a whole stream, calling f for each record.
-func countRecords(t *testing.T, b *bus.Bus, stream string, f func([]byte)) int {
-	t.Helper()
-	ctx := context.Background()
-	st, err := b.JS.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs == 0 {
-		return 0
-	}
-	c, err := b.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for i := uint64(0); i < info.State.Msgs; i++ {
-		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = bus.SplitRecords(m.Data(), func(r []byte) error {
-			n++
-			if f != nil {
-				f(r)
-			}
-			return nil
-		})
-	}
-	return n
 }
 
 // startRunServing is startRun serving the ClickHouse HTTP interface on

@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/otsiem/otsiem/internal/poll"
 )
 
 func openTest(tb testing.TB) *Bus {
@@ -196,13 +198,9 @@ func TestBatcherLinger(t *testing.T) {
 	if err := bt.Add(context.Background(), SubjectEvents+".s.raw", "x", []byte("{}")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for streamMsgs(t, b, StreamEvents) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("a lone record was never published")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Equal(t, 10*time.Second, "messages holding a lone record", func() (uint64, error) {
+		return streamMsgs(t, b, StreamEvents), nil
+	}, 1)
 }
 
 func TestSplitRecords(t *testing.T) {

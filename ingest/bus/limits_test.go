@@ -17,17 +17,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/otsiem/otsiem/internal/poll"
 	"github.com/otsiem/otsiem/setting"
 )
 
-// waitUntil polls cond until it holds, or fails the test after a deadline.
+// waitUntil polls cond until it holds, or fails the test after a minute.
 func waitUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	poll.True(tb, time.Minute, what, cond)
 }
 
 func openSized(tb testing.TB, maxBytes int64) *Bus {

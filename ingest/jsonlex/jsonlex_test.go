@@ -151,7 +151,20 @@ func FuzzLexer(f *testing.F) {
 		if err := EachMember(s, func(string, Value) error { return nil }); (err == nil) != (valid && isObject) && depth(s) <= MaxDepth {
 			t.Fatalf("%q: EachMember %v", s, err)
 		}
-		if err != nil || !utf8.ValidString(s) {
+		if err != nil {
+			return
+		}
+		// Value.Str's shortcut for strings without escapes agrees with the Lexer.
+		_ = EachMember(s, func(_ string, v Value) error {
+			if v.Kind() == '"' {
+				l := New(v.Raw)
+				if want, _ := l.Str(); v.Str() != want {
+					t.Fatalf("%q: Value.Str %q, Lexer.Str %q", v.Raw, v.Str(), want)
+				}
+			}
+			return nil
+		})
+		if !utf8.ValidString(s) {
 			return
 		}
 		l = New(s)

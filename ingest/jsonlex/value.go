@@ -1,6 +1,9 @@
 package jsonlex
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // ErrNotObject reports a value that should be an object and is not.
 var ErrNotObject = errors.New("not a JSON object")
@@ -8,7 +11,8 @@ var ErrNotObject = errors.New("not a JSON object")
 // Value is one JSON value inside a line: its raw text, unparsed, as
 // EachMember, Object and Array hand it out.
 type Value struct {
-	Raw string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	Raw   string // the value's text, e.g. `"tcp"`, `502`, `{"a":1}`
+	valid bool   // Raw was checked as part of a valid document
 }
 
 // Kind returns the value's JSON type by its first byte: '"' string, '{'
@@ -31,6 +35,9 @@ func (v Value) Kind() byte {
 func (v Value) Str() string {
 	switch v.Kind() {
 	case '"':
+		if n := len(v.Raw); n >= 2 && v.Raw[n-1] == '"' && strings.IndexByte(v.Raw[1:n-1], '\\') < 0 {
+			return v.Raw[1 : n-1] // the common string, checked when its document was
+		}
 		l := New(v.Raw)
 		s, _ := l.Str()
 		return s
@@ -46,7 +53,10 @@ func (v Value) Object(fn func(key string, v Value) error) error {
 	if v.Kind() != '{' {
 		return ErrNotObject
 	}
-	return EachMember(v.Raw, fn)
+	if !v.valid {
+		return EachMember(v.Raw, fn)
+	}
+	return members(v.Raw, fn)
 }
 
 // Array calls fn for each element of an array value, in order; it does
@@ -61,7 +71,7 @@ func (v Value) Array(fn func(v Value) error) error {
 		if err != nil {
 			return err
 		}
-		return fn(Value{Raw: raw})
+		return fn(Value{Raw: raw, valid: v.valid})
 	})
 }
 
@@ -81,9 +91,14 @@ func EachMember(s string, fn func(key string, v Value) error) error {
 	if err := l.End(); err != nil {
 		return err
 	}
-	l = New(s)
+	return members(s, fn)
+}
+
+// members walks the members of a valid object.
+func members(s string, fn func(key string, v Value) error) error {
+	l := New(s)
 	return l.Members(func(k string) error {
-		raw, _ := l.Value() // checked above
-		return fn(k, Value{Raw: raw})
+		raw, _ := l.Value() // checked before
+		return fn(k, Value{Raw: raw, valid: true})
 	})
 }

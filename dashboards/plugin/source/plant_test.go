@@ -1,7 +1,6 @@
 package source_test
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,17 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/datasourcetest"
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/otsiem/otsiem/dashboards/plugin/source"
-	"github.com/otsiem/otsiem/dashboards/sample"
+	"github.com/otsiem/otsiem/dashboards/sample/sampletest"
 	"github.com/otsiem/otsiem/dashboards/zones"
 	"github.com/otsiem/otsiem/ingest/bus"
-	"github.com/otsiem/otsiem/rules"
-	"github.com/otsiem/otsiem/storage"
+	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/storage/chdb"
 	"github.com/otsiem/otsiem/storage/chdb/chdbtest"
 	"github.com/otsiem/otsiem/storage/embedded"
@@ -68,54 +65,15 @@ type plant struct {
 
 func newPlant(t testing.TB) *plant {
 	t.Helper()
-	e := chdbtest.Engine(t)
-	p := &plant{db: chdbtest.Database(t), start: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	p.end = p.start.Add(30 * time.Minute)
-	ctx := t.Context()
-	owner, err := clickhouse.Open(embedded.ClickHouseOptions(embedded.NewHandler(e), p.db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	if _, err := storage.Migrate(ctx, owner, storage.MigrateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rules.Load("../../../examples/refinery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sample.Store(ctx, owner, sample.Config{Model: m, Source: "examples/refinery",
-		Periods: []sample.Period{{Start: p.start, Duration: p.end.Sub(p.start)}}, Rate: 10, ScenarioEvery: 15 * time.Second, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("stored %d lines, %d findings (%d revisions)", st.Lines, st.Findings, st.Revisions)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.chAddr = ln.Addr().String()
 	users := embedded.Users{Reader: embedded.Credentials{User: chReader, Password: chReaderPassword},
 		Writer: embedded.Credentials{User: chWriter, Password: chWriterPassword}}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- embedded.Serve(sctx, ln, embedded.Guard(embedded.NewHandler(e), users)) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-
+	sp := sampletest.Serve(t, "../../../examples/refinery", time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), 30*time.Minute, users)
+	p := &plant{start: sp.Start, end: sp.End, chAddr: sp.Addr, db: sp.DB}
 	p.nats = startNATS(t)
-	p.bus, err = bus.Open(ctx, bus.Config{URL: p.nats.ClientURL(), Name: "otsiem-correlate", User: natsOwn, Password: natsOwnPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.bus.Close)
+	p.bus = bustest.OpenConfig(t, bus.Config{URL: p.nats.ClientURL(), Name: "otsiem-correlate", User: natsOwn, Password: natsOwnPassword})
 
 	p.grpcAddr = freeAddr(t)
+	var err error
 	p.plugin, err = datasourcetest.Manage(source.New, datasourcetest.ManageOpts{Address: p.grpcAddr})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/otsiem/otsiem/ingest/decode"
 	"github.com/otsiem/otsiem/ingest/decode/decodetest"
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/otsiem/otsiem/internal/poll"
 )
 
 // relayFormats are rsyslog's built-in forwarding and file templates: what a
@@ -89,17 +90,9 @@ func TestThroughRsyslog(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
-	var conn net.Conn
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rsyslogd does not listen: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	conn := poll.Until(t, 20*time.Second, "rsyslogd listening", func() (net.Conn, error) {
+		return net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	}, func(net.Conn) bool { return true })
 	w := bufio.NewWriter(conn)
 	for _, l := range lines {
 		w.WriteString(l)
@@ -160,18 +153,13 @@ func freeTCPPort(t *testing.T) int {
 // waitLines polls a file until it has n lines, for up to 30 s.
 func waitLines(t *testing.T, path string, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, _ := os.ReadFile(path)
-		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-		if len(b) > 0 && len(lines) >= n {
-			return lines
+	return poll.Until(t, 30*time.Second, fmt.Sprintf("%s: %d lines relayed", path, n), func() ([]string, error) {
+		b, err := os.ReadFile(path)
+		if len(b) == 0 {
+			return nil, err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d of %d lines relayed", path, len(lines), n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n"), nil
+	}, func(lines []string) bool { return len(lines) >= n })
 }
 
 // lineSink collects the lines a relay sends to a TCP listener.
@@ -213,19 +201,10 @@ func listenLines(t *testing.T) *lineSink {
 // wait returns the first n lines received, waiting up to 30 s for them.
 func (s *lineSink) wait(t *testing.T, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	got := poll.Until(t, 30*time.Second, fmt.Sprintf("%d lines relayed", n), func() ([]string, error) {
 		s.mu.Lock()
-		got := len(s.lines)
-		if got >= n {
-			out := append([]string(nil), s.lines[:n]...)
-			s.mu.Unlock()
-			return out
-		}
-		s.mu.Unlock()
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d lines relayed", got, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		return append([]string(nil), s.lines...), nil
+	}, func(lines []string) bool { return len(lines) >= n })
+	return got[:n]
 }

@@ -11,9 +11,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/otsiem/otsiem/internal/poll"
 	"github.com/otsiem/otsiem/storage/chdb"
 	"github.com/otsiem/otsiem/storage/embedded"
 )
@@ -97,4 +100,18 @@ func ClickHouse(tb testing.TB) (driver.Conn, string) {
 	}
 	tb.Cleanup(func() { _ = conn.Close() })
 	return conn, db
+}
+
+// WaitUint polls the one-number query q (e.g. "SELECT count() FROM
+// events") until it returns want, and fails the test with the last number
+// after a minute: a table and the materialized views it feeds commit one
+// after the other, so a reader may see an insert's rows before its
+// rollups.
+func WaitUint(tb testing.TB, conn driver.Conn, q string, want uint64) {
+	tb.Helper()
+	poll.Equal(tb, time.Minute, q, func() (uint64, error) {
+		var n uint64
+		err := conn.QueryRow(context.Background(), q).Scan(&n)
+		return n, err
+	}, want)
 }
