@@ -113,19 +113,18 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	return s, nil
 }
 
-// Err reports why JetStream refuses the correlator's writes, or why a
-// stage failed and has not made progress since its restart; nil while
-// both stages work: for /healthz.
+// Err reports why JetStream refuses the correlator's writes (a stream at
+// its bound only degrades: bus.Refusals.Err), and why a stage failed and
+// has not made progress since its restart; nil while both stages work:
+// for /healthz.
 func (s *Service) Err() error {
-	if err := s.pub.Err(); err != nil {
-		return err
-	}
+	refused := s.pub.Err()
 	if s.failing.Load() == 0 {
-		return nil
+		return refused
 	}
 	s.failMu.Lock()
 	defer s.failMu.Unlock()
-	var errs []error
+	errs := []error{refused}
 	for _, stage := range []string{"verdicts", "findings"} {
 		if err := s.fails[stage]; err != nil {
 			errs = append(errs, err)

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/health"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/rules"
 )
@@ -237,7 +238,8 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-// serveHTTP serves /metrics and /healthz (200 while healthy() is nil) until
+// serveHTTP serves /metrics and /healthz (healthy() judged by package
+// health: 200 ok or degraded, 503 when a stage cannot make progress) until
 // the returned stop is called.
 func (s *service) serveHTTP(healthy func() error) (stop func(), err error) {
 	addr := s.cfg.HTTP.Address
@@ -250,13 +252,7 @@ func (s *service) serveHTTP(healthy func() error) (stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := healthy(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.Handle("/healthz", health.Handler(healthy))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
