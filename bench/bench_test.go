@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/otsiem/otsiem/storage/chdb"
 )
 
@@ -128,7 +130,7 @@ func TestSideBySide(t *testing.T) {
 			t.Errorf("%s skipped: %s", r.Target, r.Skipped)
 			continue
 		}
-		if r.Lines != n || r.Lost != 0 {
+		if r.Lines != n || r.Lost != 0 || r.TimedOut {
 			t.Errorf("%s accounted for %d lines, lost %d; want %d and 0", r.Target, r.Lines, r.Lost, n)
 		}
 		if r.Seconds <= 0 || r.LinesPerSecond <= 0 || r.PeakRSSBytes == 0 || r.CPUMicrosPerLine < 0 {
@@ -137,8 +139,11 @@ func TestSideBySide(t *testing.T) {
 		if got := r.LinesPerSecond * r.Seconds; math.Abs(got-float64(r.Lines)) > 1 {
 			t.Errorf("%s: %.0f lines/s over %.3fs is %.0f lines, not %d", r.Target, r.LinesPerSecond, r.Seconds, got, r.Lines)
 		}
-		if r.Target != TargetRsyslog && r.CPUMicrosPerLine <= 0 {
-			t.Errorf("%s used no CPU: %+v", r.Target, r)
+		if r.Target != TargetRsyslog && (r.CPUMicrosPerLine <= 0 || r.GoSysBytes == 0) {
+			t.Errorf("%s used no CPU or no Go memory: %+v", r.Target, r)
+		}
+		if r.Target == TargetRsyslog && r.GoSysBytes != 0 {
+			t.Errorf("rsyslog has no Go runtime, yet %d bytes: %+v", r.GoSysBytes, r)
 		}
 		if r.Target == TargetRsyslog {
 			base = &rep.Results[i]
@@ -164,7 +169,7 @@ func TestSideBySide(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{TargetRsyslog, TargetIngest, TargetRun, "lines/s", "CPU µs/line", "peak RSS"} {
+	for _, want := range []string{TargetRsyslog, TargetIngest, TargetRun, "lines/s", "CPU µs/line", "peak RSS", "Go holds"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
@@ -180,4 +185,31 @@ func TestSideBySide(t *testing.T) {
 		t.Errorf("JSON does not carry the report back: %s", js.String())
 	}
 	t.Logf("\n%s", table.String())
+}
+
+// TestWithExtra: extra configuration merges into the harness's mapping by
+// mapping, so a storage.batch setting keeps storage.embedded; scalars and
+// lists replace; bad YAML is an error.
+func TestWithExtra(t *testing.T) {
+	base := map[string]any{"log_level": "warn", "storage": map[string]any{"embedded": map[string]any{"listen": "127.0.0.1:1"}}}
+	out, err := withExtra(base, "log_level: error\nmemory_limit: 1GiB\nstorage: {batch: {rows: 200000}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := yaml.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := got["storage"].(map[string]any)
+	emb, _ := st["embedded"].(map[string]any)
+	batch, _ := st["batch"].(map[string]any)
+	if got["log_level"] != "error" || got["memory_limit"] != "1GiB" || emb["listen"] != "127.0.0.1:1" || batch["rows"] != 200000 {
+		t.Errorf("merged configuration:\n%s", out)
+	}
+	if _, err := withExtra(map[string]any{}, "storage: [unclosed"); err == nil {
+		t.Error("bad YAML: want an error")
+	}
+	if out, err := withExtra(map[string]any{"a": 1}, ""); err != nil || !strings.Contains(string(out), "a: 1") {
+		t.Errorf("no extra: %q, %v", out, err)
+	}
 }

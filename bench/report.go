@@ -19,15 +19,23 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "%s\n", rep.Rsyslog)
 	}
 	fmt.Fprintln(w)
-	const row = "%-14s %10s %12s %9s %5s %5s  %s\n"
-	fmt.Fprintf(w, row, "target", "lines/s", "CPU µs/line", "peak RSS", "lost", "load", "pipeline")
+	const row = "%-14s %10s %12s %9s %9s %5s %5s  %s\n"
+	fmt.Fprintf(w, row, "target", "lines/s", "CPU µs/line", "peak RSS", "Go holds", "lost", "load", "pipeline")
 	for _, r := range rep.Results {
 		if r.Skipped != "" {
-			fmt.Fprintf(w, row, r.Target, "-", "-", "-", "-", "-", "skipped: "+r.Skipped)
+			fmt.Fprintf(w, row, r.Target, "-", "-", "-", "-", "-", "-", "skipped: "+r.Skipped)
 			continue
 		}
+		goSys := "-"
+		if r.GoSysBytes > 0 {
+			goSys = mib(r.GoSysBytes)
+		}
+		lost := strconv.Itoa(r.Lost)
+		if r.TimedOut {
+			lost += "?"
+		}
 		fmt.Fprintf(w, row, r.Target, thousands(r.LinesPerSecond), fmt.Sprintf("%.1f", r.CPUMicrosPerLine),
-			mib(r.PeakRSSBytes), strconv.Itoa(r.Lost), fmt.Sprintf("%.1f", r.LoadAverage), r.Pipeline)
+			mib(r.PeakRSSBytes), goSys, lost, fmt.Sprintf("%.1f", r.LoadAverage), r.Pipeline)
 	}
 	if len(rep.Ratios) > 0 {
 		fmt.Fprintln(w)
@@ -36,7 +44,13 @@ func (rep *Report) WriteTable(w io.Writer) error {
 				r.Target, 1/r.Rate, r.Rate, r.CPU, r.RSS)
 		}
 	}
-	_, err := fmt.Fprintln(w, "(load: the one-minute load average as each target started; other work on the machine competes for its cores)")
+	for _, r := range rep.Results {
+		if r.TimedOut {
+			fmt.Fprintf(w, "%s: timed out with %d lines not yet accounted for (lost?: they may still have been on their way)\n", r.Target, r.Lost)
+		}
+	}
+	_, err := fmt.Fprintln(w, "(Go holds: the Go runtime's memory at the end, the rest of the RSS being the embedded engine and C libraries;\n"+
+		" load: the one-minute load average as each target started; other work on the machine competes for its cores)")
 	return err
 }
 

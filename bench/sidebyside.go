@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultLines is how many lines `make bench` sends to each target.
@@ -44,8 +45,8 @@ type Config struct {
 	// Dir holds each target's configuration and data; default a fresh
 	// temporary directory, removed afterwards.
 	Dir string
-	// Config is YAML appended to otsiem's configuration, e.g.
-	// "memory_limit: 1GiB".
+	// Config is YAML merged into otsiem's configuration (see withExtra),
+	// e.g. "memory_limit: 1GiB" or "storage: {batch: {rows: 200000}}".
 	Config string
 	// Timeout bounds the wait for one target to account for every line;
 	// default 10 minutes.
@@ -65,12 +66,21 @@ type Result struct {
 	// Lines is what the target accounted for: lines in rsyslog's file,
 	// events and dead letters ingest handed to JetStream, rows stored by
 	// otsiem run (events FINAL plus dead letters).
-	Lines            int     `json:"lines"`
+	Lines int `json:"lines"`
+	// Lost is what the target had not accounted for when measuring
+	// ended; with TimedOut, measuring ended at Config.Timeout and those
+	// lines may still have been on their way.
 	Lost             int     `json:"lost"`
+	TimedOut         bool    `json:"timed_out,omitempty"`
 	Seconds          float64 `json:"seconds"`
 	LinesPerSecond   float64 `json:"lines_per_second"`
 	CPUMicrosPerLine float64 `json:"cpu_us_per_line"`
 	PeakRSSBytes     uint64  `json:"peak_rss_bytes"`
+	// GoSysBytes is what otsiem's Go runtime had taken from the system
+	// when the last line was accounted for (go_memstats_sys_bytes, which
+	// hardly ever shrinks); the rest of the peak RSS is the embedded
+	// ClickHouse engine and the C libraries. 0 for rsyslog.
+	GoSysBytes uint64 `json:"go_sys_bytes,omitempty"`
 	// LoadAverage is the machine's one-minute load average as the target
 	// started: other work competing for the same cores.
 	LoadAverage float64 `json:"load_average"`
@@ -132,8 +142,13 @@ func SideBySide(ctx context.Context, cfg Config) (*Report, error) {
 		defer os.RemoveAll(dir)
 		cfg.Dir = dir
 	}
+	// Absolute: otsiem reads relative paths in its configuration file
+	// from the file's directory.
 	var err error
 	if cfg.Model, err = filepath.Abs(cfg.Model); err != nil {
+		return nil, err
+	}
+	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
 		return nil, err
 	}
 	rep := &Report{Started: time.Now().UTC(), CPUs: runtime.NumCPU()}
@@ -206,8 +221,15 @@ func SideBySide(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 func (r Result) summary() string {
-	return fmt.Sprintf("%d of %d lines in %.2fs: %.0f lines/s, %.1f µs CPU per line, peak RSS %s", r.Lines, r.Lines+r.Lost,
+	s := fmt.Sprintf("%d of %d lines in %.2fs: %.0f lines/s, %.1f µs CPU per line, peak RSS %s", r.Lines, r.Lines+r.Lost,
 		r.Seconds, r.LinesPerSecond, r.CPUMicrosPerLine, mib(r.PeakRSSBytes))
+	if r.GoSysBytes > 0 {
+		s += " (Go runtime " + mib(r.GoSysBytes) + ")"
+	}
+	if r.TimedOut {
+		s += "; timed out"
+	}
+	return s
 }
 
 func ratios(results []Result) []Ratio {
@@ -243,6 +265,8 @@ type process struct {
 	// stored, when set, counts the lines stored exactly, once accounted
 	// says all are in (rows after deduplication).
 	stored func(ctx context.Context) (int, error)
+	// goSys, when set, is the Go runtime's share of memory (bytes).
+	goSys func(ctx context.Context) (uint64, error)
 }
 
 func start(ctx context.Context, name string, args ...string) (*process, error) {
@@ -305,7 +329,11 @@ func (p *process) measure(ctx context.Context, lines *Lines, timeout time.Durati
 		if n, settled, err = p.accounted(ctx); err != nil {
 			return err
 		}
-		if n >= lines.N && settled || time.Now().After(deadline) {
+		if n >= lines.N && settled {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.TimedOut = true
 			break
 		}
 		select {
@@ -323,6 +351,11 @@ func (p *process) measure(ctx context.Context, lines *Lines, timeout time.Durati
 	}
 	if p.stored != nil {
 		if n, err = p.stored(ctx); err != nil {
+			return err
+		}
+	}
+	if p.goSys != nil {
+		if r.GoSysBytes, err = p.goSys(ctx); err != nil {
 			return err
 		}
 	}
@@ -425,21 +458,23 @@ func startOtsiem(ctx context.Context, cfg Config, dir, stage string) (*process, 
 	if err != nil {
 		return nil, err
 	}
-	yaml := fmt.Sprintf(`model: %q
-data_dir: %q
-log_level: warn
-http: {address: "127.0.0.1:%d"}
-ingest:
-  listeners:
-    - {name: tcp, protocol: tcp, address: "127.0.0.1:%d"}
-storage:
-  embedded:
-    listen: "127.0.0.1:%d"
-    reader: {user: bench, password: %q}
-%s
-`, cfg.Model, filepath.Join(dir, "data"), ports[0], ports[1], ports[2], password, cfg.Config)
+	base := map[string]any{
+		"model":     cfg.Model,
+		"data_dir":  filepath.Join(dir, "data"),
+		"log_level": "warn",
+		"http":      map[string]any{"address": "127.0.0.1:" + strconv.Itoa(ports[0])},
+		"ingest": map[string]any{"listeners": []any{
+			map[string]any{"name": "tcp", "protocol": "tcp", "address": "127.0.0.1:" + strconv.Itoa(ports[1])}}},
+		"storage": map[string]any{"embedded": map[string]any{
+			"listen": "127.0.0.1:" + strconv.Itoa(ports[2]),
+			"reader": map[string]any{"user": "bench", "password": password}}},
+	}
+	yaml, err := withExtra(base, cfg.Config)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+	if err := os.WriteFile(path, yaml, 0o600); err != nil {
 		return nil, err
 	}
 	args := []string{stage, "--config", path}
@@ -459,6 +494,10 @@ storage:
 			_ = p.stop()
 			return nil, err
 		}
+	}
+	p.goSys = func(ctx context.Context) (uint64, error) {
+		m, err := scrape(ctx, metrics)
+		return uint64(m.sum("go_memstats_sys_bytes")), err
 	}
 	if stage == "ingest" {
 		// Every line is an event or a dead letter handed to the
@@ -495,6 +534,31 @@ storage:
 		return n, nil
 	}
 	return p, nil
+}
+
+// withExtra returns base as YAML with extra (YAML) merged into it: a
+// mapping in extra merges key by key into base's, anything else in extra
+// replaces base's value. So "storage: {batch: {rows: 200000}}" keeps the
+// harness's own storage.embedded settings.
+func withExtra(base map[string]any, extra string) ([]byte, error) {
+	var more map[string]any
+	if err := yaml.Unmarshal([]byte(extra), &more); err != nil {
+		return nil, fmt.Errorf("extra configuration: %w", err)
+	}
+	merge(base, more)
+	return yaml.Marshal(base)
+}
+
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				merge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
 }
 
 // metricFamilies is one scrape of a /metrics endpoint.

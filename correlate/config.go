@@ -162,8 +162,12 @@ func (c Config) Validate() error {
 // ServiceConfig configures a Service: the configuration file's
 // `correlate:` section, the engine's keys and the service's side by side.
 type ServiceConfig struct {
-	Bus   *bus.Bus     `yaml:"-"` // connected, streams declared
-	Model *rules.Model `yaml:"-"` // the model to start with (see SetModel)
+	Bus *bus.Bus `yaml:"-"` // connected, streams declared
+	// Models holds the model to judge by; both stages read it for every
+	// message, so a reload stored there applies from the next one. When
+	// nil, the service holds Model itself (see SetModel).
+	Models *rules.Holder `yaml:"-"`
+	Model  *rules.Model  `yaml:"-"`
 	// Engine tunes the stateful findings; its keys sit in the same
 	// section.
 	Engine Config `yaml:",inline"`

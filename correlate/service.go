@@ -38,7 +38,7 @@ import (
 //     ticks the engine with the wall clock (see Tick and Engine.Tick).
 type Service struct {
 	cfg      ServiceConfig
-	model    atomic.Pointer[rules.Model]
+	model    *rules.Holder
 	m        *metrics
 	log      *slog.Logger
 	pub      *bus.Publisher
@@ -60,7 +60,10 @@ const (
 
 // New prepares a service; Run starts it.
 func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
-	if cfg.Bus == nil || cfg.Model == nil {
+	if cfg.Models == nil && cfg.Model != nil {
+		cfg.Models = rules.NewHolder(cfg.Model)
+	}
+	if cfg.Bus == nil || cfg.Models == nil || cfg.Models.Load() == nil {
 		return nil, errors.New("correlate: service needs a bus and a model")
 	}
 	if err := cfg.Validate(); err != nil {
@@ -92,7 +95,7 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.model.Store(cfg.Model)
+	s.model = cfg.Models
 	var err error
 	if s.m, err = newMetrics(cfg.Registerer); err != nil {
 		return nil, err
@@ -194,8 +197,9 @@ func (s *Service) progressed(stage string) {
 	s.failMu.Unlock()
 }
 
-// SetModel swaps the model atomically; both stages use it from their next
-// message on, and the findings state is kept.
+// SetModel stores m in the service's model holder (ServiceConfig.Models):
+// both stages use it from their next message on, and the findings state
+// is kept.
 func (s *Service) SetModel(m *rules.Model) { s.model.Store(m) }
 
 // Run runs both stages until ctx ends or one fails.

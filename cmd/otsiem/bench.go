@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", summary: "measure throughput and memory: the pipeline's latency in one process, or side by side with rsyslog", run: runBench})
+	register(command{name: "bench", summary: "measure throughput and memory: the pipeline's latency in one process, or side by side with rsyslog", raw: runBench})
 }
 
 // runBench is `otsiem bench`: by default the whole pipeline in this
@@ -55,8 +55,15 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.RemoveAll(dir)
 	}
+	// Absolute: otsiem reads relative paths in its configuration file
+	// from the file's directory.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	cfgFile := filepath.Join(dir, "bench.yaml")
-	cfg := fmt.Sprintf("data_dir: %s\nlog_level: warn\nhttp: {address: \"off\"}\ningest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n%s\n", filepath.Join(dir, "data"), *config)
+	cfg := fmt.Sprintf("data_dir: %q\nlog_level: warn\nhttp: {address: \"off\"}\ningest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n%s\n", filepath.Join(dir, "data"), *config)
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

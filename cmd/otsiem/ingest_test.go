@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -43,22 +44,20 @@ func writeConfig(t *testing.T, body string) string {
 func TestIngestService(t *testing.T) {
 	path := writeConfig(t, "ingest:\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n")
 	var stderr bytes.Buffer
-	s, code := newService("ingest", []string{"--config", path}, &stderr)
+	s, code := newServiceFrom("ingest", path, &stderr)
 	if s == nil {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if s.site != "petrochemical-refinery-unit-3" {
 		t.Errorf("site %q", s.site)
 	}
-	ib, err := s.openBus(context.Background())
+	var logs syncBuffer
+	s.log = slog.New(slog.NewTextHandler(&logs, nil))
+	p, err := s.startStages(context.Background(), s.startIngest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.startIngest(context.Background(), ib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", st.collector.Addrs()["tcp"].String())
+	conn, err := net.Dial("tcp", p.ingest.svc.Addrs()["tcp"].String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +66,13 @@ func TestIngestService(t *testing.T) {
 	}
 	conn.Close()
 	// Stopping right away: the drain still takes every line already sent.
-	if err := st.close(); err != nil {
+	if err := p.close(s); err != nil {
 		t.Fatal(err)
 	}
-	ib.Close()
+	// Alone on a private embedded server, it says so.
+	if !strings.Contains(logs.String(), "level=WARN msg=\"no nats.url set: running a private embedded NATS server with no listener") {
+		t.Errorf("no warning about the private NATS server:\n%s", logs.String())
+	}
 	b, err := bus.Open(context.Background(), s.cfg.NATS)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func TestIngestService(t *testing.T) {
 func TestServiceConfigErrors(t *testing.T) {
 	var stderr bytes.Buffer
 	path := writeConfig(t, "ingest:\n  listners: []\n")
-	if s, code := newService("ingest", []string{"--config", path}, &stderr); s != nil || code != 1 ||
+	if s, code := newServiceFrom("ingest", path, &stderr); s != nil || code != 1 ||
 		!bytes.Contains(stderr.Bytes(), []byte(`otsiem.yaml:5:3: unknown key "listners"`)) {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -98,23 +99,102 @@ func TestModel(t *testing.T) {
 }
 
 func TestDispatch(t *testing.T) {
-	if code, _, errs := run(t, "frobnicate"); code != 2 || !strings.Contains(errs, `unknown command "frobnicate"`) || !strings.Contains(errs, "validate") {
-		t.Errorf("exit %d %q", code, errs)
+	code, _, errs := run(t, "frobnicate")
+	if code != 2 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, `unknown command "frobnicate" for "otsiem"`) {
+		t.Errorf("unknown command: exit %d %q", code, errs)
 	}
-	if code, _, _ := run(t, "help"); code != 0 {
-		t.Errorf("help: exit %d", code)
+	// Without a command: the help on stderr, a usage error.
+	if code, out, errs := run(t); code != 2 || out != "" || !strings.Contains(errs, "Available Commands:") || !strings.Contains(errs, "validate") {
+		t.Errorf("no command: exit %d %q %q", code, out, errs)
 	}
-	// -h is help, never an error, for every command.
-	for name := range commands {
-		if code, _, errs := run(t, name, "-h"); code != 0 || !strings.Contains(errs, "usage") && !strings.Contains(errs, "Usage") {
-			t.Errorf("%s -h: exit %d: %.200s", name, code, errs)
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "findings", "ack"}} {
+		if code, out, _ := run(t, args...); code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: exit %d: %.200s", args, code, out)
 		}
 	}
-	// Flags after the path.
-	if code, _, _ := run(t, "validate", "../../examples/refinery", "--strict"); code != 1 {
-		t.Errorf("validate PATH --strict: exit %d, want 1 (the refinery has warnings)", code)
+	// -h is help on stdout, never an error, for every command and subcommand.
+	for name, c := range commands {
+		if c.raw != nil {
+			continue // parses its own flags (bench, until it moves out of cmd)
+		}
+		paths := [][]string{{name}}
+		for _, sub := range c.sub {
+			paths = append(paths, []string{name, sub.name})
+		}
+		for _, p := range paths {
+			if code, out, errs := run(t, append(p, "-h")...); code != 0 || !strings.Contains(out, "Usage:\n  otsiem "+strings.Join(p, " ")) {
+				t.Errorf("%v -h: exit %d: %.300s %s", p, code, out, errs)
+			}
+		}
 	}
-	if code, _, errs := run(t, "validate", "--format", "xml", "../../examples/refinery"); code != 2 || !strings.Contains(errs, `unknown format "xml"`) {
-		t.Errorf("validate --format xml: exit %d: %s", code, errs)
+	// Flags after the path, and Go flag's single-dash long flags.
+	for _, args := range [][]string{{"validate", "../../examples/refinery", "--strict"}, {"validate", "-strict", "../../examples/refinery"}} {
+		if code, _, errs := run(t, args...); code != 1 {
+			t.Errorf("%v: exit %d, want 1 (the refinery has warnings): %s", args, code, errs)
+		}
+	}
+	// A usage error is one line saying what is wrong, exit 2.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "--format", "xml", "../../examples/refinery"}, `otsiem validate: unknown format "xml"; valid: text, json`},
+		{[]string{"validate"}, "otsiem validate: want one model PATH (a directory or a file), got 0 arguments (see otsiem validate --help)"},
+		{[]string{"validate", "--frob", "../../examples/refinery"}, "otsiem validate: unknown flag: --frob (see otsiem validate --help)"},
+		{[]string{"run", "--duration", "soon"}, `otsiem run: invalid argument "soon" for "--duration" flag`},
+		{[]string{"findings", "frob"}, `otsiem findings: unexpected arguments ["frob"] (ack and close come first`},
+		{[]string{"check", "x.log"}, "otsiem check: --model DIR is required"},
+		{[]string{"store", "extra"}, `otsiem store: unexpected argument "extra"`},
+		{[]string{"version", "extra"}, `otsiem version: unexpected argument "extra"`},
+	} {
+		code, out, errs := run(t, c.args...)
+		if code != 2 || out != "" || !strings.HasPrefix(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line %q", c.args, code, out, errs, c.want)
+		}
+	}
+}
+
+// otsiem version names the build: the module and the Go toolchain here
+// (tests are built without VCS stamps); versionOf reads a release's
+// version, or a checkout's revision.
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !regexp.MustCompile(`^otsiem \S+\nmodule   github\.com/otsiem/otsiem \S+\n(revision [0-9a-f]{40} .*\n)?go       go1\.\S+ \w+/\w+\n$`).MatchString(out) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if code, out, _ := run(t, "--version"); code != 0 || !strings.HasPrefix(out, "otsiem version ") {
+		t.Errorf("--version: exit %d: %s", code, out)
+	}
+	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"}, {Key: "vcs.modified", Value: "true"}}
+	for _, c := range []struct {
+		bi   debug.BuildInfo
+		want string
+	}{
+		{debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}, Settings: rev}, "v1.4.0"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev}, "devel-0123456789ab+dirty"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev[:1]}, "devel-0123456789ab"},
+		{debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+	} {
+		if got := versionOf(&c.bi); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.bi, got, c.want)
+		}
+	}
+}
+
+// Shell completion: a script per shell, and the completions it asks for.
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		if code, out, errs := run(t, "completion", sh); code != 0 || !strings.Contains(out, "otsiem") || len(out) < 500 {
+			t.Errorf("completion %s: exit %d: %.200s %s", sh, code, out, errs)
+		}
+	}
+	if _, out, _ := run(t, "__complete", "fin"); !strings.HasPrefix(out, "findings\t") {
+		t.Errorf("command completion: %q", out)
+	}
+	if _, out, _ := run(t, "__complete", "findings", "--sev"); !strings.HasPrefix(out, "--severity\t") {
+		t.Errorf("flag completion: %q", out)
+	}
+	if _, out, _ := run(t, "__complete", "findings", ""); !strings.Contains(out, "ack\t") || !strings.Contains(out, "close\t") {
+		t.Errorf("subcommand completion: %q", out)
 	}
 }

@@ -1,40 +1,32 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/otsiem/otsiem/rules"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "model", summary: "print a model's zones, conduit matrix, devices and diodes", run: runModel})
+	register(command{name: "model", summary: "print a model's zones, conduit matrix, devices and diodes", usage: "PATH",
+		about: []string{"Prints a model's zones, conduit matrix, rules, devices and diodes."}, flags: runModel})
 }
 
-func runModel(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("model", stderr, "usage: otsiem model PATH",
-		"Prints a model's zones, conduit matrix, rules, devices and diodes.")
-	paths, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+func runModel(fs *pflag.FlagSet) runFunc {
+	return func(paths []string, stdout, stderr io.Writer) int {
+		if len(paths) != 1 {
+			return badUsage(stderr, "model", "want one model PATH (a directory or a file), got %d arguments", len(paths))
 		}
-		return 2
+		m, ok := loadModel(paths[0], stderr)
+		if !ok {
+			return 1
+		}
+		printModel(stdout, m)
+		return 0
 	}
-	if len(paths) != 1 {
-		fs.Usage()
-		return 2
-	}
-	m, ok := loadModel(paths[0], stderr)
-	if !ok {
-		return 1
-	}
-	printModel(stdout, m)
-	return 0
 }
 
 func printModel(out io.Writer, m *rules.Model) {

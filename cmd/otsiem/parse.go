@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -17,34 +15,32 @@ import (
 	"github.com/otsiem/otsiem/ingest/decode"
 	_ "github.com/otsiem/otsiem/ingest/decode/all" // every vendor decoder
 	"github.com/otsiem/otsiem/ingest/event"
+	"github.com/spf13/pflag"
 )
 
 func init() {
 	register(command{
 		name:    "parse",
 		summary: "decode syslog lines (files or stdin) into JSON events, one per line",
-		run:     runParse,
+		usage:   "[flags] [FILE...]",
+		about: []string{
+			"Reads syslog lines from the files, or stdin when none (or \"-\"), and writes",
+			"exactly one JSON event per input line, in order. No services are needed."},
+		flags: runParse,
 	})
 }
 
-func runParse(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("parse", stderr, "usage: otsiem parse [flags] [FILE...]",
-		"Reads syslog lines from the files, or stdin when none (or \"-\"), and writes",
-		"exactly one JSON event per input line, in order. No services are needed.")
+func runParse(fs *pflag.FlagSet) runFunc {
 	pf := addParseFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(args []string, stdout, stderr io.Writer) int {
+		out := bufio.NewWriterSize(stdout, 64*1024)
+		pr, err := pf.lineParser(out)
+		if err != nil {
+			fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
+			return 2
 		}
-		return 2
+		return pr.files("parse", args, stderr)
 	}
-	out := bufio.NewWriterSize(stdout, 64*1024)
-	pr, err := pf.lineParser(out)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem parse: %v\n", err)
-		return 2
-	}
-	return pr.files("parse", fs.Args(), stderr)
 }
 
 // files parses the named files (stdin for none or "-") and flushes the
@@ -67,23 +63,6 @@ func (lp *lineParser) files(cmd string, files []string, stderr io.Writer) int {
 	return code
 }
 
-// newFlagSet returns a flag set whose usage prints the usage line, a blank
-// line, the description lines and the flags.
-func newFlagSet(name string, stderr io.Writer, usage string, about ...string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, usage)
-		fmt.Fprintln(stderr)
-		for _, l := range about {
-			fmt.Fprintln(stderr, l)
-		}
-		fmt.Fprintln(stderr, "\nflags:")
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
 // parseFlags are the flags of the commands that read raw syslog lines
 // (parse, check, correlate).
 type parseFlags struct {
@@ -91,7 +70,7 @@ type parseFlags struct {
 	decoder, site, tz, received, senderTxt *string
 }
 
-func addParseFlags(fs *flag.FlagSet) *parseFlags {
+func addParseFlags(fs *pflag.FlagSet) *parseFlags {
 	return &parseFlags{
 		pretty:    fs.Bool("pretty", false, "indent the JSON for people (one object per input line, over several lines)"),
 		decoder:   fs.String("decoder", "", "decode every line with this decoder instead of detecting: "+strings.Join(decode.Default.Names(), ", ")),

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -19,64 +17,61 @@ import (
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/escape"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "query", summary: "run SQL against the configured or embedded store (table, json or csv)", run: runQuery})
+	register(command{name: "query", summary: "run SQL against the configured or embedded store (table, json or csv)",
+		usage: "[--config FILE] [--format table|json|csv] [--write] SQL",
+		about: []string{
+			"Runs one SQL statement against the configured or embedded store (also after otsiem run stopped,",
+			"and through its HTTP interface while it runs). The statement runs with a reader's rights: one read",
+			"statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN), no table function reaching files or the",
+			"network. --write allows statements that change the store; while otsiem run holds the embedded",
+			"store, that is INSERT into a table and nothing more."},
+		flags: runQuery})
 }
 
-func runQuery(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("query", stderr, "usage: otsiem query [--config FILE] [--format table|json|csv] [--write] SQL",
-		"Runs one SQL statement against the configured or embedded store (also after otsiem run stopped,",
-		"and through its HTTP interface while it runs). The statement runs with a reader's rights: one read",
-		"statement (SELECT, WITH, SHOW, DESCRIBE, EXISTS, EXPLAIN), no table function reaching files or the",
-		"network. --write allows statements that change the store; while otsiem run holds the embedded",
-		"store, that is INSERT into a table and nothing more.")
+func runQuery(fs *pflag.FlagSet) runFunc {
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded store under data/clickhouse)")
 	format := fs.String("format", "table", "output format: table, json (one object per line) or csv")
 	write := fs.Bool("write", false, "allow statements that change the store (INSERT, ALTER, DROP …)")
-	sql, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(sql []string, stdout, stderr io.Writer) int {
+		switch {
+		case !validFormat(*format):
+			fmt.Fprintf(stderr, "otsiem query: unknown format %q; valid: table, json, csv\n", *format)
+			return 2
+		case len(sql) == 0:
+			return badUsage(stderr, "query", "no SQL given")
+		case len(sql) > 1:
+			fmt.Fprintf(stderr, "otsiem query: the SQL is one argument: quote it (got %d arguments: %s …)\n", len(sql), strings.Join(sql[:2], " "))
+			return 2
 		}
-		return 2
-	}
-	switch {
-	case !validFormat(*format):
-		fmt.Fprintf(stderr, "otsiem query: unknown format %q; valid: table, json, csv\n", *format)
-		return 2
-	case len(sql) == 0:
-		fs.Usage()
-		return 2
-	case len(sql) > 1:
-		fmt.Fprintf(stderr, "otsiem query: the SQL is one argument: quote it (got %d arguments: %s …)\n", len(sql), strings.Join(sql[:2], " "))
-		return 2
-	}
-	return withStoreAs(*cfgPath, stderr, *write, func(ctx context.Context, db *storage.DB) error {
-		conn := db.Conn
-		if !*write {
-			var err error
-			if conn, err = db.Reader(); err != nil {
+		return withStoreAs(*cfgPath, stderr, *write, func(ctx context.Context, db *storage.DB) error {
+			conn := db.Conn
+			if !*write {
+				var err error
+				if conn, err = db.Reader(); err != nil {
+					return err
+				}
+				defer conn.Close()
+			}
+			t, err := storage.RunSQL(ctx, conn, sql[0])
+			if err != nil {
+				if !*write && (strings.Contains(err.Error(), "READONLY") || strings.Contains(err.Error(), "ACCESS_DENIED")) {
+					err = fmt.Errorf("%w\n(otsiem query reads; --write runs statements that change the store)", err)
+				}
 				return err
 			}
-			defer conn.Close()
-		}
-		t, err := storage.RunSQL(ctx, conn, sql[0])
-		if err != nil {
-			if !*write && (strings.Contains(err.Error(), "READONLY") || strings.Contains(err.Error(), "ACCESS_DENIED")) {
-				err = fmt.Errorf("%w\n(otsiem query reads; --write runs statements that change the store)", err)
+			if err := printTable(stdout, t, *format); err != nil {
+				return err
 			}
-			return err
-		}
-		if err := printTable(stdout, t, *format); err != nil {
-			return err
-		}
-		if len(t.Rows) == 0 && len(t.Columns) > 0 {
-			fmt.Fprintln(stderr, "otsiem query: 0 rows")
-		}
-		return nil
-	})
+			if len(t.Rows) == 0 && len(t.Columns) > 0 {
+				fmt.Fprintln(stderr, "otsiem query: 0 rows")
+			}
+			return nil
+		})
+	}
 }
 
 func validFormat(f string) bool { return f == "table" || f == "json" || f == "csv" }

@@ -21,7 +21,11 @@ func TestQueryAndFindings(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "otsiem.yaml")
-	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nstorage: {retention: 720h}\n"), 0o644); err != nil {
+	model, err := filepath.Abs(filepath.Join("..", "..", "examples", "refinery"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\nmodel: "+model+"\nstorage: {retention: 720h}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	must := func(args ...string) (string, string) {
@@ -155,6 +159,11 @@ func TestQueryAndFindings(t *testing.T) {
 		t.Errorf("ack: %s", out)
 	}
 	must("findings", "--config", cfg, "close", "5ca75ca75ca7")
+	// A closed finding is not reopened by an ack unless asked to.
+	if code, _, errs := run(t, "findings", "ack", "--config", cfg, "5ca75ca75ca7"); code != 1 ||
+		!strings.Contains(errs, "nothing acknowledged: 5ca75ca75ca7 is closed (handled): acknowledging it would reopen it; give --reopen") {
+		t.Errorf("ack of a closed finding: exit %d: %s", code, errs)
+	}
 	if code, _, errs := run(t, "findings", "ack", "--config", cfg, "aaaaaa", "f1f1f1"); code != 1 || !strings.Contains(errs, "aaaaaa names 2 findings") {
 		t.Errorf("ambiguous prefix: exit %d: %s", code, errs)
 	}
@@ -186,9 +195,24 @@ func TestQueryAndFindings(t *testing.T) {
 		t.Errorf("--state closed:\n%s", out)
 	}
 
+	if out, _ = must("findings", "ack", "5ca75ca75ca7", "--reopen", "--config", cfg); !strings.HasPrefix(out, "acknowledged 5ca75ca75ca7 (was closed, revision 1)") {
+		t.Errorf("ack --reopen of a closed finding: %s", out)
+	}
+	// Conduits and zones are the model's.
+	for _, bad := range [][]string{{"--conduit", "C9"}, {"--zone", "Z9"}} {
+		code, _, errs := run(t, append([]string{"findings", "--config", cfg}, bad...)...)
+		what := strings.TrimPrefix(bad[0], "--")
+		if code != 2 || !strings.Contains(errs, "otsiem findings: unknown "+what+" \""+bad[1]+"\"; valid: ") ||
+			!strings.Contains(errs, map[string]string{"conduit": "C1-BPCS-OPS, C2-OPS-DMZ, C3-DMZ-ENT", "zone": "Z1-SIS"}[what]) {
+			t.Errorf("%v: exit %d: %s", bad, code, errs)
+		}
+	}
+	if _, errs := must("findings", "--config", cfg, "--conduit", "C1-BPCS-OPS", "--zone", "Z2-BPCS"); !strings.Contains(errs, "no ") {
+		t.Errorf("known conduit and zone: %s", errs)
+	}
+
 	// otsiem report on the same store: no events, so an empty period, and
 	// the unresolved findings by their analyst state.
-	model := filepath.Join("..", "..", "examples", "refinery")
 	out, _ = must("report", "--config", cfg, "--model", model, "--period", "1d", "--to", "now", "--format", "json")
 	var r struct {
 		Empty    bool

@@ -2,26 +2,27 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/otsiem/otsiem/report"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "report", summary: "the IEC 62443 zone implementation report for a period (text, markdown, html, pdf, json)", run: runReport})
+	register(command{name: "report", summary: "the IEC 62443 zone implementation report for a period (text, markdown, html, pdf, json)", usage: "[--config FILE] [--model DIR] [--from T] [--to T | --period 7d|30d|quarterly] [--format text|markdown|html|pdf|json] [--out FILE]",
+		about: []string{
+			"The IEC 62443 zone implementation report for a period, from the store and the model: per",
+			"zone and conduit what was declared and what was observed, the SR checks, the log sources",
+			"and the data diodes' availability."},
+		flags: runReport})
 }
 
-func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runReport(fs *pflag.FlagSet) runFunc {
 	cfgPath := fs.String("config", "", "configuration file (default: the embedded engine under data/clickhouse and the refinery model)")
 	modelPath := fs.String("model", "", "model directory (default: the configuration's)")
 	fromS := fs.String("from", "", "period start: RFC 3339 time or YYYY-MM-DD (UTC)")
@@ -29,53 +30,44 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	period := fs.String("period", "7d", "the period when --from or --to is missing: Nd (7d, 30d: alone, the N days up to now), or daily, weekly, monthly, quarterly (alone, the last closed one)")
 	format := fs.String("format", "text", "text, markdown, html, pdf or json")
 	out := fs.String("out", "", "write to this file instead of standard output")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem report [--config FILE] [--model DIR] [--from T] [--to T | --period 7d|30d|quarterly] [--format text|markdown|html|pdf|json] [--out FILE]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(args []string, stdout, stderr io.Writer) int {
+		now := time.Now().UTC()
+		from, to, err := reportPeriod(*fromS, *toS, *period, now)
+		if _, ok := report.Formats[*format]; !ok && err == nil {
+			err = fmt.Errorf("format %q: want text, markdown, html, pdf or json", *format)
 		}
-		return 2
-	}
-	now := time.Now().UTC()
-	from, to, err := reportPeriod(*fromS, *toS, *period, now)
-	if _, ok := report.Formats[*format]; !ok && err == nil {
-		err = fmt.Errorf("format %q: want text, markdown, html, pdf or json", *format)
-	}
-	if err != nil || fs.NArg() != 0 {
+		if err == nil && len(args) != 0 {
+			err = fmt.Errorf("unexpected argument %q", args[0])
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "otsiem report: %v\n", err)
+			return badUsage(stderr, "report", "%v", err)
 		}
-		fs.Usage()
-		return 2
-	}
-	if *format == "pdf" && *out == "" && isTerminal(stdout) {
-		fmt.Fprintln(stderr, "otsiem report: a PDF goes to a file: add --out FILE (or redirect standard output)")
-		return 2
-	}
-	cfg, ok := loadConfig(*cfgPath, stderr)
-	if !ok {
-		return 1
-	}
-	if *modelPath != "" {
-		cfg.Model = *modelPath
-	}
-	m, ok := loadModel(cfg.Model, stderr)
-	if !ok {
-		return 1
-	}
-	return withConfigAs(cfg, *cfgPath, stderr, false, func(ctx context.Context, db *storage.DB) error {
-		r, err := report.Build(ctx, db.Conn, m, report.Options{From: from, To: to, Now: now, Version: version()})
-		if err != nil {
-			return err
+		if *format == "pdf" && *out == "" && isTerminal(stdout) {
+			fmt.Fprintln(stderr, "otsiem report: a PDF goes to a file: add --out FILE (or redirect standard output)")
+			return 2
 		}
-		if *out != "" {
-			return report.WriteFile(*out, r, *format)
+		cfg, ok := loadConfig(*cfgPath, stderr)
+		if !ok {
+			return 1
 		}
-		return report.Write(stdout, r, *format)
-	})
+		if *modelPath != "" {
+			cfg.Model = *modelPath
+		}
+		m, ok := loadModel(cfg.Model, stderr)
+		if !ok {
+			return 1
+		}
+		return withConfigAs(cfg, *cfgPath, stderr, false, func(ctx context.Context, db *storage.DB) error {
+			r, err := report.Build(ctx, db.Conn, m, report.Options{From: from, To: to, Now: now, Version: version()})
+			if err != nil {
+				return err
+			}
+			if *out != "" {
+				return report.WriteFile(*out, r, *format)
+			}
+			return report.Write(stdout, r, *format)
+		})
+	}
 }
 
 // reportPeriod reads the period flags: --from and --to, or one of them and
@@ -122,34 +114,6 @@ func reportPeriod(fromS, toS, period string, now time.Time) (from, to time.Time,
 		err = fmt.Errorf("the period is empty: --from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	return from, to, err
-}
-
-// version is otsiem's version: the module version, or the VCS revision of
-// a development build.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	if v != "" && v != "(devel)" {
-		return v
-	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value[:min(12, len(s.Value))]
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if rev == "" {
-		return "devel"
-	}
-	return "devel-" + rev + dirty
 }
 
 func isTerminal(w io.Writer) bool {

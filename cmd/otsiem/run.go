@@ -2,22 +2,23 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"net"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/otsiem/otsiem/ingest/bus"
+	"github.com/otsiem/otsiem/console"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "run", summary: "run every stage in one process on embedded NATS and ClickHouse (optionally fed by the simulator)", run: runRun})
+	register(command{name: "run", summary: "run every stage in one process on embedded NATS and ClickHouse (optionally fed by the simulator)", usage: "[--config FILE] [--simulate RATE] [--scenario all] [--duration D] [--learn D] [--console 5s]",
+		about: []string{
+			"Runs ingest, correlate and store in one process on an embedded NATS JetStream and the",
+			"embedded ClickHouse engine, with a live console, until SIGINT or SIGTERM (or --duration);",
+			"then it drains the pipeline and says what it stored."},
+		flags: runRun})
 }
 
 // runOptions are `otsiem run`'s own flags.
@@ -32,9 +33,7 @@ type runOptions struct {
 	learn        time.Duration
 }
 
-func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runRun(fs *pflag.FlagSet) runFunc {
 	var o runOptions
 	fs.StringVar(&o.config, "config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
 	fs.Float64Var(&o.simulateRate, "simulate", 0, "also run the refinery simulator at this many lines per second, sending to the first TCP listener")
@@ -44,178 +43,60 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.console, "console", 5*time.Second, "print a live summary this often (0: never)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long, counted once started (0: run until interrupted)")
 	fs.DurationVar(&o.learn, "learn", 0, "new_pair's baseline: communication pairs seen this long from the first event are normal, later ones are findings (e.g. 10m; negative: no new_pair; default correlate.learn, 24h)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem run [--config FILE] [--simulate RATE] [flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	return func(args []string, stdout, stderr io.Writer) int {
+		if len(args) != 0 {
+			return badUsage(stderr, "run", "unexpected argument %q", args[0])
 		}
-		return 2
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return 2
-	}
-	s, code := newServiceFrom("run", o.config, stderr)
-	if s == nil {
-		return code
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "learn" {
+		s, code := newServiceFrom("run", o.config, stderr)
+		if s == nil {
+			return code
+		}
+		if fs.Changed("learn") {
 			s.cfg.Correlate.Engine.Learn = o.learn
 		}
-	})
-	ctx, cancel := signalContext()
-	defer cancel()
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	p, err := s.startPipeline(ctx)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	if o.duration > 0 {
-		// --duration counts from here: start-up (the engines, migrations)
-		// takes what it takes.
-		defer time.AfterFunc(o.duration, stop).Stop()
-	}
-	clean := s.markRunning()
-	stopHTTP, err := s.serveHTTP(p.healthy)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		p.close(s)
-		return 1
-	}
-	defer stopHTTP()
-
-	var wg sync.WaitGroup
-	simCtx, stopSim := context.WithCancel(ctx)
-	defer stopSim()
-	if o.simulateRate > 0 {
-		addr := p.tcpAddr()
-		if addr == "" {
-			s.log.Error("start", "err", "--simulate needs a tcp listener")
-			p.close(s)
+		ctx, cancel := signalContext()
+		defer cancel()
+		p, err := s.startPipeline(ctx)
+		if err != nil {
+			s.log.Error("start", "err", err)
 			return 1
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.runSimulator(simCtx, addr, o); err != nil && simCtx.Err() == nil {
-				s.log.Error("simulator", "err", err)
+		var extra []actor
+		if o.duration > 0 {
+			// --duration counts from here: start-up (the engines, migrations)
+			// takes what it takes.
+			var stop context.CancelFunc
+			ctx, stop = context.WithTimeout(ctx, o.duration)
+			defer stop()
+		}
+		if o.simulateRate > 0 {
+			addr := p.tcpAddr()
+			if addr == "" {
+				s.log.Error("start", "err", "--simulate needs a tcp listener")
+				_ = p.close(s)
+				return 1
 			}
-		}()
-	}
-	started := time.Now()
-	if o.console > 0 {
-		con := newConsole(s.reg, p.store.db, s.model)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			con.loop(ctx, stdout, o.console)
-		}()
-	}
-	<-ctx.Done()
-	s.log.Info("shutting down: draining the pipeline")
-	stopSim()
-	wg.Wait()
-	p.store.beforeClose = func(db *storage.DB) {
-		if err := drained(context.Background(), stdout, db, started); err != nil {
-			s.log.Error("shutdown", "err", err)
+			simCtx, stopSim := context.WithCancel(ctx)
+			extra = append(extra, actor{func() error {
+				if err := s.runSimulator(simCtx, addr, o); err != nil && simCtx.Err() == nil {
+					s.log.Error("simulator", "err", err) // the pipeline goes on without it
+				}
+				<-simCtx.Done()
+				return nil
+			}, func(error) { stopSim() }})
 		}
-	}
-	if err := p.close(s); err != nil {
-		s.log.Error("shutdown", "err", err)
-		return 1
-	}
-	clean()
-	return 0
-}
-
-// pipeline is every stage running in one process on one bus.
-type pipeline struct {
-	bus       *bus.Bus
-	ingest    *ingestStage
-	correlate *correlateStage
-	store     *storeStage
-}
-
-// startPipeline starts the bus and the stages, downstream first so nothing
-// waits for a consumer.
-func (s *service) startPipeline(ctx context.Context) (*pipeline, error) {
-	b, err := s.openBus(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p := &pipeline{bus: b}
-	if p.store, err = s.startStore(ctx, b); err != nil {
-		b.Close()
-		return nil, err
-	}
-	if p.correlate, err = s.startCorrelate(ctx, b); err != nil {
-		p.store.close()
-		b.Close()
-		return nil, err
-	}
-	if p.ingest, err = s.startIngest(ctx, b); err != nil {
-		p.correlate.close()
-		p.store.close()
-		b.Close()
-		return nil, err
-	}
-	return p, nil
-}
-
-// healthy reports what keeps any stage from its work: JetStream refusing
-// writes, ClickHouse away.
-func (p *pipeline) healthy() error {
-	return errors.Join(p.ingest.healthy(), p.correlate.healthy(), p.store.healthy())
-}
-
-func (p *pipeline) tcpAddr() string {
-	for _, a := range p.ingest.collector.Addrs() {
-		if ta, ok := a.(*net.TCPAddr); ok {
-			return ta.String()
+		started := time.Now()
+		if o.console > 0 {
+			con := console.New(s.reg, p.store.db, s.models)
+			conCtx, stopCon := context.WithCancel(ctx)
+			extra = append(extra, actor{func() error { con.Run(conCtx, stdout, o.console); return nil }, func(error) { stopCon() }})
 		}
-	}
-	return ""
-}
-
-// close stops taking input, lets the downstream stages work off what is
-// on the bus (up to a minute), then stops them. Whatever is left stays in
-// JetStream for the next start.
-func (p *pipeline) close(s *service) error {
-	err := p.ingest.close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if werr := waitIdle(ctx, p.bus); werr != nil {
-		s.log.Warn("stopping with work left on the bus; it is taken up at the next start", "err", werr)
-	}
-	if cerr := p.correlate.close(); err == nil {
-		err = cerr
-	}
-	if cerr := p.store.close(); err == nil {
-		err = cerr
-	}
-	p.bus.Close()
-	return err
-}
-
-// waitIdle waits until no durable consumer of otsiem's streams has
-// messages pending or unacknowledged.
-func waitIdle(ctx context.Context, b *bus.Bus) error {
-	for {
-		pending, err := b.Backlog(ctx)
-		if err == nil && pending == 0 {
-			return nil
+		p.store.beforeClose = func(db *storage.DB) {
+			if err := console.Drained(context.Background(), stdout, db, started); err != nil {
+				s.log.Error("shutdown", "err", err)
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d messages pending: %w", pending, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
+		return s.serve(ctx, p, extra...)
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/otsiem/otsiem/console"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/ingest/bus/bustest"
 	"github.com/otsiem/otsiem/ingest/ingesttest"
@@ -380,7 +383,7 @@ func TestRunStoreFullThenResumes(t *testing.T) {
 	}
 	written, sent := ingesttest.SendUntilStalled(t, conn, lines, 300*time.Millisecond)
 	// A pause on a loaded machine is not yet the refusal: wait for it.
-	for deadline := time.Now().Add(3 * time.Minute); p.ingest.healthy() == nil; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); p.ingest.svc.Err() == nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("ingest never refused; the sender paused after %d lines", written)
 		}
@@ -404,7 +407,7 @@ func TestRunStoreFullThenResumes(t *testing.T) {
 	}
 	// ClickHouse back: a writer again (registering its metrics anew).
 	s.reg = prometheus.NewRegistry()
-	if p.store, err = s.startStore(ctx, p.bus); err != nil {
+	if err = s.startStore(ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-sent; err != nil {
@@ -453,3 +456,5 @@ func TestUncleanStopReported(t *testing.T) {
 		t.Errorf("restart after a clean stop: %s", strings.TrimPrefix(logs.String(), before))
 	}
 }
+
+func sumMetric(fams []*dto.MetricFamily, name string) float64 { return console.SumMetric(fams, name) }

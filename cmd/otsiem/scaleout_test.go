@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/simulate"
 	"github.com/otsiem/otsiem/storage"
 )
@@ -150,26 +149,27 @@ func TestScaleOut(t *testing.T) {
 			_ = closers[i]()
 		}
 	}()
-	open := func(s *service) *bus.Bus {
+	open := func(s *service) *pipeline {
 		b, err := s.openBus(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		closers = append(closers, func() error { b.Close(); return nil })
-		return b
+		return &pipeline{bus: b}
 	}
 
 	// Two writers into one ClickHouse (one embedded engine per process:
 	// the second shares the first one's connection).
 	s1 := newSvc("store-1")
-	store1, err := s1.startStore(ctx, open(s1))
-	if err != nil {
+	p1 := open(s1)
+	if err := s1.startStore(ctx, p1); err != nil {
 		t.Fatal(err)
 	}
+	store1 := p1.store
 	closers = append(closers, store1.close)
 	s2 := newSvc("store-2")
 	sc := s2.cfg.Storage.Writer
-	sc.Conn, sc.Bus, sc.Registerer = store1.db.Conn, open(s2), s2.reg
+	sc.Conn, sc.Bus, sc.Registerer = store1.db.Conn, open(s2).bus, s2.reg
 	store2, err := storage.NewService(ctx, sc)
 	if err != nil {
 		t.Fatal(err)
@@ -180,20 +180,20 @@ func TestScaleOut(t *testing.T) {
 	closers = append(closers, func() error { stopStore2(); return <-store2Done })
 	for i := range 2 {
 		s := newSvc("correlate-" + strconv.Itoa(i+1))
-		st, err := s.startCorrelate(ctx, open(s))
-		if err != nil {
+		p := open(s)
+		if err := s.startCorrelate(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		closers = append(closers, st.close)
+		closers = append(closers, p.correlate.close)
 	}
 	var ingests []*ingestStage
 	for i := range 2 {
 		s := newSvc("ingest-" + strconv.Itoa(i+1))
-		st, err := s.startIngest(ctx, open(s))
-		if err != nil {
+		p := open(s)
+		if err := s.startIngest(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		ingests = append(ingests, st) // closed below, once sent
+		ingests = append(ingests, p.ingest) // closed below, once sent
 	}
 
 	// The refinery's traffic with the scenarios whose findings are checked
@@ -208,7 +208,7 @@ func TestScaleOut(t *testing.T) {
 	var conns []net.Conn
 	for _, st := range ingests {
 		var addr string
-		for _, a := range st.collector.Addrs() {
+		for _, a := range st.svc.Addrs() {
 			addr = a.String()
 		}
 		conn, err := net.Dial("tcp", addr)

@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/pflag"
 
 	"github.com/otsiem/otsiem/config"
 	"github.com/otsiem/otsiem/health"
@@ -33,42 +30,38 @@ import (
 )
 
 // service is what every long-running command shares: its configuration,
-// logger, metrics registry and model.
+// logger, metrics registry and the model every stage reads.
 type service struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	reg   *prometheus.Registry
-	model *rules.Model
-	site  string
-	name  string
+	cfg    *config.Config
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	models *rules.Holder // reloaded by the watcher serve runs
+	site   string
+	name   string
 	// storeConn, when set, wraps the writer's ClickHouse connection
 	// (otsiem bench uses it to take ClickHouse away).
 	storeConn func(driver.Conn) driver.Conn
-
-	watchMu  sync.Mutex
-	watchers []func(*rules.Model) // what watchModel hands each reloaded model to
 }
 
-// newService parses --config and builds the service from it.
-func newService(name string, args []string, stderr io.Writer) (*service, int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: otsiem %s [--config FILE]\n", name)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, 0
-		}
-		return nil, 2
-	}
-	if fs.NArg() != 0 {
-		fs.Usage()
-		return nil, 2
-	}
-	return newServiceFrom(name, *path, stderr)
+// serviceCommand is a command that runs one stage as a service:
+// otsiem NAME [--config FILE], until SIGINT or SIGTERM.
+func serviceCommand(name, summary string, start func(*service, context.Context, *pipeline) error) command {
+	return command{name: name, summary: summary, usage: "[--config FILE]",
+		about: []string{summary + ", until SIGINT or SIGTERM; /metrics and /healthz on http.address.",
+			"Without nats.url it runs a private embedded NATS server that no other otsiem process can reach."},
+		flags: func(fs *pflag.FlagSet) runFunc {
+			path := fs.String("config", "", "configuration file (default: built-in defaults, see config/otsiem.example.yaml)")
+			return func(args []string, _, stderr io.Writer) int {
+				if len(args) != 0 {
+					return badUsage(stderr, name, "unexpected argument %q", args[0])
+				}
+				s, code := newServiceFrom(name, *path, stderr)
+				if s == nil {
+					return code
+				}
+				return s.runStages(func(ctx context.Context, p *pipeline) error { return start(s, ctx, p) })
+			}
+		}}
 }
 
 // newServiceFrom loads the configuration file (the defaults when path is
@@ -87,7 +80,7 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 	if !ok {
 		return nil, 1
 	}
-	s.model = m
+	s.models = rules.NewHolder(m)
 	if limit := cfg.GoMemoryLimit(); limit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
 	}
@@ -96,84 +89,6 @@ func newServiceFrom(name, path string, stderr io.Writer) (*service, int) {
 		s.site = m.Site
 	}
 	return s, 0
-}
-
-// watchModel reloads the model on SIGHUP and when its files change, and
-// hands each model that loads to apply, until ctx ends. A model that fails
-// to load leaves the running one in place; the errors are logged. The
-// files as they are when it is first called are the baseline. Stages in
-// one process share one watcher: a later call adds its apply to the first
-// call's watcher, which runs until the first ctx ends.
-func (s *service) watchModel(ctx context.Context, apply func(*rules.Model)) {
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	s.watchers = append(s.watchers, apply)
-	if len(s.watchers) > 1 {
-		return
-	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	every := s.cfg.Correlate.ReloadEvery
-	if every == 0 {
-		every = 5 * time.Second
-	}
-	var tick <-chan time.Time
-	var ticker *time.Ticker
-	if every > 0 {
-		ticker = time.NewTicker(every)
-		tick = ticker.C
-	}
-	last := modelStamp(s.cfg.Model)
-	pending := last
-	go func() {
-		defer signal.Stop(hup)
-		if ticker != nil {
-			defer ticker.Stop()
-		}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-			case <-tick:
-				// Reload once the files changed and then stayed the same for
-				// a tick: an editor or a deployment may write them in steps.
-				stamp := modelStamp(s.cfg.Model)
-				if stamp == last || stamp != pending {
-					pending = stamp
-					continue
-				}
-				last = stamp
-			}
-			m, err := rules.Load(s.cfg.Model)
-			if err != nil {
-				s.log.Error("model reload failed; keeping the running model", "model", s.cfg.Model, "err", err)
-				continue
-			}
-			s.watchMu.Lock()
-			applies := slices.Clone(s.watchers)
-			s.watchMu.Unlock()
-			for _, apply := range applies {
-				apply(m)
-			}
-			s.log.Info("model reloaded", "model", s.cfg.Model, "zones", len(m.Zones()), "conduits", len(m.Conduits()))
-		}
-	}()
-}
-
-// modelStamp summarises the names, sizes and times of a model's files.
-func modelStamp(path string) string {
-	var b strings.Builder
-	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() && p != path {
-			return filepath.SkipDir
-		}
-		if info, err := d.Info(); err == nil && !d.IsDir() {
-			fmt.Fprintf(&b, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
-		}
-		return nil
-	})
-	return b.String()
 }
 
 // openBus connects to NATS, or starts the embedded server.
@@ -188,49 +103,14 @@ func (s *service) openBus(ctx context.Context) (*bus.Bus, error) {
 		s.log.Info("embedded NATS JetStream", "dir", bc.Embedded.Dir, "listen", b.ClientURL(), "identity", b.SeedPath(),
 			"streams_max_bytes", b.MaxBytes())
 	}
+	if b.Embedded() && b.ClientURL() == "" && s.name != "run" && s.name != "bench" {
+		// One stage alone on a server nobody else can reach: nothing it
+		// publishes is read, nothing it consumes is ever published.
+		s.log.Warn("no nats.url set: running a private embedded NATS server with no listener; no other otsiem process can reach it, so this "+
+			s.name+" stage exchanges nothing with the others. Set nats.url to a shared NATS server (or nats.embedded.listen here and nats.url in the others)",
+			"dir", bc.Embedded.Dir)
+	}
 	return b, nil
-}
-
-// stage is a running pipeline stage; close finishes the work in hand,
-// healthy says why the stage cannot do its work (nil when it can).
-type stage interface {
-	close() error
-	healthy() error
-}
-
-// runStage runs one stage as a service until SIGINT or SIGTERM: the bus,
-// the stage, /metrics and /healthz (the stage's health), then a graceful
-// close.
-func (s *service) runStage(start func(context.Context, *bus.Bus) (stage, error)) int {
-	ctx, cancel := signalContext()
-	defer cancel()
-	b, err := s.openBus(ctx)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	defer b.Close()
-	st, err := start(ctx, b)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		return 1
-	}
-	clean := s.markRunning()
-	stopHTTP, err := s.serveHTTP(st.healthy)
-	if err != nil {
-		s.log.Error("start", "err", err)
-		st.close()
-		return 1
-	}
-	defer stopHTTP()
-	<-ctx.Done()
-	s.log.Info("shutting down")
-	if err := st.close(); err != nil {
-		s.log.Error("shutdown", "err", err)
-		return 1
-	}
-	clean()
-	return 0
 }
 
 // signalContext ends on SIGINT or SIGTERM.
@@ -238,38 +118,40 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-// serveHTTP serves /metrics and /healthz (healthy() judged by package
-// health: 200 ok or degraded, 503 when a stage cannot make progress) until
-// the returned stop is called.
-func (s *service) serveHTTP(healthy func() error) (stop func(), err error) {
+// serveHTTP listens for /metrics and /healthz (judged by package health:
+// 200 ok or degraded, 503 when a stage cannot make progress); execute
+// serves until interrupt is called. With http.address empty or "off",
+// execute waits for interrupt.
+func (s *service) serveHTTP(healthy func() error) (execute func() error, interrupt func(), err error) {
 	addr := s.cfg.HTTP.Address
 	if addr == "" || addr == "off" {
-		return func() {}, nil
+		stop := make(chan struct{})
+		return func() error { <-stop; return nil }, sync.OnceFunc(func() { close(stop) }), nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("http: %w", err)
+		return nil, nil, fmt.Errorf("http: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.Handle("/healthz", health.Handler(healthy))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("http server", "err", err)
-		}
-	}()
 	s.log.Info("serving /metrics and /healthz", "address", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
+	return func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+			return nil
+		}, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(ctx)
+		}, nil
 }
 
 // senderMatches reports whether a device may send from an address: true
 // when the model does not declare the device or its addresses.
 func (s *service) senderMatches(device string, sender netip.Addr) bool {
-	d := s.model.Device(device)
+	d := s.models.Load().Device(device)
 	return d == nil || len(d.Addresses) == 0 || slices.Contains(d.Addresses, sender.Unmap())
 }

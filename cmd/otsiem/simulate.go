@@ -3,8 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,15 +12,18 @@ import (
 	"time"
 
 	"github.com/otsiem/otsiem/simulate"
+	"github.com/spf13/pflag"
 )
 
 func init() {
-	register(command{name: "simulate", summary: "send realistic syslog for the refinery example, with injected scenarios", run: runSimulate})
+	register(command{name: "simulate", summary: "send realistic syslog for the refinery example, with injected scenarios", usage: "[--rate N] [--duration D | --count N] [--seed N] [--scenario all] [--target URL] [--fast]",
+		about: []string{
+			"Sends realistic syslog of the refinery example (examples/refinery): its firewalls,",
+			"sensors and data diode, with the scenarios injected (otsiem simulate --list)."},
+		flags: runSimulate})
 }
 
-func runSimulate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runSimulate(fs *pflag.FlagSet) runFunc {
 	rate := fs.Float64("rate", 100, "lines per second")
 	duration := fs.Duration("duration", 0, "how much event time to generate (0: until interrupted or --count)")
 	count := fs.Int("count", 0, "stop after this many lines (0: no limit)")
@@ -36,63 +37,55 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 	certFile := fs.String("tls-cert", "", "client certificate for tls://")
 	keyFile := fs.String("tls-key", "", "client key for tls://")
 	list := fs.Bool("list", false, "list the scenarios and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: otsiem simulate [flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	return func(args []string, stdout, stderr io.Writer) int {
+		if *list {
+			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			for _, n := range simulate.ScenarioNames() {
+				fmt.Fprintf(tw, "%s\t%s\n", n, simulate.Scenarios[n])
+			}
+			tw.Flush()
 			return 0
 		}
-		return 2
-	}
-	if *list {
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		for _, n := range simulate.ScenarioNames() {
-			fmt.Fprintf(tw, "%s\t%s\n", n, simulate.Scenarios[n])
+		cfg := simulate.Config{Rate: *rate, Seed: *seed, ScenarioEvery: *every}
+		if *scenarios != "" {
+			cfg.Scenarios = strings.Split(*scenarios, ",")
 		}
-		tw.Flush()
-		return 0
-	}
-	cfg := simulate.Config{Rate: *rate, Seed: *seed, ScenarioEvery: *every}
-	if *scenarios != "" {
-		cfg.Scenarios = strings.Split(*scenarios, ",")
-	}
-	if *startAt != "" {
-		t, err := time.Parse(time.RFC3339Nano, *startAt)
+		if *startAt != "" {
+			t, err := time.Parse(time.RFC3339Nano, *startAt)
+			if err != nil {
+				fmt.Fprintf(stderr, "otsiem simulate: --start: %v\n", err)
+				return 2
+			}
+			cfg.Start = t
+		}
+		g, err := simulate.New(cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "otsiem simulate: --start: %v\n", err)
+			fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
 			return 2
 		}
-		cfg.Start = t
+		t, err := parseTarget(*target, *caFile, *certFile, *keyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
+			return 2
+		}
+		ctx, cancel := signalContext()
+		defer cancel()
+		w, err := simulate.Dial(ctx, t)
+		if err != nil {
+			fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
+			return 1
+		}
+		st, err := simulate.Run(ctx, g, w, *duration, *count, !*fast)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		printSimStats(stderr, st)
+		if err != nil {
+			fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
+			return 1
+		}
+		return 0
 	}
-	g, err := simulate.New(cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
-		return 2
-	}
-	t, err := parseTarget(*target, *caFile, *certFile, *keyFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
-		return 2
-	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	w, err := simulate.Dial(ctx, t)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
-		return 1
-	}
-	st, err := simulate.Run(ctx, g, w, *duration, *count, !*fast)
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	printSimStats(stderr, st)
-	if err != nil {
-		fmt.Fprintf(stderr, "otsiem simulate: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
 func parseTarget(s, ca, cert, key string) (simulate.Target, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"time"
@@ -17,123 +16,109 @@ import (
 )
 
 func init() {
-	register(command{name: "store", summary: "run the writer: enriched events, findings and dead letters from NATS JetStream into ClickHouse", run: runStore})
-}
-
-func runStore(args []string, _, stderr io.Writer) int {
-	s, code := newService("store", args, stderr)
-	if s == nil {
-		return code
-	}
-	return s.runStage(func(ctx context.Context, b *bus.Bus) (stage, error) { return s.startStore(ctx, b) })
+	register(serviceCommand("store", "run the writer: enriched events, findings and dead letters from NATS JetStream into ClickHouse", (*service).startStore))
 }
 
 // storeStage is the running writer.
 type storeStage struct {
-	db     *storage.DB
-	svc    *storage.Service
-	cancel context.CancelFunc
-	done   chan error
-	served chan error    // the HTTP interface's end; nil when not served
-	sched  chan struct{} // closed when the report scheduler has stopped
+	*stage
+	db *storage.DB
 	// beforeClose, when set, reads the store once the writer has stored
 	// everything it took, before the store closes.
 	beforeClose func(*storage.DB)
 }
 
 // startStore opens and migrates the store and starts writing what the bus
-// carries into it; with storage.embedded.listen set (the default), the
-// embedded engine also answers the ClickHouse HTTP interface there, to
-// its reader and writer users only.
-func (s *service) startStore(ctx context.Context, b *bus.Bus) (*storeStage, error) {
+// carries into it; it records the model, and each model the holder is
+// given, in the model tables. With storage.embedded.listen set (the
+// default), the embedded engine also answers the ClickHouse HTTP
+// interface there, to its reader and writer users only.
+func (s *service) startStore(ctx context.Context, p *pipeline) error {
 	db, err := openStore(ctx, s.cfg, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.writeModel(ctx, db, s.model); err != nil {
+	if err := s.writeModel(ctx, db, s.models.Load()); err != nil {
 		db.Close()
-		return nil, err
+		return err
 	}
 	sc := s.cfg.Storage.Writer
-	sc.Conn, sc.Bus, sc.Registerer, sc.Logger = db.Conn, b, s.reg, s.log
+	sc.Conn, sc.Bus, sc.Registerer, sc.Logger = db.Conn, p.bus, s.reg, s.log
 	if s.storeConn != nil {
 		sc.Conn = s.storeConn(db.Conn)
 	}
 	svc, err := storage.NewService(ctx, sc)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return err
 	}
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	st := &storeStage{db: db, svc: svc, cancel: cancel, done: make(chan error, 1)}
+	var ln net.Listener
+	var users embedded.Users
 	if e := s.cfg.Storage.Embedded; db.Engine != nil && e.ListenAddr() != "" {
-		users, err := embedded.LoadUsers(e.UsersFile, e.Users, true)
-		var ln net.Listener
+		users, err = embedded.LoadUsers(e.UsersFile, e.Users, true)
 		if err == nil {
 			ln, err = embedded.Listen(e.ListenAddr(), e.TLS)
 		}
 		if err != nil {
-			cancel()
 			db.Close()
-			return nil, fmt.Errorf("storage.embedded.listen: %w", err)
+			return fmt.Errorf("storage.embedded.listen: %w", err)
 		}
-		st.served = make(chan error, 1)
-		go func() { st.served <- embedded.Serve(cctx, ln, embedded.Guard(db.Handler, users)) }()
 		s.log.Info("serving the embedded ClickHouse HTTP interface", "address", ln.Addr().String(), "tls", e.TLS.Enabled(),
 			"reader", users.Reader.User, "writer", users.Writer.User, "passwords", e.UsersFile)
 	}
-	go func() { st.done <- svc.Run(cctx) }()
-	s.watchModel(cctx, func(m *rules.Model) {
-		wctx, cancel := context.WithTimeout(cctx, time.Minute)
-		defer cancel()
-		if err := s.writeModel(wctx, db, m); err != nil {
-			s.log.Error("model reloaded, but not written to the model tables", "err", err)
+	st := &storeStage{db: db}
+	run := func(ctx context.Context) error {
+		served := make(chan error, 1)
+		if ln != nil {
+			go func() { served <- embedded.Serve(ctx, ln, embedded.Guard(db.Handler, users)) }()
+		} else {
+			served <- nil
 		}
-	})
-	st.sched = make(chan struct{})
-	go func() {
-		defer close(st.sched)
-		if len(s.cfg.Reports) == 0 {
-			return
+		sched := make(chan struct{})
+		go func() {
+			defer close(sched)
+			if len(s.cfg.Reports) == 0 {
+				return
+			}
+			rs := &report.Scheduler{Conn: db.Conn, Schedules: s.cfg.Reports, Version: version(), DataDir: s.cfg.DataDir,
+				Log: s.log, Model: func() (*rules.Model, error) { return s.models.Load(), nil }}
+			rs.Run(ctx)
+		}()
+		remove := s.models.OnChange(func(m *rules.Model) {
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			if err := s.writeModel(wctx, db, m); err != nil {
+				s.log.Error("model reloaded, but not written to the model tables", "err", err)
+			}
+		})
+		err := svc.Run(ctx)
+		remove()
+		<-sched
+		if st.beforeClose != nil {
+			st.beforeClose(db)
 		}
-		rs := &report.Scheduler{Conn: db.Conn, Schedules: s.cfg.Reports, Version: version(), DataDir: s.cfg.DataDir,
-			Log: s.log, Model: func() (*rules.Model, error) { return rules.Load(s.cfg.Model) }}
-		rs.Run(cctx)
-	}()
-	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil, "scheduled_reports", len(s.cfg.Reports))
-	return st, nil
-}
-
-// healthy reports ClickHouse unreachable, or failing the writer's inserts.
-func (st *storeStage) healthy() error {
-	if err := st.db.Conn.Ping(context.Background()); err != nil {
+		if serr := <-served; err == nil {
+			err = serr
+		}
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
 		return err
 	}
-	return st.svc.Err()
+	s.log.Info("storing", "database", db.Database, "embedded", db.Engine != nil, "scheduled_reports", len(s.cfg.Reports))
+	st.stage = startStage("store", run, func() error {
+		if err := db.Conn.Ping(context.Background()); err != nil {
+			return err
+		}
+		return svc.Err()
+	}, bus.StreamEnriched, bus.StreamFindings, bus.StreamDeadLetter)
+	p.store = st
+	return nil
 }
 
 // writeModel records a load of m in the model tables.
 func (s *service) writeModel(ctx context.Context, db *storage.DB, m *rules.Model) error {
 	_, err := storage.WriteModel(ctx, db.Conn, m, storage.ModelLoad{Site: s.site, Source: s.cfg.Model})
-	return err
-}
-
-// close lets the writer insert and ack what it holds, then closes the store.
-func (st *storeStage) close() error {
-	st.cancel()
-	err := <-st.done
-	<-st.sched
-	if st.beforeClose != nil {
-		st.beforeClose(st.db)
-	}
-	if st.served != nil {
-		if serr := <-st.served; err == nil {
-			err = serr
-		}
-	}
-	if cerr := st.db.Close(); err == nil {
-		err = cerr
-	}
 	return err
 }
 

@@ -104,14 +104,20 @@ func (t *Trimmer) Trim(ctx context.Context, keep uint64) (uint64, error) {
 	return n, err
 }
 
-// Backlog returns how many messages of otsiem's streams the durable
-// consumers have not acknowledged yet: pending delivery or delivered and
-// unacknowledged. Ordered consumers (the findings stage, tools) keep a
-// position of their own and are left out. Zero means every stage is idle.
-func (b *Bus) Backlog(ctx context.Context) (uint64, error) {
+// Backlog returns how many messages of the named streams (all of otsiem's
+// when none are named) the durable consumers have not acknowledged yet:
+// pending delivery or delivered and unacknowledged. Ordered consumers (the
+// findings stage, tools) keep a position of their own and are left out.
+// Zero means every stage reading them is idle.
+func (b *Bus) Backlog(ctx context.Context, streams ...string) (uint64, error) {
+	if len(streams) == 0 {
+		for _, sc := range b.StreamConfigs() {
+			streams = append(streams, sc.Name)
+		}
+	}
 	var n uint64
-	for _, sc := range b.StreamConfigs() {
-		st, err := b.JS.Stream(ctx, sc.Name)
+	for _, name := range streams {
+		st, err := b.JS.Stream(ctx, name)
 		if err != nil {
 			return 0, err
 		}

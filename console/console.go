@@ -1,4 +1,7 @@
-package main
+// Package console prints the live summary `otsiem run` shows an analyst
+// every few seconds, and the line it ends with: throughput from the
+// process's metrics, everything else from storage's named queries.
+package console
 
 import (
 	"context"
@@ -19,26 +22,30 @@ import (
 	"github.com/otsiem/otsiem/storage"
 )
 
-// console prints what an analyst needs from a running otsiem: throughput
+// Console prints what an analyst needs from a running otsiem: throughput
 // (from the metrics), and from storage's named queries the findings by
 // state and severity, the latest open critical and high findings, the
 // most violated conduits, the would-blocks per conduit and each declared
 // diode side's state.
-type console struct {
+type Console struct {
 	reg    prometheus.Gatherer
 	db     *storage.DB
-	model  *rules.Model
+	model  *rules.Holder
 	start  time.Time // the run's start: heartbeats count from it
 	last   float64
 	lastAt time.Time
 }
 
-func newConsole(reg prometheus.Gatherer, db *storage.DB, m *rules.Model) *console {
+// New returns a Console reading the metrics of reg, the store db and the
+// model m holds (diodes are listed as the model currently declares them);
+// heartbeats count from now.
+func New(reg prometheus.Gatherer, db *storage.DB, m *rules.Holder) *Console {
 	now := time.Now()
-	return &console{reg: reg, db: db, model: m, start: now, lastAt: now}
+	return &Console{reg: reg, db: db, model: m, start: now, lastAt: now}
 }
 
-func (c *console) loop(ctx context.Context, w io.Writer, every time.Duration) {
+// Run prints the summary to w every interval until ctx ends.
+func (c *Console) Run(ctx context.Context, w io.Writer, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -54,9 +61,9 @@ func (c *console) loop(ctx context.Context, w io.Writer, every time.Duration) {
 // consoleWindow is how far back the conduit lines look.
 const consoleWindow = time.Hour
 
-func (c *console) print(ctx context.Context, w io.Writer) {
+func (c *Console) print(ctx context.Context, w io.Writer) {
 	fams, _ := c.reg.Gather()
-	events := sumMetric(fams, "otsiem_ingest_events_total")
+	events := SumMetric(fams, "otsiem_ingest_events_total")
 	var stored float64
 	forEach(fams, "otsiem_store_rows_written_total", func(l map[string]string, v float64) {
 		if l["table"] == "events" {
@@ -74,7 +81,7 @@ func (c *console) print(ctx context.Context, w io.Writer) {
 	_, _ = io.WriteString(w, b.String())
 }
 
-func (c *console) findings(ctx context.Context, b *strings.Builder, now time.Time) error {
+func (c *Console) findings(ctx context.Context, b *strings.Builder, now time.Time) error {
 	q := func(query storage.Query, args ...any) (*storage.Table, error) {
 		return storage.RunQuery(ctx, c.db.Conn, query, args...)
 	}
@@ -97,7 +104,7 @@ func (c *console) findings(ctx context.Context, b *strings.Builder, now time.Tim
 		return n
 	}
 	fmt.Fprintf(b, "  findings: open %d (%s), acknowledged %d, closed %d\n", total(event.StateOpen),
-		counts(bySev[event.StateOpen], severityNames()), total(event.StateAcknowledged), total(event.StateClosed))
+		counts(bySev[event.StateOpen], event.Severities), total(event.StateAcknowledged), total(event.StateClosed))
 
 	latest, err := q(storage.QueryFindings, storage.FindingsFilter{From: now.Add(-24 * time.Hour), To: now.Add(time.Second),
 		Severities: []string{string(event.SeverityCritical), string(event.SeverityHigh)}, States: []string{event.StateOpen}, Limit: 3}.Args()...)
@@ -146,8 +153,8 @@ func (c *console) findings(ctx context.Context, b *strings.Builder, now time.Tim
 // diodes says each declared diode side's state: down or degraded (an open
 // finding, since when), ok or its last status (its latest heartbeat in
 // this run), or no heartbeat yet.
-func (c *console) diodes(ctx context.Context, now time.Time) (string, error) {
-	if len(c.model.Diodes()) == 0 {
+func (c *Console) diodes(ctx context.Context, now time.Time) (string, error) {
+	if len(c.model.Load().Diodes()) == 0 {
 		return "none declared", nil
 	}
 	hb, err := storage.RunQuery(ctx, c.db.Conn, storage.QueryDiodeHeartbeats, clickhouse.Named("from", c.start.UTC()),
@@ -177,7 +184,7 @@ func (c *console) diodes(ctx context.Context, now time.Time) (string, error) {
 		}
 	}
 	var parts []string
-	for _, d := range c.model.Diodes() {
+	for _, d := range c.model.Load().Diodes() {
 		var sides []string
 		for _, side := range []string{"tx", "rx"} {
 			k := d.ID + "/" + side
@@ -195,9 +202,10 @@ func (c *console) diodes(ctx context.Context, now time.Time) (string, error) {
 	return strings.Join(parts, "; "), nil
 }
 
-// drained reports what the run stored, once the store has taken
-// everything: "drained: N events, M findings stored".
-func drained(ctx context.Context, w io.Writer, db *storage.DB, since time.Time) error {
+// Drained writes what a run stored since its start, once the store has
+// taken everything: "drained: N events, M findings stored (R finding
+// revisions)" (storage.QueryStoredSince).
+func Drained(ctx context.Context, w io.Writer, db *storage.DB, since time.Time) error {
 	t, err := storage.RunQuery(ctx, db.Conn, storage.QueryStoredSince, clickhouse.Named("from", since.UTC()))
 	if err != nil {
 		return err
@@ -231,17 +239,19 @@ func forEach(fams []*dto.MetricFamily, name string, f func(labels map[string]str
 	}
 }
 
-func sumMetric(fams []*dto.MetricFamily, name string) float64 {
+// SumMetric sums every series of the counter or gauge called name.
+func SumMetric(fams []*dto.MetricFamily, name string) float64 {
 	var sum float64
 	forEach(fams, name, func(_ map[string]string, v float64) { sum += v })
 	return sum
 }
 
-func counts(m map[string]int, order []string) string {
+// counts lists the severities' counts in order, those above zero.
+func counts(m map[string]int, order []event.Severity) string {
 	var parts []string
 	for _, k := range order {
-		if m[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		if m[string(k)] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[string(k)]))
 		}
 	}
 	if len(parts) == 0 {
