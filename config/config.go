@@ -354,6 +354,10 @@ func typeErrors(name string, doc *yaml.Node, err error) error {
 		if err != nil {
 			col = valueColumn(doc, line)
 		}
+		if path := pathAt(doc, "", line, col); path != "" {
+			errs = append(errs, fmt.Errorf("%s:%d:%d: %s: %s", name, line, col, path, m[3]))
+			continue
+		}
 		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", name, line, col, m[3]))
 	}
 	return errors.Join(errs...)
@@ -374,6 +378,29 @@ func valueColumn(n *yaml.Node, line int) int {
 	}
 	walk(n)
 	return col
+}
+
+// pathAt is the path of the value at line:col ("ingest.max_pending",
+// "correlate.suppress[0].src"), "" when no value starts there.
+func pathAt(n *yaml.Node, path string, line, col int) string {
+	if n.Line == line && n.Column == col && n.Kind == yaml.ScalarNode {
+		return path
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if p := pathAt(n.Content[i+1], setting.Join(path, n.Content[i].Value), line, col); p != "" {
+				return p
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p := pathAt(c, fmt.Sprintf("%s[%d]", path, i), line, col); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // locate prints each of err's setting.FieldErrors at the position of the

@@ -116,19 +116,18 @@ func New(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	return s, nil
 }
 
-// Err reports why JetStream refuses the correlator's writes, or why a
-// stage failed and has not made progress since its restart; nil while
-// both stages work: for /healthz.
+// Err reports why JetStream refuses the correlator's writes (a stream at
+// its bound only degrades: bus.Refusals.Err), and why a stage failed and
+// has not made progress since its restart; nil while both stages work:
+// for /healthz.
 func (s *Service) Err() error {
-	if err := s.pub.Err(); err != nil {
-		return err
-	}
+	refused := s.pub.Err()
 	if s.failing.Load() == 0 {
-		return nil
+		return refused
 	}
 	s.failMu.Lock()
 	defer s.failMu.Unlock()
-	var errs []error
+	errs := []error{refused}
 	for _, stage := range []string{"verdicts", "findings"} {
 		if err := s.fails[stage]; err != nil {
 			errs = append(errs, err)
@@ -287,12 +286,16 @@ func (s *Service) runVerdicts(ctx context.Context) error {
 		if perr != nil {
 			return perr // the fetched messages are redelivered after AckWait
 		}
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("correlate: fetch", "err", err)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("correlate: fetch", "err", err)
+			}
+			if len(msgs) == 0 {
+				continue
+			}
 		}
-		if len(msgs) == 0 {
-			continue
-		}
+		// A fetch that worked is progress, even an empty one: a stage
+		// restarted while the plant is quiet is healthy again.
 		if err := sent.Wait(ctx); err != nil {
 			return err
 		}

@@ -37,13 +37,17 @@ func (res *Result) text(w io.Writer) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		d.text(w)
+		if d.AlreadyEnforcing {
+			d.enforcingText(w)
+		} else {
+			d.text(w)
+		}
 	}
 	fmt.Fprintln(w)
 	if len(res.Devices) > 1 {
 		var ready []string
 		for _, d := range res.Devices {
-			ready = append(ready, fmt.Sprintf("%s %s", clean(d.Device), verdict(d.Ready)))
+			ready = append(ready, fmt.Sprintf("%s %s", clean(d.Device), d.verdict()))
 		}
 		fmt.Fprintf(w, "Overall: %s (%s)\n", verdict(res.Ready()), strings.Join(ready, ", "))
 	}
@@ -58,6 +62,14 @@ func verdict(ready bool) string {
 	return "NOT READY"
 }
 
+// verdict is the device's line in an overall verdict.
+func (d *DeviceReview) verdict() string {
+	if d.AlreadyEnforcing {
+		return "ALREADY ENFORCING"
+	}
+	return verdict(d.Ready)
+}
+
 func (d *DeviceReview) title() string {
 	what := strings.TrimSpace(d.Vendor + " " + d.Product)
 	if what != "" {
@@ -68,17 +80,7 @@ func (d *DeviceReview) title() string {
 
 func (d *DeviceReview) text(w io.Writer) {
 	fmt.Fprintf(w, "otsiem review: %s\n\n", d.title())
-	fmt.Fprintf(w, "OBSERVATION PERIOD\n")
-	fmt.Fprintf(w, "  %s .. %s (%s)\n", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), d.Basis)
-	if d.NoData {
-		fmt.Fprintf(w, "  No logs from %s in this period: nothing to review. Check that it sends syslog to otsiem\n  (otsiem query \"SELECT device, count() FROM events GROUP BY device\").\n", clean(d.Device))
-	} else {
-		fmt.Fprintf(w, "  %d full %s, %d with logs", d.FullDays, plural(d.FullDays, "day", "days"), d.DaysWithLogs)
-		if len(d.Silent) > 0 {
-			fmt.Fprintf(w, "; no logs on %s", countDates(d.Silent))
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintf(w, "  %s\n", d.strip())
+	if d.periodText(w) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "WOULD BREAK when enforcing: allowed by the model, denied by %s's rules (would_false_block)\n", clean(d.Device))
 		groupTable(w, d.Break, "  none", false)
@@ -101,6 +103,25 @@ func (d *DeviceReview) text(w io.Writer) {
 	for _, s := range d.Warnings {
 		fmt.Fprintf(w, "  note %s\n", clean(s))
 	}
+}
+
+// periodText prints the observation period: its days, how many with
+// logs, the silent ones, and the strip; false when the device sent
+// nothing in it, so there is nothing more to show.
+func (d *DeviceReview) periodText(w io.Writer) bool {
+	fmt.Fprintf(w, "OBSERVATION PERIOD\n")
+	fmt.Fprintf(w, "  %s .. %s (%s)\n", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), d.Basis)
+	if d.NoData {
+		fmt.Fprintf(w, "  No logs from %s in this period: nothing to review. Check that it sends syslog to otsiem\n  (otsiem query \"SELECT device, count() FROM events GROUP BY device\").\n", clean(d.Device))
+		return false
+	}
+	fmt.Fprintf(w, "  %d full %s, %d with logs", d.FullDays, plural(d.FullDays, "day", "days"), d.DaysWithLogs)
+	if len(d.Silent) > 0 {
+		fmt.Fprintf(w, "; no logs on %s", countDates(d.Silent))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  %s\n", d.strip())
+	return true
 }
 
 // strip draws the period one character a day: '#' with logs, '.' without,
@@ -244,7 +265,11 @@ func clean(s string) string { return escape.Terminal(s) }
 
 func (res *Result) markdown(w io.Writer) error {
 	for _, d := range res.Devices {
-		d.markdown(w)
+		if d.AlreadyEnforcing {
+			d.enforcingMarkdown(w)
+		} else {
+			d.markdown(w)
+		}
 	}
 	if len(res.Devices) > 1 {
 		fmt.Fprintf(w, "**Overall: %s**\n", verdict(res.Ready()))
@@ -271,24 +296,34 @@ func (d *DeviceReview) markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "- %s **%s**: %s\n", mark, md(c.Name), md(c.Detail))
 	}
+	if !d.periodMarkdown(w) {
+		return
+	}
+	fmt.Fprintf(w, "### Would break when enforcing (would_false_block)\n\nAllowed by the model, denied by %s's rules.\n\n", md(d.Device))
+	mdGroups(w, d.Break, false)
+	fmt.Fprintf(w, "### Would stop when enforcing (would_block)\n\n#### Look like missing conduit rules\n\n")
+	mdGroups(w, d.MissingRules, true)
+	fmt.Fprintf(w, "#### Policy violations, expected to stop\n\n")
+	mdGroups(w, d.Violations, true)
+}
+
+// periodMarkdown writes the notes and the observation period; false when
+// the device sent nothing in it, so there is nothing more to show.
+func (d *DeviceReview) periodMarkdown(w io.Writer) bool {
 	for _, s := range d.Warnings {
 		fmt.Fprintf(w, "- ⚠️ %s\n", md(s))
 	}
 	fmt.Fprintf(w, "\n### Observation period\n\n%s .. %s (%s).", d.From.Format(time.DateOnly), d.To.Format("2006-01-02 15:04 MST"), md(d.Basis))
 	if d.NoData {
 		fmt.Fprintf(w, " **No logs from %s in this period: nothing to review.**\n\n", md(d.Device))
-		return
+		return false
 	}
 	fmt.Fprintf(w, " %d full days, %d with logs", d.FullDays, d.DaysWithLogs)
 	if len(d.Silent) > 0 {
 		fmt.Fprintf(w, "; **no logs on %s**", countDates(d.Silent))
 	}
-	fmt.Fprintf(w, ".\n\n### Would break when enforcing (would_false_block)\n\nAllowed by the model, denied by %s's rules.\n\n", md(d.Device))
-	mdGroups(w, d.Break, false)
-	fmt.Fprintf(w, "### Would stop when enforcing (would_block)\n\n#### Look like missing conduit rules\n\n")
-	mdGroups(w, d.MissingRules, true)
-	fmt.Fprintf(w, "#### Policy violations, expected to stop\n\n")
-	mdGroups(w, d.Violations, true)
+	fmt.Fprint(w, ".\n\n")
+	return true
 }
 
 func mdGroups(w io.Writer, gs []*Group, why bool) {

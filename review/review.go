@@ -125,9 +125,15 @@ type DeviceReview struct {
 	// NowAllowed are would-block flows, judged under an older version of
 	// the model, that the current one allows.
 	NowAllowed []*Group `json:"now_allowed,omitempty"`
-	Ready      bool     `json:"ready"`
-	Checks     []Check  `json:"checks"`
-	Warnings   []string `json:"warnings,omitempty"`
+	// AlreadyEnforcing: the firewall is in enforce mode already, so there
+	// is no readiness to judge (Ready false, no Checks); Blocked is what
+	// it denied that the model allows (false_block): the legitimate
+	// traffic its enforcing rules cut.
+	AlreadyEnforcing bool     `json:"already_enforcing,omitempty"`
+	Blocked          []*Group `json:"false_block,omitempty"`
+	Ready            bool     `json:"ready"`
+	Checks           []Check  `json:"checks"`
+	Warnings         []string `json:"warnings,omitempty"`
 }
 
 // Result is a review of one or more devices.
@@ -140,10 +146,11 @@ type Result struct {
 	Devices    []*DeviceReview `json:"devices"`
 }
 
-// Ready reports whether every device reviewed is ready.
+// Ready reports whether every device reviewed is ready, or enforces
+// already: otsiem review's exit status 0.
 func (r *Result) Ready() bool {
 	for _, d := range r.Devices {
-		if !d.Ready {
+		if !d.Ready && !d.AlreadyEnforcing {
 			return false
 		}
 	}
@@ -210,7 +217,9 @@ func (t Thresholds) recentFrom(to time.Time) time.Time {
 // (storage.QueryDeviceWouldBlock), judged against the thresholds. Log
 // coverage and would_false_block are read over the period and the recent
 // window (Thresholds.RecentDays) together, so a short period never hides
-// a silent day or a would-false-block flow of the recent window.
+// a silent day or a would-false-block flow of the recent window. A
+// firewall in enforce mode already gets no readiness verdict: its review
+// says so and lists what it blocked that the model allows (false_block).
 func Run(ctx context.Context, conn driver.Conn, p *Plant, devices []*rules.Device, o Options) (*Result, error) {
 	o.Thresholds = o.Thresholds.orDefault()
 	o.Recurrence = o.Recurrence.orDefault()
@@ -220,20 +229,28 @@ func Run(ctx context.Context, conn driver.Conn, p *Plant, devices []*rules.Devic
 		var days []storage.DeviceDay
 		var wfb, wb []storage.DeviceFlow
 		checked := storage.DeviceWindow(d.Hostname, minTime(r.From, o.Thresholds.recentFrom(r.To)), r.To)
+		enforcing := d.Mode == rules.ModeEnforce
 		for _, q := range []struct {
 			q    storage.Query
 			dest any
 			args []any
 		}{
 			{storage.QueryDeviceDays, &days, checked},
-			{storage.QueryWouldFalseBlock, &wfb, checked},
+			{storage.QueryWouldFalseBlock, &wfb, checked}, // an enforcing firewall's false_block
 			{storage.QueryDeviceWouldBlock, &wb, storage.DeviceWindow(d.Hostname, r.From, r.To)},
 		} {
+			if enforcing && q.q == storage.QueryDeviceWouldBlock {
+				continue // would_block is a monitor-mode verdict
+			}
 			if err := storage.Select(ctx, conn, q.q, q.dest, q.args...); err != nil {
 				return nil, err
 			}
 		}
-		p.judge(r, days, wfb, wb, o)
+		if enforcing {
+			p.judgeEnforcing(r, days, wfb, o)
+		} else {
+			p.judge(r, days, wfb, wb, o)
+		}
 		res.Devices = append(res.Devices, r)
 	}
 	return res, nil
@@ -281,31 +298,8 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 	t := o.Thresholds
 	today := r.To.Truncate(24 * time.Hour)
 	recentFrom := t.recentFrom(r.To)
-	var total uint64
-	recentSilent := []time.Time{}
-	r.Days, r.Silent = []Day{}, []time.Time{}
-	for _, d := range days {
-		day := Day{Day: d.Day.UTC(), Events: d.Events, Partial: !d.Day.Before(today)}
-		if !day.Partial && d.Events == 0 && !day.Day.Before(recentFrom) {
-			recentSilent = append(recentSilent, day.Day)
-		}
-		if day.Day.Before(r.From.Truncate(24 * time.Hour)) {
-			continue // before the period: the recent window's only
-		}
-		total += d.Events
-		r.Days = append(r.Days, day)
-		if day.Partial {
-			continue
-		}
-		r.FullDays++
-		if d.Events > 0 {
-			r.DaysWithLogs++
-		} else {
-			r.Silent = append(r.Silent, day.Day)
-		}
-	}
-	r.NoData = total == 0
-	recent := fmt.Sprintf("the last %d days (%s .. %s)", t.RecentDays, recentFrom.Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly))
+	recentSilent := r.coverage(days, recentFrom)
+	recent := t.recentLabel(r.To)
 
 	r.Break = p.group(wfb, false)
 	r.Violations, r.MissingRules, r.NowAllowed = p.splitWouldBlock(wb, o.Recurrence)
@@ -386,6 +380,45 @@ func (p *Plant) judge(r *DeviceReview, days []storage.DeviceDay, wfb, wb []stora
 	for _, c := range r.Checks {
 		r.Ready = r.Ready && c.OK
 	}
+}
+
+// coverage fills the review's days from device_days rows (the period and
+// the recent window) and returns the full days of the recent window from
+// recentFrom without logs.
+func (r *DeviceReview) coverage(days []storage.DeviceDay, recentFrom time.Time) []time.Time {
+	today := r.To.Truncate(24 * time.Hour)
+	var total uint64
+	recentSilent := []time.Time{}
+	r.Days, r.Silent = []Day{}, []time.Time{}
+	for _, d := range days {
+		day := Day{Day: d.Day.UTC(), Events: d.Events, Partial: !d.Day.Before(today)}
+		if !day.Partial && d.Events == 0 && !day.Day.Before(recentFrom) {
+			recentSilent = append(recentSilent, day.Day)
+		}
+		if day.Day.Before(r.From.Truncate(24 * time.Hour)) {
+			continue // before the period: the recent window's only
+		}
+		total += d.Events
+		r.Days = append(r.Days, day)
+		if day.Partial {
+			continue
+		}
+		r.FullDays++
+		if d.Events > 0 {
+			r.DaysWithLogs++
+		} else {
+			r.Silent = append(r.Silent, day.Day)
+		}
+	}
+	r.NoData = total == 0
+	return recentSilent
+}
+
+// recentLabel names the recent window before to's day: "the last 7 days
+// (2026-11-13 .. 2026-11-19)".
+func (t Thresholds) recentLabel(to time.Time) string {
+	from := t.recentFrom(to)
+	return fmt.Sprintf("the last %d days (%s .. %s)", t.RecentDays, from.Format(time.DateOnly), to.UTC().Truncate(24*time.Hour).AddDate(0, 0, -1).Format(time.DateOnly))
 }
 
 // splitWouldBlock groups would-block rows and sorts them into policy

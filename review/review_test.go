@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +325,74 @@ func TestDevices(t *testing.T) {
 	}
 	if d, err := p.Devices("ISA3000-C1"); err != nil || d[0].Mode != rules.ModeEnforce {
 		t.Errorf("an enforcing firewall by name: %v, %v", d, err)
+	}
+}
+
+// A firewall that enforces already gets no readiness verdict: the review
+// says so first, then lists what it blocked that the model allows
+// (false_block), the legitimate traffic its rules cut. Exit status 0.
+func TestAlreadyEnforcing(t *testing.T) {
+	conn := migrated(t)
+	tr := &traffic{m: refinery(t).Model}
+	// fgr-c2 enforces C2 (examples/refinery/devices.yaml, no since date):
+	// the DMZ's WSUS serves patches to operations (C2 allows HTTPS Z4 -> Z3).
+	wsus, opsPC := "172.16.1.20", "10.30.1.40"
+	for d := day("2026-11-06"); d.Before(day("2026-11-21")); d = d.Add(24 * time.Hour) {
+		if !d.Equal(day("2026-11-16")) {
+			tr.daily(d, d.Add(24*time.Hour), 6, line{device: "fgr-c2", action: event.ActionAllow, src: wsus, dst: opsPC, port: 443, app: "https", fc: -1})
+		}
+	}
+	for i := range 4 { // denied, though the model allows it
+		tr.add(day("2026-11-18").Add(time.Duration(9+i)*time.Hour), line{device: "fgr-c2", action: event.ActionDeny, src: wsus, dst: "10.30.1.41", port: 443, app: "https", fc: -1})
+	}
+	tr.store(t, conn)
+	p := refinery(t)
+	devs, err := p.Devices("fgr-c2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := review.Run(t.Context(), conn, p, devs, review.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Devices[0]
+	if !r.AlreadyEnforcing || r.Ready || len(r.Checks) != 0 || !res.Ready() {
+		t.Errorf("enforcing %v, ready %v, checks %+v, overall %v", r.AlreadyEnforcing, r.Ready, r.Checks, res.Ready())
+	}
+	if !r.From.Equal(day("2026-11-06")) || r.FullDays != 14 || r.DaysWithLogs != 13 || len(r.Silent) != 1 {
+		t.Errorf("period from %v: %d full days, %d with logs, silent %v", r.From, r.FullDays, r.DaysWithLogs, r.Silent)
+	}
+	if len(r.Blocked) != 1 || r.Blocked[0].Events != 4 || r.Blocked[0].To != "10.30.1.41" || len(r.Break) != 0 || len(r.Violations)+len(r.MissingRules) != 0 {
+		t.Errorf("blocked %+v; would break %v", r.Blocked, r.Break)
+	}
+	notes := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(notes, "no logs on 1 day (2026-11-16) in the last 7 days") ||
+		!strings.Contains(notes, "1 flow the model allows was blocked in the last 7 days (2026-11-13 .. 2026-11-19) and today") {
+		t.Errorf("notes: %q", r.Warnings)
+	}
+	out := map[string]string{}
+	for _, f := range review.Formats {
+		var b bytes.Buffer
+		if err := res.Write(&b, f); err != nil {
+			t.Fatal(err)
+		}
+		out[f] = b.String()
+	}
+	text := out["text"]
+	if !strings.HasPrefix(text, "otsiem review: fgr-c2, Fortinet FortiGate Rugged 60F, enforce mode on C2-OPS-DMZ\n\nALREADY ENFORCING: fgr-c2 is in enforce mode, the model gives no date") ||
+		!strings.Contains(text, "BLOCKED although the model allows it (false_block)") || strings.Contains(text, "READINESS") || strings.Contains(text, "WOULD") {
+		t.Errorf("text:\n%s", text)
+	}
+	if !strings.Contains(out["markdown"], "ALREADY ENFORCING") || regexp.MustCompile(`\bREADY`).MatchString(out["markdown"]) {
+		t.Errorf("markdown:\n%s", out["markdown"])
+	}
+	var back struct {
+		Devices []struct {
+			AlreadyEnforcing bool              `json:"already_enforcing"`
+			FalseBlock       []json.RawMessage `json:"false_block"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out["json"]), &back); err != nil || !back.Devices[0].AlreadyEnforcing || len(back.Devices[0].FalseBlock) != 1 {
+		t.Errorf("json: %v\n%s", err, out["json"])
 	}
 }

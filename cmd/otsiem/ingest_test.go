@@ -25,8 +25,13 @@ func writeConfig(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	cfg := fmt.Sprintf("model: %s\ndata_dir: %s\nhttp: {address: \"off\"}\n%s", model, filepath.Join(dir, "data"), body)
-	if !strings.Contains(body, "storage:") { // never the shared default port
+	// Never the shared default port 8123: another test or a running
+	// otsiem would collide with it.
+	switch {
+	case !strings.Contains(body, "storage:"):
 		cfg += "storage: {embedded: {listen: \"127.0.0.1:0\"}}\n"
+	case !strings.Contains(body, "listen:"):
+		t.Fatal("a test's storage section must set embedded.listen (e.g. 127.0.0.1:0)")
 	}
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

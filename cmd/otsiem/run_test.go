@@ -358,7 +358,7 @@ func TestRunStoreFullThenResumes(t *testing.T) {
 	// writer's flushes) so that they drain quickly.
 	s, logs := newTestService(t, "run", "nats:\n  max_bytes: 1MiB\n"+
 		"ingest:\n  max_pending_records: 2000\n  listeners:\n    - {name: tcp, protocol: tcp, address: \"127.0.0.1:0\"}\n"+
-		"correlate:\n  lease_ttl: 1s\nstorage:\n  batch:\n    flush_interval: 200ms\n")
+		"correlate:\n  lease_ttl: 1s\nstorage:\n  embedded: {listen: \"127.0.0.1:0\"}\n  batch:\n    flush_interval: 200ms\n")
 	ctx := context.Background()
 	p, err := s.startPipeline(ctx)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/otsiem/otsiem/config"
+	"github.com/otsiem/otsiem/health"
 	"github.com/otsiem/otsiem/ingest/bus"
 	"github.com/otsiem/otsiem/rules"
 )
@@ -117,9 +118,10 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-// serveHTTP listens for /metrics and /healthz (200 while healthy() is
-// nil); execute serves until interrupt is called. With http.address empty
-// or "off", execute waits for interrupt.
+// serveHTTP listens for /metrics and /healthz (judged by package health:
+// 200 ok or degraded, 503 when a stage cannot make progress); execute
+// serves until interrupt is called. With http.address empty or "off",
+// execute waits for interrupt.
 func (s *service) serveHTTP(healthy func() error) (execute func() error, interrupt func(), err error) {
 	addr := s.cfg.HTTP.Address
 	if addr == "" || addr == "off" {
@@ -132,13 +134,7 @@ func (s *service) serveHTTP(healthy func() error) (execute func() error, interru
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := healthy(); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.Handle("/healthz", health.Handler(healthy))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.log.Info("serving /metrics and /healthz", "address", ln.Addr().String())
 	return func() error {

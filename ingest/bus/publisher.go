@@ -322,7 +322,8 @@ func (p *Publisher) resend(msg *nats.Msg, cause error) bool {
 }
 
 // Err returns why JetStream refuses this publisher's writes, or nil while
-// it accepts them: for /healthz.
+// it accepts them, as /healthz judges it (see Refusals.Err): a stream at
+// its bound is degraded, not down.
 func (p *Publisher) Err() error { return p.refused.Err() }
 
 // Pending returns the number of unacknowledged publishes.

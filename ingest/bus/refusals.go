@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/otsiem/otsiem/health"
 )
 
 // Refusal reasons: why JetStream did not take a write.
@@ -30,11 +32,12 @@ const (
 // write is counted (otsiem_<stage>_publish_refused_total{reason}); the
 // first refusal, and then at most one a minute while they go on, is
 // logged, and so is the first write accepted after them. Err reports the
-// refusal for /healthz until a write is accepted again. It is safe for
+// refusal for /healthz, judged degraded or down. It is safe for
 // concurrent use.
 type Refusals struct {
 	Outage
-	counter *prometheus.CounterVec
+	counter  *prometheus.CounterVec
+	lastFull time.Time // last refusal for want of space; under Outage.mu
 }
 
 // NewRefusals returns a tracker for a stage ("ingest", "correlate"); it
@@ -65,6 +68,11 @@ func NewRefusals(stage string, reg prometheus.Registerer, log *slog.Logger) (*Re
 func (r *Refusals) Refused(subject string, err error) {
 	reason := RefusalReason(err)
 	r.counter.WithLabelValues(reason).Inc()
+	if reason == RefusedFull {
+		r.mu.Lock()
+		r.lastFull = time.Now()
+		r.mu.Unlock()
+	}
 	r.Failed(err, "reason", reason, "subject", subject)
 }
 
@@ -140,6 +148,44 @@ func (o *Outage) Err() error {
 		return nil
 	}
 	return fmt.Errorf("%s since %s: %w", o.Summary, o.since.UTC().Format(time.RFC3339), o.last)
+}
+
+// stallAfter is how long writes may be refused as full, none accepted,
+// before the stage counts as stuck rather than slowed down: well above
+// the second in which a reader's trim frees room.
+var stallAfter = time.Minute
+
+// fullRecently is how long after its last refusal as full a stage still
+// reports itself degraded, so that a probe under sustained overload does
+// not see "ok" between two refusals.
+var fullRecently = 10 * time.Second
+
+// Err describes the refusal in progress as /healthz judges it (package
+// health): nil while JetStream takes the writes; a health.Degraded while
+// a stream is at its size bound (max_bytes, discard new) but writes still
+// go through as the readers free room — backpressure working as designed
+// — and for fullRecently after; the refusal itself (503) when JetStream
+// is away or refuses for another reason, or has accepted no write for
+// stallAfter.
+func (r *Refusals) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if r.since.IsZero() {
+		if !r.lastFull.IsZero() && now.Sub(r.lastFull) < fullRecently {
+			return &health.Degraded{Err: fmt.Errorf("JetStream refused writes as full until %s (a stream at its bound, senders slowed); it takes them again",
+				r.lastFull.UTC().Format(time.RFC3339))}
+		}
+		return nil
+	}
+	err := fmt.Errorf("%s since %s: %w", r.Summary, r.since.UTC().Format(time.RFC3339), r.last)
+	switch {
+	case RefusalReason(r.last) != RefusedFull:
+		return err
+	case now.Sub(r.since) >= stallAfter:
+		return fmt.Errorf("no write accepted for %s, the readers do not free room: %w", now.Sub(r.since).Round(time.Second), err)
+	}
+	return &health.Degraded{Err: fmt.Errorf("%w (a stream at its bound: senders slowed while the readers free room)", err)}
 }
 
 // RefusalReason classifies a failed JetStream write.
