@@ -26,7 +26,7 @@ func init() {
 			"model allows that its rules deny) and what it would stop (would_block: policy",
 			"violations, and flows that look like missing conduit rules), and a verdict from the",
 			"thresholds in the configuration's review section.",
-			"Exit status: 0 READY, 1 NOT READY, 2 error."},
+			"Exit status: 0 READY (or the firewall enforces already: the review then shows what it blocked that the model allows), 1 NOT READY, 2 error."},
 		flags: runReview})
 	register(command{name: "propose", summary: "conduit rules the traffic baseline says the model lacks (yaml, diff, markdown)", usage: "[--config FILE] [--model DIR] [--since 28d] [--min-count N] [--min-days N] [--format yaml|diff|markdown|json]",
 		about: []string{
