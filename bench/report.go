@@ -85,6 +85,6 @@ func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 // thousands formats a rate as a whole number with English thousands
 // separators (CLDR "en"): 12,345.
-func thousands(v float64) string {
-	return message.NewPrinter(language.English).Sprintf("%.0f", v)
-}
+func thousands(v float64) string { return english.Sprintf("%.0f", v) }
+
+var english = message.NewPrinter(language.English)
